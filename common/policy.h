@@ -1,0 +1,39 @@
+/*
+ * policy.h: seccomp policies as text files (policies/<name>.policy,
+ * documented in nomaflow-policy(5)), compiled with libseccomp.  policy.c is
+ * the only module that includes seccomp.h.
+ *
+ * The supervisor compiles every policy at load (nomaflowd -n, start,
+ * reload) so a bad policy is a config error; the worker parses and compiles
+ * again from the same files (BPF bytes are never taken from a socket) and
+ * installs the result.
+ */
+#ifndef NF_POLICY_H
+#define NF_POLICY_H
+
+#include "util.h"
+
+struct nf_policy;
+
+/*
+ * Parse <dir>/<name>.policy (following includes) and compile it with
+ * libseccomp.  Errors go to errs as "file:line:col: message"; returns NULL
+ * if there was any.
+ */
+struct nf_policy *nf_policy_load(const char *dir, const char *name,
+		    struct nf_errs *errs);
+/* Parse from a string (tests, fuzzing); includes resolve in dir (may be NULL). */
+struct nf_policy *nf_policy_parse(const char *text, size_t len,
+		    const char *filename, const char *dir, struct nf_errs *errs);
+void		 nf_policy_free(struct nf_policy *);
+const char	*nf_policy_name(const struct nf_policy *);
+/*
+ * Install in the calling process: sets no_new_privs and loads the filter
+ * (TSYNC so every thread gets it).  -1 with errno on failure; the caller
+ * must then not run the step.
+ */
+int		 nf_policy_install(const struct nf_policy *);
+/* Human-readable dump of the resolved rule set (golden tests, -n -v). */
+void		 nf_policy_dump(const struct nf_policy *, FILE *);
+
+#endif

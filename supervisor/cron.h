@@ -1,0 +1,50 @@
+/*
+ * cron.h: cron expressions and next-fire computation; pure (no I/O beyond
+ * reading the system time zone database through tz.c).
+ *
+ * This issue's dialect: standard 5 fields (minute hour day-of-month month
+ * day-of-week), names JAN-DEC / SUN-SAT, 0 and 7 are Sunday, ranges, lists,
+ * steps, Vixie day semantics (both day fields restricted: either matches),
+ * and @yearly @annually @monthly @weekly @daily @midnight @hourly.
+ */
+#ifndef NF_CRON_H
+#define NF_CRON_H
+
+#include <stdint.h>
+
+struct nf_cron;
+struct nf_tz;
+
+/*
+ * Parse expr.  On error returns NULL, writes a message naming the field and
+ * the token into err, and sets *errcol to the 1-based column in expr of the
+ * offending token (0 if none).
+ */
+struct nf_cron	*nf_cron_parse(const char *expr, char *err, size_t errlen,
+		    int *errcol);
+void		 nf_cron_free(struct nf_cron *);
+
+/* Flags describing one computed fire time. */
+#define NF_CRON_DST_GAP		0x01	/* moved forward out of a DST gap */
+#define NF_CRON_DST_REPEAT	0x02	/* in a repeated (fall-back) hour */
+
+/*
+ * Next fire strictly after `after` (seconds since epoch, UTC) in zone tz
+ * (NULL = UTC).  Returns the fire time in seconds, or -1 if none within
+ * the search horizon (e.g. "0 0 30 2 *").  flags may be NULL.
+ */
+int64_t		 nf_cron_next(const struct nf_cron *, const struct nf_tz *,
+		    int64_t after, int *flags);
+
+/* Time zones from the system database (/usr/share/zoneinfo, TZif). */
+struct nf_tz	*nf_tz_load(const char *name, char *err, size_t errlen);
+void		 nf_tz_free(struct nf_tz *);
+const char	*nf_tz_name(const struct nf_tz *);
+/* UTC offset in seconds east at instant t, and the abbreviation. */
+int		 nf_tz_offset(const struct nf_tz *, int64_t t,
+		    const char **abbr);
+/* Broken-down local time of instant t. */
+struct tm;
+void		 nf_tz_localtime(const struct nf_tz *, int64_t t, struct tm *);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * store.h: the durable history behind a narrow interface.  store.c is the
+ * only supervisor module that includes sqlite3.h; a PostgreSQL backend for
+ * multi-replica installs can implement the same functions later.
+ *
+ * Times are milliseconds since the epoch (UTC).  Slots (scheduled_for) are
+ * seconds since the epoch; manual runs have no slot (0 here, NULL in SQL).
+ *
+ * Group commit: writes start a transaction lazily; nf_store_flush() (called
+ * once per loop iteration, from an ev_prepare watcher) commits it.  A
+ * transaction is never held across a loop wake-up.
+ *
+ * Errors: functions return -1 and log with nf_warnx(); nf_store_error()
+ * returns the last message.  A failed write never aborts the daemon.
+ */
+#ifndef NF_STORE_H
+#define NF_STORE_H
+
+#include <stdint.h>
+
+#include "val.h"
+
+enum nf_run_state {
+	NF_RUN_QUEUED = 0,
+	NF_RUN_RUNNING,
+	NF_RUN_SUCCEEDED,
+	NF_RUN_FAILED,
+	NF_RUN_CANCELED,
+	NF_RUN_SKIPPED,
+};
+
+enum nf_attempt_state {
+	NF_ATT_PENDING = 0,
+	NF_ATT_RUNNING,
+	NF_ATT_SUCCEEDED,
+	NF_ATT_FAILED,
+	NF_ATT_CANCELED,
+	NF_ATT_SKIPPED,
+};
+
+/* Reason class of a failed (or canceled) attempt or run. */
+enum nf_reason {
+	NF_REASON_NONE = 0,
+	NF_REASON_ERROR,
+	NF_REASON_TIMEOUT,
+	NF_REASON_CRASH,
+	NF_REASON_SANDBOX,
+	NF_REASON_PROTOCOL,
+	NF_REASON_INTERRUPTED,
+	NF_REASON_CANCELED,
+	NF_REASON_OVERLAP,	/* skipped run: previous run still running */
+};
+
+const char	*nf_run_state_name(enum nf_run_state);
+int		 nf_run_state_parse(const char *);	/* -1 if unknown */
+const char	*nf_attempt_state_name(enum nf_attempt_state);
+const char	*nf_reason_name(enum nf_reason);
+int		 nf_reason_parse(const char *);		/* -1 if unknown */
+
+struct nf_run_rec {
+	int64_t		 id;
+	const char	*job_id;
+	enum nf_run_state state;
+	const char	*trigger;	/* cron manual api dependency call_job replay catchup */
+	const char	*triggered_by;	/* "cron", "user:alice", "job:x@17" */
+	int64_t		 scheduled_for;	/* seconds; 0 = none */
+	const struct nf_val *params;	/* snapshot of merged params (map) */
+	int64_t		 created_at;
+};
+
+struct nf_attempt_rec {
+	int64_t		 id;
+	int64_t		 run_id;
+	int		 step_idx;
+	const char	*step_name;
+	const char	*step_type;
+	int		 attempt;	/* 1-based */
+};
+
+struct nf_attempt_end {
+	enum nf_attempt_state state;
+	enum nf_reason	 reason;
+	const char	*error;		/* NULL if none */
+	int		 exit_code;	/* -1 if n/a */
+	int		 signal;	/* 0 if none */
+	int64_t		 rows_affected;	/* -1 if n/a */
+	const struct nf_val *output;	/* NULL if none; stored as JSON text */
+	int64_t		 finished_at;
+};
+
+struct nf_log_rec {
+	int64_t		 run_id;
+	int64_t		 attempt_id;	/* 0: run-level line (supervisor) */
+	int64_t		 ts;
+	const char	*step;		/* NULL for run-level lines */
+	int		 attempt;
+	const char	*stream;	/* stdout stderr worker system */
+	const char	*level;		/* error warn info debug */
+	const char	*line;
+};
+
+struct nf_audit_rec {
+	int64_t		 ts;
+	const char	*user;		/* "user:alice" */
+	int64_t		 uid;
+	const char	*action;	/* "run", "cancel", "reload", ... */
+	const char	*target;	/* job or run id, may be NULL */
+	const char	*result;	/* "ok" or an error message */
+	const struct nf_val *detail;	/* NULL or a map, stored as JSON */
+};
+
+/* Open (creating and migrating as needed).  sync_full: synchronous=FULL. */
+int	 nf_store_open(const char *path, int sync_full);
+void	 nf_store_close(void);
+const char *nf_store_error(void);
+/* Commit the pending transaction, if any.  -1 if the commit failed. */
+int	 nf_store_flush(void);
+
+/*
+ * Runs left queued/running by a dead supervisor: their running attempts
+ * become failed/interrupted, the runs become failed with reason
+ * interrupted.  Returns the number of runs resolved, or -1.
+ */
+int	 nf_store_recover(int64_t now);
+
+/*
+ * Insert a run.  Returns the new id (>0); 0 if (job_id, scheduled_for)
+ * already exists (the slot already fired); -1 on error.
+ */
+int64_t	 nf_store_run_insert(const struct nf_run_rec *);
+int	 nf_store_run_start(int64_t run_id, int64_t started_at);
+/* Terminal state; reason may be NONE; error may be NULL. */
+int	 nf_store_run_finish(int64_t run_id, enum nf_run_state,
+	    enum nf_reason, const char *error, int64_t rows_affected,
+	    int64_t finished_at);
+
+int64_t	 nf_store_attempt_insert(const struct nf_attempt_rec *,
+	    int64_t started_at);
+int	 nf_store_attempt_finish(int64_t attempt_id,
+	    const struct nf_attempt_end *);
+
+/*
+ * Append a log line.  The per-run cap (bytes) is enforced here: past it,
+ * one truncation marker line is stored and further lines are dropped.
+ * Returns the line's sequence number (>0), 0 if dropped, -1 on error.
+ */
+void	 nf_store_set_log_cap(int64_t bytes);
+int64_t	 nf_store_log_append(const struct nf_log_rec *);
+
+int	 nf_store_audit(const struct nf_audit_rec *);
+
+/* Latest scheduled_for (seconds) of any run of job, 0 if none. */
+int64_t	 nf_store_last_slot(const char *job_id);
+/* Persisted runtime job toggles (nfctl job enable/disable): -1 = none. */
+int	 nf_store_job_enabled_get(const char *job_id);
+int	 nf_store_job_enabled_set(const char *job_id, int enabled);
+
+/*
+ * Read side: results as nf_val trees ready to send to clients.
+ * Run maps: {id, job_id, state, reason, trigger, triggered_by,
+ * scheduled_for, created_at, started_at, finished_at, error, rows_affected}
+ * (absent values are nil).
+ */
+struct nf_store_filter {
+	const char	*job_id;	/* NULL: any */
+	int		 state;		/* -1: any */
+	int64_t		 since;		/* created_at >= since (ms); 0: any */
+	int		 limit;		/* 0: default 50 */
+};
+struct nf_val	*nf_store_runs_list(const struct nf_store_filter *);
+/* Run map plus "params" and "attempts": [{id, step, step_idx, type,
+ * attempt, state, reason, error, exit_code, signal, rows_affected,
+ * started_at, finished_at, output}].  NULL if no such run. */
+struct nf_val	*nf_store_run_get(int64_t run_id);
+/* Last run of a job (run map) or NULL. */
+struct nf_val	*nf_store_job_last_run(const char *job_id);
+/*
+ * Log lines with seq > after_seq, at most limit (0 = all): array of
+ * {seq, ts, step, attempt, stream, level, line}.
+ */
+struct nf_val	*nf_store_logs_get(int64_t run_id, int64_t after_seq,
+	    int limit);
+
+#endif
