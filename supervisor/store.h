@@ -115,6 +115,11 @@ void	 nf_store_close(void);
 const char *nf_store_error(void);
 /* Commit the pending transaction, if any.  -1 if the commit failed. */
 int	 nf_store_flush(void);
+/*
+ * Cap the database file size (0: no cap).  Writes past it fail like a
+ * full disk (rolled back, -1) instead of filling a shared filesystem.
+ */
+int	 nf_store_set_max_size(int64_t bytes);
 
 /*
  * Runs left queued/running by a dead supervisor: their running attempts

@@ -1,0 +1,1538 @@
+/*
+ * store.c: the durable history of nomaflowd (runs, step attempts, log
+ * lines, the audit trail and persisted job toggles) in SQLite.  Runs in
+ * nomaflowd only; this is the one supervisor module that includes
+ * sqlite3.h, so a PostgreSQL backend can replace it behind store.h.
+ *
+ * Invariants:
+ * - One connection, one process, one thread.  Every statement is prepared
+ *   once at open; nothing is prepared on the hot path.
+ * - Writes open a transaction lazily (BEGIN IMMEDIATE) and nf_store_flush()
+ *   commits it, once per loop iteration: a transaction never outlives the
+ *   iteration that opened it.
+ * - A failed write never exits.  An error that poisons the transaction
+ *   (busy, full, I/O, ...) rolls back everything pending, so the file
+ *   always holds the state of the last successful flush; the handle stays
+ *   usable.  A constraint error only undoes its own statement.
+ * - The per-run log usage lives in memory (an open-addressing table keyed
+ *   by run id) and is written back to runs.log_bytes at flush time, so the
+ *   cap check costs O(1) per line and no extra write per line.
+ * - A file that is not ours (not SQLite, another application's database,
+ *   a newer schema) is refused before anything is written to it.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+#include "val.h"
+
+/*
+ * 0x4e4f4d41, "NOMA", in the SQLite header: tells our files from other
+ * databases.  Decimal because the migration SQL spells it.
+ */
+#define STORE_APP_ID		1313819969
+#define STORE_STR(x)		STORE_STR2(x)
+#define STORE_STR2(x)		#x
+#define STORE_BUSY_MS		100
+#define STORE_DEFAULT_LOG_CAP	(10 * 1024 * 1024)
+#define STORE_LIST_DEFAULT	50
+#define STORE_LIST_MAX		10000
+
+/*
+ * Ordered migrations: migrations[i] takes the schema from version i to
+ * i + 1 and runs in its own transaction together with the version bump.
+ * Never edit a released entry; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: initial schema. */
+	"PRAGMA application_id = " STORE_STR(STORE_APP_ID) ";"
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL);"
+	/* AUTOINCREMENT: a run id shown to an operator is never reused. */
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" job_id TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('queued', 'running',"
+	"  'succeeded', 'failed', 'canceled', 'skipped')),"
+	" reason TEXT,"
+	" \"trigger\" TEXT NOT NULL,"
+	" triggered_by TEXT NOT NULL,"
+	" scheduled_for INTEGER,"		/* seconds; NULL: manual */
+	" params TEXT,"				/* JSON */
+	" created_at INTEGER NOT NULL,"		/* ms */
+	" started_at INTEGER,"
+	" finished_at INTEGER,"
+	" error TEXT,"
+	" rows_affected INTEGER,"
+	" log_bytes INTEGER NOT NULL DEFAULT 0,"
+	" log_truncated INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (job_id, scheduled_for));"
+	"CREATE INDEX runs_job ON runs (job_id, created_at);"
+	"CREATE INDEX runs_state ON runs (state, created_at);"
+	"CREATE INDEX runs_created ON runs (created_at);"
+	"CREATE TABLE attempts ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" step_idx INTEGER NOT NULL,"
+	" step TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" attempt INTEGER NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'running',"
+	"  'succeeded', 'failed', 'canceled', 'skipped')),"
+	" reason TEXT,"
+	" error TEXT,"
+	" exit_code INTEGER,"
+	" signal INTEGER,"
+	" rows_affected INTEGER,"
+	" output TEXT,"				/* JSON */
+	" started_at INTEGER,"
+	" finished_at INTEGER);"
+	"CREATE INDEX attempts_run ON attempts (run_id, step_idx, attempt);"
+	/* Only unfinished attempts: what recovery looks for, stays tiny. */
+	"CREATE INDEX attempts_active ON attempts (state)"
+	" WHERE state IN ('pending', 'running');"
+	/*
+	 * attempt_id is not a foreign key on purpose: it would need its own
+	 * index to keep deletes of attempts cheap, and logs are only ever
+	 * read and deleted by run.
+	 */
+	"CREATE TABLE logs ("
+	" seq INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" attempt_id INTEGER,"
+	" ts INTEGER NOT NULL,"
+	" step TEXT,"
+	" attempt INTEGER,"
+	" stream TEXT NOT NULL,"
+	" level TEXT NOT NULL,"
+	" line TEXT NOT NULL);"
+	"CREATE INDEX logs_run ON logs (run_id, seq);"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" user TEXT NOT NULL,"
+	" uid INTEGER,"
+	" action TEXT NOT NULL,"
+	" target TEXT,"
+	" result TEXT NOT NULL,"
+	" detail TEXT);"			/* JSON */
+	"CREATE INDEX audit_ts ON audit (ts);"
+	"CREATE TABLE job_state ("
+	" job_id TEXT PRIMARY KEY,"
+	" enabled INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);",
+};
+#define STORE_SCHEMA_VERSION	((int)NF_NELEM(migrations))
+
+#define RUN_COLS							\
+	"id, job_id, state, reason, \"trigger\", triggered_by, "	\
+	"scheduled_for, created_at, started_at, finished_at, error, "	\
+	"rows_affected"
+static const char *const run_keys[] = {
+	"id", "job_id", "state", "reason", "trigger", "triggered_by",
+	"scheduled_for", "created_at", "started_at", "finished_at", "error",
+	"rows_affected",
+};
+
+#define ATT_COLS							\
+	"id, step, step_idx, type, attempt, state, reason, error, "	\
+	"exit_code, signal, rows_affected, started_at, finished_at, output"
+static const char *const att_keys[] = {
+	"id", "step", "step_idx", "type", "attempt", "state", "reason",
+	"error", "exit_code", "signal", "rows_affected", "started_at",
+	"finished_at", "output",
+};
+
+#define LOG_COLS	"seq, ts, step, attempt, stream, level, line"
+static const char *const log_keys[] = {
+	"seq", "ts", "step", "attempt", "stream", "level", "line",
+};
+
+/* Filters of the run listing: one statement per combination. */
+#define LIST_JOB	0x1
+#define LIST_STATE	0x2
+#define LIST_SINCE	0x4
+#define LIST_VARIANTS	8
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_RUN_INSERT,
+	ST_RUN_START,
+	ST_RUN_FINISH,
+	ST_RUN_LOGUSE_GET,
+	ST_RUN_LOGUSE_SET,
+	ST_ATT_INSERT,
+	ST_ATT_FINISH,
+	ST_LOG_INSERT,
+	ST_AUDIT_INSERT,
+	ST_LAST_SLOT,
+	ST_JOB_EN_GET,
+	ST_JOB_EN_SET,
+	ST_RUN_GET,
+	ST_RUN_PARAMS,
+	ST_ATT_LIST,
+	ST_JOB_LAST,
+	ST_LOGS_GET,
+	ST_REC_LOGS,
+	ST_REC_ATT,
+	ST_REC_RUNS,
+	ST_LIST0,
+	ST_COUNT = ST_LIST0 + LIST_VARIANTS
+};
+
+static const char *const stmt_sql[ST_LIST0] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_RUN_INSERT] = "INSERT INTO runs (job_id, state, \"trigger\","
+	    " triggered_by, scheduled_for, params, created_at, finished_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (job_id, scheduled_for) DO NOTHING",
+	[ST_RUN_START] = "UPDATE runs SET state = 'running', started_at = ?2"
+	    " WHERE id = ?1 AND state = 'queued'",
+	[ST_RUN_FINISH] = "UPDATE runs SET state = ?2, reason = ?3,"
+	    " error = ?4, rows_affected = ?5, finished_at = ?6 WHERE id = ?1",
+	[ST_RUN_LOGUSE_GET] = "SELECT log_bytes, log_truncated FROM runs"
+	    " WHERE id = ?1",
+	[ST_RUN_LOGUSE_SET] = "UPDATE runs SET log_bytes = ?2,"
+	    " log_truncated = ?3 WHERE id = ?1",
+	[ST_ATT_INSERT] = "INSERT INTO attempts (run_id, step_idx, step, type,"
+	    " attempt, state, started_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+	[ST_ATT_FINISH] = "UPDATE attempts SET state = ?2, reason = ?3,"
+	    " error = ?4, exit_code = ?5, signal = ?6, rows_affected = ?7,"
+	    " output = ?8, finished_at = ?9 WHERE id = ?1",
+	[ST_LOG_INSERT] = "INSERT INTO logs (run_id, attempt_id, ts, step,"
+	    " attempt, stream, level, line)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_AUDIT_INSERT] = "INSERT INTO audit (ts, user, uid, action, target,"
+	    " result, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_LAST_SLOT] = "SELECT max(scheduled_for) FROM runs"
+	    " WHERE job_id = ?1",
+	[ST_JOB_EN_GET] = "SELECT enabled FROM job_state WHERE job_id = ?1",
+	[ST_JOB_EN_SET] = "INSERT INTO job_state (job_id, enabled, updated_at)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (job_id) DO UPDATE"
+	    " SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+	[ST_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE id = ?1",
+	[ST_RUN_PARAMS] = "SELECT params FROM runs WHERE id = ?1",
+	[ST_ATT_LIST] = "SELECT " ATT_COLS " FROM attempts WHERE run_id = ?1"
+	    " ORDER BY step_idx, attempt, id",
+	[ST_JOB_LAST] = "SELECT " RUN_COLS " FROM runs WHERE job_id = ?1"
+	    " ORDER BY created_at DESC, id DESC LIMIT 1",
+	[ST_LOGS_GET] = "SELECT " LOG_COLS " FROM logs"
+	    " WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	/* Recovery: a visible line first, while the runs are still active. */
+	[ST_REC_LOGS] = "INSERT INTO logs (run_id, ts, stream, level, line)"
+	    " SELECT id, ?1, 'system', 'error', ?2 FROM runs"
+	    " WHERE state IN ('queued', 'running')",
+	[ST_REC_ATT] = "UPDATE attempts SET state = 'failed',"
+	    " reason = 'interrupted', finished_at = ?1, error = ?2"
+	    " WHERE state IN ('pending', 'running')",
+	[ST_REC_RUNS] = "UPDATE runs SET state = 'failed',"
+	    " reason = 'interrupted', finished_at = ?1, error = ?2"
+	    " WHERE state IN ('queued', 'running')",
+};
+
+/* Per-run log usage, cached; see the invariants above. */
+struct logu {
+	int64_t		 run_id;	/* 0: free slot */
+	int64_t		 bytes;
+	unsigned char	 truncated;
+	unsigned char	 dirty;		/* differs from runs.log_bytes */
+	unsigned char	 done;		/* run finished: drop after flush */
+};
+
+static struct {
+	sqlite3		*db;
+	char		*path;
+	sqlite3_stmt	*st[ST_COUNT];
+	int		 in_tx;
+	int64_t		 log_cap;
+	struct logu	*lu;
+	size_t		 lu_cap;	/* power of two, or 0 */
+	size_t		 lu_n;
+	size_t		 lu_done;
+	char		 err[1024];
+} S = { .log_cap = STORE_DEFAULT_LOG_CAP };
+
+static const char *const run_state_names[] = {
+	[NF_RUN_QUEUED] = "queued",
+	[NF_RUN_RUNNING] = "running",
+	[NF_RUN_SUCCEEDED] = "succeeded",
+	[NF_RUN_FAILED] = "failed",
+	[NF_RUN_CANCELED] = "canceled",
+	[NF_RUN_SKIPPED] = "skipped",
+};
+
+static const char *const att_state_names[] = {
+	[NF_ATT_PENDING] = "pending",
+	[NF_ATT_RUNNING] = "running",
+	[NF_ATT_SUCCEEDED] = "succeeded",
+	[NF_ATT_FAILED] = "failed",
+	[NF_ATT_CANCELED] = "canceled",
+	[NF_ATT_SKIPPED] = "skipped",
+};
+
+static const char *const reason_names[] = {
+	[NF_REASON_NONE] = "none",
+	[NF_REASON_ERROR] = "error",
+	[NF_REASON_TIMEOUT] = "timeout",
+	[NF_REASON_CRASH] = "crash",
+	[NF_REASON_SANDBOX] = "sandbox",
+	[NF_REASON_PROTOCOL] = "protocol",
+	[NF_REASON_INTERRUPTED] = "interrupted",
+	[NF_REASON_CANCELED] = "canceled",
+	[NF_REASON_OVERLAP] = "overlap",
+};
+
+const char *
+nf_run_state_name(enum nf_run_state s)
+{
+	if ((unsigned)s >= NF_NELEM(run_state_names))
+		nf_panic("nf_run_state_name: bad run state %d", (int)s);
+	return run_state_names[s];
+}
+
+int
+nf_run_state_parse(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < NF_NELEM(run_state_names); i++)
+		if (strcmp(s, run_state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+nf_attempt_state_name(enum nf_attempt_state s)
+{
+	if ((unsigned)s >= NF_NELEM(att_state_names))
+		nf_panic("nf_attempt_state_name: bad attempt state %d", (int)s);
+	return att_state_names[s];
+}
+
+const char *
+nf_reason_name(enum nf_reason r)
+{
+	if ((unsigned)r >= NF_NELEM(reason_names))
+		nf_panic("nf_reason_name: bad reason %d", (int)r);
+	return reason_names[r];
+}
+
+int
+nf_reason_parse(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < NF_NELEM(reason_names); i++)
+		if (strcmp(s, reason_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Errors.
+ */
+
+static const char *
+rc_name(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:	return "SQLITE_BUSY";
+	case SQLITE_LOCKED:	return "SQLITE_LOCKED";
+	case SQLITE_NOMEM:	return "SQLITE_NOMEM";
+	case SQLITE_READONLY:	return "SQLITE_READONLY";
+	case SQLITE_IOERR:	return "SQLITE_IOERR";
+	case SQLITE_CORRUPT:	return "SQLITE_CORRUPT";
+	case SQLITE_FULL:	return "SQLITE_FULL";
+	case SQLITE_CANTOPEN:	return "SQLITE_CANTOPEN";
+	case SQLITE_CONSTRAINT:	return "SQLITE_CONSTRAINT";
+	case SQLITE_NOTADB:	return "SQLITE_NOTADB";
+	case SQLITE_PERM:	return "SQLITE_PERM";
+	case SQLITE_TOOBIG:	return "SQLITE_TOOBIG";
+	default:		return "SQLITE_ERROR";
+	}
+}
+
+/* What an operator can do about it. */
+static const char *
+rc_hint(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "another process holds a lock on the store (a second "
+		    "nomaflowd, or a sqlite3 shell left in a transaction?)";
+	case SQLITE_FULL:
+		return "the disk (or the configured store size limit) is full; "
+		    "free space";
+	case SQLITE_IOERR:
+		return "the disk reported an I/O error; check the kernel log";
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		return "check that the file and its directory are writable by "
+		    "nomaflowd";
+	case SQLITE_CORRUPT:
+		return "the file is damaged; stop nomaflowd and restore a "
+		    "backup";
+	default:
+		return NULL;
+	}
+}
+
+static void __attribute__((format(printf, 1, 2)))
+set_err(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(S.err, sizeof(S.err), fmt, ap);
+	va_end(ap);
+	nf_warnx("%s", S.err);
+}
+
+static void
+lu_clear(void)
+{
+	if (S.lu != NULL)
+		memset(S.lu, 0, S.lu_cap * sizeof(*S.lu));
+	S.lu_n = S.lu_done = 0;
+}
+
+/*
+ * Give up the pending transaction: the file keeps the state of the last
+ * successful flush.  The in-memory log usage may count lines that are now
+ * gone, so it is dropped and reloaded from the rows on demand.
+ */
+static void
+tx_abort(void)
+{
+	int	 rc;
+
+	if (S.db != NULL && !sqlite3_get_autocommit(S.db)) {
+		sqlite3_reset(S.st[ST_ROLLBACK]);
+		rc = sqlite3_step(S.st[ST_ROLLBACK]);
+		sqlite3_reset(S.st[ST_ROLLBACK]);
+		if (rc != SQLITE_DONE)
+			nf_warnx("store %s: rollback failed: %s", S.path,
+			    sqlite3_errmsg(S.db));
+	}
+	S.in_tx = 0;
+	lu_clear();
+}
+
+/*
+ * Record a failed statement.  Errors that leave the transaction in doubt
+ * roll back everything pending; a constraint error (a bad id from the
+ * caller) only undid its own statement and the transaction goes on.
+ */
+static void
+sql_fail(int rc, const char *what)
+{
+	const char	*hint;
+	int		 prim = rc & 0xff;
+	int		 aborted = 0;
+
+	if (prim != SQLITE_CONSTRAINT && prim != SQLITE_MISMATCH &&
+	    prim != SQLITE_TOOBIG && prim != SQLITE_RANGE) {
+		aborted = S.in_tx;
+		tx_abort();
+	} else if (S.in_tx && sqlite3_get_autocommit(S.db)) {
+		/* SQLite rolled back on its own. */
+		aborted = 1;
+		S.in_tx = 0;
+		lu_clear();
+	}
+	hint = rc_hint(rc);
+	set_err("store %s: %s: %s (%s)%s%s%s", S.path, what,
+	    sqlite3_errmsg(S.db), rc_name(rc),
+	    aborted ? "; the changes of this loop iteration were rolled back" :
+	    "", hint != NULL ? "; " : "", hint != NULL ? hint : "");
+}
+
+/*
+ * Statement helpers.  Every use ends with stmt_done() so that no
+ * statement stays active (an active read would pin the WAL) and bound
+ * strings are released.
+ */
+
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* JSON text of v; SQLite frees it when the binding is cleared. */
+static void
+bind_json(sqlite3_stmt *st, int i, const struct nf_val *v)
+{
+	char	*s;
+
+	if (v == NULL) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	s = nf_val_to_json_str(v, -1);
+	sqlite3_bind_text(st, i, s, -1, free);
+}
+
+/* Bind an integer, or NULL when it equals the "n/a" value. */
+static void
+bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int64_t none)
+{
+	if (v == none)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void
+bind_reason(sqlite3_stmt *st, int i, enum nf_reason r)
+{
+	if (r == NF_REASON_NONE)
+		sqlite3_bind_null(st, i);
+	else
+		bind_text(st, i, nf_reason_name(r));
+}
+
+/* Lazily open the loop iteration's transaction. */
+static int
+tx_begin(const char *what)
+{
+	int	 rc;
+
+	if (S.db == NULL) {
+		snprintf(S.err, sizeof(S.err), "store: %s: the store is not "
+		    "open", what);
+		nf_warnx("%s", S.err);
+		return -1;
+	}
+	if (S.in_tx)
+		return 0;
+	rc = sqlite3_step(S.st[ST_BEGIN]);
+	sqlite3_reset(S.st[ST_BEGIN]);
+	if (rc != SQLITE_DONE) {
+		sql_fail(rc, what);
+		return -1;
+	}
+	S.in_tx = 1;
+	return 0;
+}
+
+/* Run a write statement to completion inside the transaction. */
+static int
+write_step(sqlite3_stmt *st, const char *what)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE) {
+		sql_fail(rc, what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Log usage table.
+ */
+
+static size_t
+lu_slot(int64_t run_id)
+{
+	uint64_t	 h = (uint64_t)run_id * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 32) & (S.lu_cap - 1);
+}
+
+static struct logu *
+lu_find(int64_t run_id)
+{
+	size_t	 i;
+
+	if (S.lu_cap == 0)
+		return NULL;
+	for (i = lu_slot(run_id); S.lu[i].run_id != 0;
+	    i = (i + 1) & (S.lu_cap - 1))
+		if (S.lu[i].run_id == run_id)
+			return &S.lu[i];
+	return NULL;
+}
+
+/* Insert into a table known not to hold run_id and with room. */
+static struct logu *
+lu_put(struct logu *tab, size_t cap, const struct logu *e)
+{
+	uint64_t	 h = (uint64_t)e->run_id * 0x9e3779b97f4a7c15ULL;
+	size_t		 i;
+
+	for (i = (size_t)(h >> 32) & (cap - 1); tab[i].run_id != 0;
+	    i = (i + 1) & (cap - 1))
+		;
+	tab[i] = *e;
+	return &tab[i];
+}
+
+/* Rebuild into a table of newcap slots, leaving out finished runs. */
+static void
+lu_rehash(size_t newcap, int drop_done)
+{
+	struct logu	*tab;
+	size_t		 i, n = 0;
+
+	tab = nf_xcalloc(newcap, sizeof(*tab));
+	for (i = 0; i < S.lu_cap; i++) {
+		if (S.lu[i].run_id == 0 || (drop_done && S.lu[i].done))
+			continue;
+		lu_put(tab, newcap, &S.lu[i]);
+		n++;
+	}
+	free(S.lu);
+	S.lu = tab;
+	S.lu_cap = newcap;
+	S.lu_n = n;
+	if (drop_done)
+		S.lu_done = 0;
+}
+
+/* The usage of run_id, loaded from its row on first use; NULL: error. */
+static struct logu *
+lu_get(int64_t run_id)
+{
+	sqlite3_stmt	*st = S.st[ST_RUN_LOGUSE_GET];
+	struct logu	*e, ne;
+	int		 rc;
+
+	if ((e = lu_find(run_id)) != NULL)
+		return e;
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(&ne, 0, sizeof(ne));
+		ne.run_id = run_id;
+		ne.bytes = sqlite3_column_int64(st, 0);
+		ne.truncated = sqlite3_column_int(st, 1) != 0;
+	}
+	stmt_done(st);
+	if (rc == SQLITE_DONE) {
+		set_err("store %s: log line for run %lld: no such run (a bug "
+		    "in nomaflowd; please report it)", S.path,
+		    (long long)run_id);
+		return NULL;
+	}
+	if (rc != SQLITE_ROW) {
+		sql_fail(rc, "read the log usage of a run");
+		return NULL;
+	}
+	if ((S.lu_n + 1) * 2 > S.lu_cap)
+		lu_rehash(S.lu_cap == 0 ? 64 : S.lu_cap * 2, 0);
+	S.lu_n++;
+	return lu_put(S.lu, S.lu_cap, &ne);
+}
+
+/*
+ * Open, migrate, close.
+ */
+
+static int
+exec_sql(const char *sql, const char *what)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(S.db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		set_err("store %s: %s: %s (%s)", S.path, what,
+		    msg != NULL ? msg : sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* One integer from a statement without parameters; -1 on error. */
+static int
+query_int(const char *sql, int64_t *out, const char *what)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(S.db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			*out = 0;
+			rc = SQLITE_OK;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_NOTADB ||
+		    (rc & 0xff) == SQLITE_CORRUPT)
+			set_err("%s: file is not a Nomaflow store (%s); "
+			    "refusing to start, the file was left untouched; "
+			    "move it away or point the store path elsewhere",
+			    S.path, rc_name(rc));
+		else
+			set_err("store %s: %s: %s (%s)", S.path, what,
+			    sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * The schema version of an existing file, 0 for an empty one, -1 (with
+ * the message set) for a file we must not touch.  Reads only.
+ */
+static int
+schema_version(int *version)
+{
+	sqlite3_stmt	*st;
+	int64_t		 ntables, app_id, has_meta;
+	int		 rc;
+
+	/* The first read of page 1: NOTADB shows up here. */
+	if (query_int("SELECT count(*) FROM sqlite_master", &ntables,
+	    "read the schema") == -1)
+		return -1;
+	if (ntables == 0) {
+		*version = 0;
+		return 0;
+	}
+	if (query_int("PRAGMA application_id", &app_id,
+	    "read the application id") == -1)
+		return -1;
+	if (query_int("SELECT count(*) FROM sqlite_master WHERE type = "
+	    "'table' AND name = 'meta'", &has_meta, "read the schema") == -1)
+		return -1;
+	if (app_id != STORE_APP_ID || !has_meta) {
+		set_err("%s: file is an SQLite database but not a Nomaflow "
+		    "store (application id %#llx, %s); refusing to start, the "
+		    "file was left untouched; point the store path elsewhere",
+		    S.path, (unsigned long long)app_id,
+		    has_meta ? "has a meta table" : "no meta table");
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(S.db, "SELECT value FROM meta WHERE key = "
+	    "'schema_version'", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		set_err("%s: Nomaflow store without a schema version (%s); "
+		    "refusing to start, the file was left untouched; restore "
+		    "a backup", S.path, rc == SQLITE_DONE ? "no row" :
+		    sqlite3_errmsg(S.db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (*version < 1) {
+		set_err("%s: Nomaflow store with a bad schema version %d; "
+		    "refusing to start, the file was left untouched", S.path,
+		    *version);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+migrate(int from)
+{
+	char	 sql[128];
+	int	 v;
+
+	for (v = from; v < STORE_SCHEMA_VERSION; v++) {
+		if (exec_sql("BEGIN IMMEDIATE", "start a migration") == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "INSERT INTO meta (key, value) "
+		    "VALUES ('schema_version', '%d') ON CONFLICT (key) DO "
+		    "UPDATE SET value = excluded.value", v + 1);
+		if (exec_sql(migrations[v], "migrate the schema") == -1 ||
+		    exec_sql(sql, "record the schema version") == -1 ||
+		    exec_sql("COMMIT", "commit a migration") == -1) {
+			if (!sqlite3_get_autocommit(S.db))
+				(void)sqlite3_exec(S.db, "ROLLBACK", NULL, NULL,
+				    NULL);
+			/* Keep the first message, add where it stopped. */
+			nf_warnx("store %s: migration from schema version %d "
+			    "to %d rolled back; the file keeps version %d",
+			    S.path, v, v + 1, v);
+			return -1;
+		}
+		if (v > 0)
+			nf_info("store %s: migrated schema from version %d to "
+			    "%d", S.path, v, v + 1);
+	}
+	return 0;
+}
+
+static void
+list_sql(unsigned mask, struct nf_buf *b)
+{
+	const char	*sep = " WHERE ";
+
+	nf_buf_reset(b);
+	nf_buf_adds(b, "SELECT " RUN_COLS " FROM runs");
+	if (mask & LIST_JOB) {
+		nf_buf_printf(b, "%sjob_id = ?1", sep);
+		sep = " AND ";
+	}
+	if (mask & LIST_STATE) {
+		nf_buf_printf(b, "%sstate = ?2", sep);
+		sep = " AND ";
+	}
+	if (mask & LIST_SINCE)
+		nf_buf_printf(b, "%screated_at >= ?3", sep);
+	nf_buf_adds(b, " ORDER BY created_at DESC, id DESC LIMIT ?4");
+}
+
+static int
+prepare_all(void)
+{
+	struct nf_buf	 b;
+	const char	*sql;
+	int		 i, rc;
+
+	nf_buf_init(&b);
+	for (i = 0; i < ST_COUNT; i++) {
+		if (i < ST_LIST0)
+			sql = stmt_sql[i];
+		else {
+			list_sql((unsigned)(i - ST_LIST0), &b);
+			sql = b.data;
+		}
+		rc = sqlite3_prepare_v3(S.db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &S.st[i], NULL);
+		if (rc != SQLITE_OK) {
+			/*
+			 * Our own constant SQL against our own schema: only a
+			 * bug or a damaged schema gets here.
+			 */
+			set_err("store %s: cannot prepare statement %d (%s): "
+			    "%s; the schema may be damaged, restore a backup",
+			    S.path, i, sql, sqlite3_errmsg(S.db));
+			nf_buf_free(&b);
+			return -1;
+		}
+	}
+	nf_buf_free(&b);
+	return 0;
+}
+
+static void
+close_db(void)
+{
+	int	 i;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(S.st[i]);
+		S.st[i] = NULL;
+	}
+	if (S.db != NULL && sqlite3_close(S.db) != SQLITE_OK)
+		nf_warnx("store %s: close: %s", S.path, sqlite3_errmsg(S.db));
+	S.db = NULL;
+	S.in_tx = 0;
+	free(S.lu);
+	S.lu = NULL;
+	S.lu_cap = S.lu_n = S.lu_done = 0;
+	free(S.path);
+	S.path = NULL;
+}
+
+int
+nf_store_open(const char *path, int sync_full)
+{
+	char		 mode[16];
+	sqlite3_stmt	*st;
+	int		 fd, rc, version;
+
+	if (S.db != NULL)
+		nf_panic("nf_store_open: the store is already open");
+	S.err[0] = '\0';
+	S.path = nf_xstrdup(path);
+
+	/*
+	 * Create a missing file ourselves: history holds job parameters,
+	 * so it is private (SQLite gives the -wal and -shm files the mode of
+	 * the database).
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1 && errno != EEXIST) {
+		set_err("store %s: cannot create: %s; check that the state "
+		    "directory exists and is writable by nomaflowd", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (fd != -1 && close(fd) == -1) {
+		set_err("store %s: close after create: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+
+	rc = sqlite3_open_v2(path, &S.db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		set_err("store %s: cannot open: %s (%s); check that the file "
+		    "and its directory are writable by nomaflowd", path,
+		    S.db != NULL ? sqlite3_errmsg(S.db) : sqlite3_errstr(rc),
+		    rc_name(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(S.db, 1);
+	/* The loop must never wait long: a busy store is an error. */
+	sqlite3_busy_timeout(S.db, STORE_BUSY_MS);
+
+	/* Refuse foreign or newer files before writing anything. */
+	if (schema_version(&version) == -1)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		set_err("%s: store schema version %d is newer than this "
+		    "nomaflowd understands (%d); refusing to start, the file "
+		    "was left untouched; run the newer nomaflowd or restore a "
+		    "backup", path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+
+	rc = sqlite3_prepare_v2(S.db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		set_err("store %s: cannot set WAL mode: %s (%s)", path,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (strcmp(mode, "wal") != 0)
+		nf_warnx("store %s: the filesystem refused WAL mode (journal "
+		    "mode is %s); commits will be slower", path, mode);
+
+	if (exec_sql(sync_full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", "set synchronous") == -1 ||
+	    exec_sql("PRAGMA foreign_keys = ON", "enable foreign keys") == -1)
+		goto fail;
+	if (migrate(version) == -1)
+		goto fail;
+	if (prepare_all() == -1)
+		goto fail;
+	return 0;
+
+fail:
+	close_db();
+	return -1;
+}
+
+void
+nf_store_close(void)
+{
+	if (S.db == NULL)
+		return;
+	/* A clean stop keeps the last iteration's changes. */
+	(void)nf_store_flush();
+	close_db();
+}
+
+const char *
+nf_store_error(void)
+{
+	return S.err;
+}
+
+int
+nf_store_flush(void)
+{
+	sqlite3_stmt	*st = S.st[ST_RUN_LOGUSE_SET];
+	size_t		 i;
+	int		 rc;
+
+	if (S.db == NULL || !S.in_tx)
+		return 0;
+	for (i = 0; i < S.lu_cap; i++) {
+		if (S.lu[i].run_id == 0 || !S.lu[i].dirty)
+			continue;
+		sqlite3_bind_int64(st, 1, S.lu[i].run_id);
+		sqlite3_bind_int64(st, 2, S.lu[i].bytes);
+		sqlite3_bind_int(st, 3, S.lu[i].truncated);
+		if (write_step(st, "save the log usage of a run") == -1)
+			return -1;
+	}
+	rc = sqlite3_step(S.st[ST_COMMIT]);
+	sqlite3_reset(S.st[ST_COMMIT]);
+	if (rc != SQLITE_DONE) {
+		sql_fail(rc, "commit");
+		return -1;
+	}
+	S.in_tx = 0;
+	for (i = 0; i < S.lu_cap; i++)
+		S.lu[i].dirty = 0;
+	if (S.lu_done > 0)
+		lu_rehash(S.lu_cap, 1);
+	return 0;
+}
+
+int
+nf_store_set_max_size(int64_t bytes)
+{
+	char	 sql[96];
+	int64_t	 page, pages;
+
+	if (S.db == NULL)
+		return -1;
+	if (query_int("PRAGMA page_size", &page, "read the page size") == -1)
+		return -1;
+	pages = bytes <= 0 ? 0xfffffffe : bytes / page;
+	if (pages < 1)
+		pages = 1;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)pages);
+	/* SQLite keeps the limit at or above the current size. */
+	return query_int(sql, &pages, "set the size limit");
+}
+
+int
+nf_store_recover(int64_t now)
+{
+	static const char att_err[] =
+	    "interrupted: the supervisor stopped during this attempt";
+	static const char run_err[] =
+	    "interrupted: the supervisor stopped while this run was active";
+	static const char line[] =
+	    "run interrupted: the supervisor stopped while this run was "
+	    "active; marked failed at restart";
+	sqlite3_stmt	*st;
+	int		 n;
+
+	if (tx_begin("recover interrupted runs") == -1)
+		return -1;
+	st = S.st[ST_REC_LOGS];
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, line);
+	if (write_step(st, "log interrupted runs") == -1)
+		return -1;
+	st = S.st[ST_REC_ATT];
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, att_err);
+	if (write_step(st, "mark interrupted attempts") == -1)
+		return -1;
+	st = S.st[ST_REC_RUNS];
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, run_err);
+	if (write_step(st, "mark interrupted runs") == -1)
+		return -1;
+	n = sqlite3_changes(S.db);
+	/* Durable before the first new run starts. */
+	if (nf_store_flush() == -1)
+		return -1;
+	return n;
+}
+
+int64_t
+nf_store_run_insert(const struct nf_run_rec *r)
+{
+	sqlite3_stmt	*st = S.st[ST_RUN_INSERT];
+	int		 terminal;
+
+	if (tx_begin("insert a run") == -1)
+		return -1;
+	terminal = r->state != NF_RUN_QUEUED && r->state != NF_RUN_RUNNING;
+	bind_text(st, 1, r->job_id);
+	bind_text(st, 2, nf_run_state_name(r->state));
+	bind_text(st, 3, r->trigger);
+	bind_text(st, 4, r->triggered_by);
+	bind_int_or_null(st, 5, r->scheduled_for, 0);
+	bind_json(st, 6, r->params);
+	sqlite3_bind_int64(st, 7, r->created_at);
+	/* A run recorded already over (a skipped fire) ends as it starts. */
+	if (terminal)
+		sqlite3_bind_int64(st, 8, r->created_at);
+	else
+		sqlite3_bind_null(st, 8);
+	if (write_step(st, "insert a run") == -1)
+		return -1;
+	if (sqlite3_changes(S.db) == 0)
+		return 0;	/* the slot already fired */
+	return sqlite3_last_insert_rowid(S.db);
+}
+
+/* An UPDATE by id that touched nothing: the caller's id is wrong. */
+static int
+check_changed(const char *what, int64_t id)
+{
+	if (sqlite3_changes(S.db) > 0)
+		return 0;
+	set_err("store %s: %s %lld: no such row in the expected state (a bug "
+	    "in nomaflowd; please report it)", S.path, what, (long long)id);
+	return -1;
+}
+
+int
+nf_store_run_start(int64_t run_id, int64_t started_at)
+{
+	sqlite3_stmt	*st = S.st[ST_RUN_START];
+
+	if (tx_begin("start a run") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, started_at);
+	if (write_step(st, "start a run") == -1)
+		return -1;
+	return check_changed("start queued run", run_id);
+}
+
+int
+nf_store_run_finish(int64_t run_id, enum nf_run_state state,
+    enum nf_reason reason, const char *error, int64_t rows_affected,
+    int64_t finished_at)
+{
+	sqlite3_stmt	*st = S.st[ST_RUN_FINISH];
+	struct logu	*e;
+
+	if (state == NF_RUN_QUEUED || state == NF_RUN_RUNNING)
+		nf_panic("nf_store_run_finish: run %lld: %s is not a terminal "
+		    "state", (long long)run_id, nf_run_state_name(state));
+	if (tx_begin("finish a run") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, nf_run_state_name(state));
+	bind_reason(st, 3, reason);
+	bind_text(st, 4, error);
+	bind_int_or_null(st, 5, rows_affected, -1);
+	sqlite3_bind_int64(st, 6, finished_at);
+	if (write_step(st, "finish a run") == -1)
+		return -1;
+	if (check_changed("finish run", run_id) == -1)
+		return -1;
+	/* Its usage is saved at the next flush, then forgotten. */
+	if ((e = lu_find(run_id)) != NULL && !e->done) {
+		e->done = 1;
+		S.lu_done++;
+	}
+	return 0;
+}
+
+int64_t
+nf_store_attempt_insert(const struct nf_attempt_rec *a, int64_t started_at)
+{
+	sqlite3_stmt	*st = S.st[ST_ATT_INSERT];
+
+	if (tx_begin("insert a step attempt") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->run_id);
+	sqlite3_bind_int(st, 2, a->step_idx);
+	bind_text(st, 3, a->step_name);
+	bind_text(st, 4, a->step_type);
+	sqlite3_bind_int(st, 5, a->attempt);
+	sqlite3_bind_int64(st, 6, started_at);
+	if (write_step(st, "insert a step attempt") == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(S.db);
+}
+
+int
+nf_store_attempt_finish(int64_t attempt_id, const struct nf_attempt_end *e)
+{
+	sqlite3_stmt	*st = S.st[ST_ATT_FINISH];
+
+	if (e->state == NF_ATT_PENDING || e->state == NF_ATT_RUNNING)
+		nf_panic("nf_store_attempt_finish: attempt %lld: %s is not a "
+		    "terminal state", (long long)attempt_id,
+		    nf_attempt_state_name(e->state));
+	if (tx_begin("finish a step attempt") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, attempt_id);
+	bind_text(st, 2, nf_attempt_state_name(e->state));
+	bind_reason(st, 3, e->reason);
+	bind_text(st, 4, e->error);
+	bind_int_or_null(st, 5, e->exit_code, -1);
+	bind_int_or_null(st, 6, e->signal, 0);
+	bind_int_or_null(st, 7, e->rows_affected, -1);
+	bind_json(st, 8, e->output);
+	sqlite3_bind_int64(st, 9, e->finished_at);
+	if (write_step(st, "finish a step attempt") == -1)
+		return -1;
+	return check_changed("finish attempt", attempt_id);
+}
+
+void
+nf_store_set_log_cap(int64_t bytes)
+{
+	S.log_cap = bytes;
+}
+
+static int64_t
+log_insert(const struct nf_log_rec *l, const char *stream, const char *level,
+    const char *line)
+{
+	sqlite3_stmt	*st = S.st[ST_LOG_INSERT];
+
+	sqlite3_bind_int64(st, 1, l->run_id);
+	bind_int_or_null(st, 2, l->attempt_id, 0);
+	sqlite3_bind_int64(st, 3, l->ts);
+	bind_text(st, 4, l->step);
+	bind_int_or_null(st, 5, l->attempt, 0);
+	bind_text(st, 6, stream);
+	bind_text(st, 7, level);
+	bind_text(st, 8, line);
+	if (write_step(st, "append a log line") == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(S.db);
+}
+
+/*
+ * Lines of the "system" stream come from nomaflowd itself, a handful per
+ * run (start, retry, failure reason): they are always kept and not
+ * counted, so that an operator sees why a run ended even when its steps
+ * filled the cap.
+ */
+int64_t
+nf_store_log_append(const struct nf_log_rec *l)
+{
+	char		 marker[160];
+	struct logu	*e;
+	int64_t		 len, seq;
+
+	if (tx_begin("append a log line") == -1)
+		return -1;
+	if (S.log_cap <= 0 || strcmp(l->stream, "system") == 0)
+		return log_insert(l, l->stream, l->level, l->line);
+	if ((e = lu_get(l->run_id)) == NULL)
+		return -1;
+	if (e->truncated)
+		return 0;
+	len = (int64_t)strlen(l->line);
+	if (e->bytes + len <= S.log_cap) {
+		/* On error e is gone: a rollback clears the usage table. */
+		if ((seq = log_insert(l, l->stream, l->level, l->line)) == -1)
+			return -1;
+		e->bytes += len;
+		e->dirty = 1;
+		return seq;
+	}
+	snprintf(marker, sizeof(marker), "[log truncated: per-run cap of "
+	    "%lld bytes reached; further lines dropped]",
+	    (long long)S.log_cap);
+	if (log_insert(l, "system", "warn", marker) == -1)
+		return -1;
+	e->truncated = 1;
+	e->dirty = 1;
+	return 0;
+}
+
+int
+nf_store_audit(const struct nf_audit_rec *a)
+{
+	sqlite3_stmt	*st = S.st[ST_AUDIT_INSERT];
+
+	if (tx_begin("record an audit entry") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->ts);
+	bind_text(st, 2, a->user);
+	sqlite3_bind_int64(st, 3, a->uid);
+	bind_text(st, 4, a->action);
+	bind_text(st, 5, a->target);
+	bind_text(st, 6, a->result);
+	bind_json(st, 7, a->detail);
+	return write_step(st, "record an audit entry");
+}
+
+/*
+ * Reads.  They see the pending transaction's own writes.
+ */
+
+static int
+read_check(const char *what)
+{
+	if (S.db != NULL)
+		return 0;
+	snprintf(S.err, sizeof(S.err), "store: %s: the store is not open",
+	    what);
+	nf_warnx("%s", S.err);
+	return -1;
+}
+
+/* A read failed: nothing pending is lost, but report it. */
+static void
+read_fail(sqlite3_stmt *st, int rc, const char *what)
+{
+	stmt_done(st);
+	set_err("store %s: %s: %s (%s)", S.path, what, sqlite3_errmsg(S.db),
+	    rc_name(rc));
+}
+
+int64_t
+nf_store_last_slot(const char *job_id)
+{
+	sqlite3_stmt	*st = S.st[ST_LAST_SLOT];
+	int64_t		 slot = 0;
+	int		 rc;
+
+	if (read_check("read the last slot") == -1)
+		return -1;
+	bind_text(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		read_fail(st, rc, "read the last slot");
+		return -1;
+	}
+	slot = sqlite3_column_int64(st, 0);	/* NULL (no run) reads 0 */
+	stmt_done(st);
+	return slot;
+}
+
+int
+nf_store_job_enabled_get(const char *job_id)
+{
+	sqlite3_stmt	*st = S.st[ST_JOB_EN_GET];
+	int		 rc, en = -1;
+
+	if (read_check("read a job toggle") == -1)
+		return -1;
+	bind_text(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		en = sqlite3_column_int(st, 0) != 0;
+	else if (rc != SQLITE_DONE) {
+		read_fail(st, rc, "read a job toggle");
+		return -1;
+	}
+	stmt_done(st);
+	return en;
+}
+
+int
+nf_store_job_enabled_set(const char *job_id, int enabled)
+{
+	sqlite3_stmt	*st = S.st[ST_JOB_EN_SET];
+
+	if (tx_begin("save a job toggle") == -1)
+		return -1;
+	bind_text(st, 1, job_id);
+	sqlite3_bind_int(st, 2, enabled != 0);
+	sqlite3_bind_int64(st, 3, nf_now_ms());
+	return write_step(st, "save a job toggle");
+}
+
+/* JSON text we wrote ourselves; kept as a string if it does not parse. */
+static struct nf_val *
+json_col(sqlite3_stmt *st, int i)
+{
+	struct nf_val	*v;
+	const char	*s;
+	char		 err[128];
+	int		 n;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return nf_val_nil();
+	s = (const char *)sqlite3_column_text(st, i);
+	n = sqlite3_column_bytes(st, i);
+	if (s == NULL)
+		return nf_val_nil();
+	if ((v = nf_val_from_json(s, (size_t)n, err, sizeof(err))) == NULL) {
+		nf_warnx("store %s: stored JSON does not parse (%s); returned "
+		    "as text", S.path, err);
+		v = nf_val_strn(s, (size_t)n);
+	}
+	return v;
+}
+
+static struct nf_val *
+col_val(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return nf_val_int(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return nf_val_float(sqlite3_column_double(st, i));
+	case SQLITE_TEXT:
+		return nf_val_strn((const char *)sqlite3_column_text(st, i),
+		    (size_t)sqlite3_column_bytes(st, i));
+	case SQLITE_BLOB:
+		return nf_val_bin(sqlite3_column_blob(st, i),
+		    (size_t)sqlite3_column_bytes(st, i));
+	default:
+		return nf_val_nil();
+	}
+}
+
+/* The current row as a map; json_idx names a JSON column (or -1). */
+static struct nf_val *
+row_map(sqlite3_stmt *st, const char *const *keys, int nkeys, int json_idx)
+{
+	struct nf_val	*m;
+	int		 i;
+
+	m = nf_val_map();
+	for (i = 0; i < nkeys; i++)
+		nf_val_map_set(m, keys[i], i == json_idx ? json_col(st, i) :
+		    col_val(st, i));
+	return m;
+}
+
+/* All rows of st as an array of maps; NULL on error. */
+static struct nf_val *
+rows_arr(sqlite3_stmt *st, const char *const *keys, int nkeys, int json_idx,
+    const char *what)
+{
+	struct nf_val	*arr;
+	int		 rc;
+
+	arr = nf_val_arr();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		nf_val_arr_push(arr, row_map(st, keys, nkeys, json_idx));
+	if (rc != SQLITE_DONE) {
+		read_fail(st, rc, what);
+		nf_val_free(arr);
+		return NULL;
+	}
+	stmt_done(st);
+	return arr;
+}
+
+struct nf_val *
+nf_store_runs_list(const struct nf_store_filter *f)
+{
+	sqlite3_stmt	*st;
+	unsigned	 mask = 0;
+	int		 limit;
+
+	if (read_check("list runs") == -1)
+		return NULL;
+	if (f->job_id != NULL)
+		mask |= LIST_JOB;
+	if (f->state >= 0)
+		mask |= LIST_STATE;
+	if (f->since > 0)
+		mask |= LIST_SINCE;
+	limit = f->limit <= 0 ? STORE_LIST_DEFAULT : f->limit;
+	if (limit > STORE_LIST_MAX)
+		limit = STORE_LIST_MAX;
+	st = S.st[ST_LIST0 + mask];
+	if (mask & LIST_JOB)
+		bind_text(st, 1, f->job_id);
+	if (mask & LIST_STATE)
+		bind_text(st, 2, nf_run_state_name(f->state));
+	if (mask & LIST_SINCE)
+		sqlite3_bind_int64(st, 3, f->since);
+	sqlite3_bind_int(st, 4, limit);
+	return rows_arr(st, run_keys, (int)NF_NELEM(run_keys), -1,
+	    "list runs");
+}
+
+struct nf_val *
+nf_store_run_get(int64_t run_id)
+{
+	sqlite3_stmt	*st;
+	struct nf_val	*run, *atts;
+	int		 rc;
+
+	if (read_check("read a run") == -1)
+		return NULL;
+	st = S.st[ST_RUN_GET];
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return NULL;
+	}
+	if (rc != SQLITE_ROW) {
+		read_fail(st, rc, "read a run");
+		return NULL;
+	}
+	run = row_map(st, run_keys, (int)NF_NELEM(run_keys), -1);
+	stmt_done(st);
+
+	st = S.st[ST_RUN_PARAMS];
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		read_fail(st, rc, "read the params of a run");
+		nf_val_free(run);
+		return NULL;
+	}
+	nf_val_map_set(run, "params", json_col(st, 0));
+	stmt_done(st);
+
+	st = S.st[ST_ATT_LIST];
+	sqlite3_bind_int64(st, 1, run_id);
+	atts = rows_arr(st, att_keys, (int)NF_NELEM(att_keys),
+	    (int)NF_NELEM(att_keys) - 1, "read the attempts of a run");
+	if (atts == NULL) {
+		nf_val_free(run);
+		return NULL;
+	}
+	nf_val_map_set(run, "attempts", atts);
+	return run;
+}
+
+struct nf_val *
+nf_store_job_last_run(const char *job_id)
+{
+	sqlite3_stmt	*st = S.st[ST_JOB_LAST];
+	struct nf_val	*run;
+	int		 rc;
+
+	if (read_check("read the last run of a job") == -1)
+		return NULL;
+	bind_text(st, 1, job_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return NULL;
+	}
+	if (rc != SQLITE_ROW) {
+		read_fail(st, rc, "read the last run of a job");
+		return NULL;
+	}
+	run = row_map(st, run_keys, (int)NF_NELEM(run_keys), -1);
+	stmt_done(st);
+	return run;
+}
+
+struct nf_val *
+nf_store_logs_get(int64_t run_id, int64_t after_seq, int limit)
+{
+	sqlite3_stmt	*st = S.st[ST_LOGS_GET];
+
+	if (read_check("read log lines") == -1)
+		return NULL;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, after_seq);
+	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+	return rows_arr(st, log_keys, (int)NF_NELEM(log_keys), -1,
+	    "read log lines");
+}

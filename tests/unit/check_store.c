@@ -1,0 +1,900 @@
+/*
+ * check_store.c: unit tests of supervisor/store.c against real SQLite
+ * files in a fresh temporary directory per test.  The test opens the file
+ * with sqlite3 directly only to plant states the store must cope with
+ * (a newer schema) and to look at rows the interface does not read back
+ * (audit).
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "nf_check.h"
+#include "store.h"
+#include "util.h"
+#include "val.h"
+
+static char	 tdir[256];
+static char	 dbpath[300];
+
+static void
+setup(void)
+{
+	const char	*t = getenv("TMPDIR");
+
+	snprintf(tdir, sizeof(tdir), "%s/nf-store-XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/store.db", tdir);
+}
+
+static void
+teardown(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 p[600];
+
+	nf_store_close();
+	if ((d = opendir(tdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", tdir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(tdir);
+}
+
+static void
+open_store(void)
+{
+	ck_assert_msg(nf_store_open(dbpath, 0) == 0, "open: %s",
+	    nf_store_error());
+}
+
+static void
+reopen_store(void)
+{
+	nf_store_close();
+	open_store();
+}
+
+static int64_t
+add_run(const char *job, enum nf_run_state state, int64_t slot,
+    int64_t created)
+{
+	struct nf_run_rec	 r;
+	int64_t			 id;
+
+	memset(&r, 0, sizeof(r));
+	r.job_id = job;
+	r.state = state;
+	r.trigger = slot != 0 ? "cron" : "manual";
+	r.triggered_by = slot != 0 ? "cron" : "user:alice";
+	r.scheduled_for = slot;
+	r.created_at = created;
+	id = nf_store_run_insert(&r);
+	ck_assert_msg(id > 0, "run insert: %s", nf_store_error());
+	return id;
+}
+
+static int64_t
+add_attempt(int64_t run_id, int idx, const char *step, int attempt)
+{
+	struct nf_attempt_rec	 a;
+	int64_t			 id;
+
+	memset(&a, 0, sizeof(a));
+	a.run_id = run_id;
+	a.step_idx = idx;
+	a.step_name = step;
+	a.step_type = "exec";
+	a.attempt = attempt;
+	id = nf_store_attempt_insert(&a, 1000);
+	ck_assert_msg(id > 0, "attempt insert: %s", nf_store_error());
+	return id;
+}
+
+static int64_t
+add_line(int64_t run_id, const char *stream, const char *line)
+{
+	struct nf_log_rec	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.run_id = run_id;
+	l.ts = 5000;
+	l.step = "extract";
+	l.attempt = 1;
+	l.stream = stream;
+	l.level = "info";
+	l.line = line;
+	return nf_store_log_append(&l);
+}
+
+/* Whole file contents (caller frees), for byte-identity checks. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct nf_buf	 b;
+	char		 chunk[4096];
+	ssize_t		 n;
+	int		 fd;
+
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	nf_buf_init(&b);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		nf_buf_add(&b, chunk, (size_t)n);
+	ck_assert_int_eq(n, 0);
+	close(fd);
+	*len = b.len;
+	return nf_buf_steal(&b);
+}
+
+static int
+exists(const char *suffix)
+{
+	char		 p[400];
+	struct stat	 sb;
+
+	snprintf(p, sizeof(p), "%s%s", dbpath, suffix);
+	return stat(p, &sb) == 0;
+}
+
+/* Run one statement on a separate connection (store closed). */
+static void
+raw_exec(const char *sql)
+{
+	sqlite3	*db;
+	char	*msg = NULL;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
+	    "%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+static int64_t
+raw_int(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	int64_t		 v;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(nf_run_state_name(NF_RUN_CANCELED), "canceled");
+	ck_assert_int_eq(nf_run_state_parse("skipped"), NF_RUN_SKIPPED);
+	ck_assert_int_eq(nf_run_state_parse("bogus"), -1);
+	ck_assert_str_eq(nf_attempt_state_name(NF_ATT_PENDING), "pending");
+	ck_assert_str_eq(nf_reason_name(NF_REASON_SANDBOX), "sandbox");
+	ck_assert_int_eq(nf_reason_parse("overlap"), NF_REASON_OVERLAP);
+	ck_assert_int_eq(nf_reason_parse("nope"), -1);
+}
+END_TEST
+
+START_TEST(test_create_reopen)
+{
+	struct stat	 sb;
+	struct nf_val	*run;
+	char		*hdr;
+	size_t		 len;
+	int64_t		 id;
+
+	open_store();
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	id = add_run("etl", NF_RUN_QUEUED, 0, 100);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	reopen_store();
+	run = nf_store_run_get(id);
+	ck_assert_ptr_nonnull(run);
+	ck_assert_str_eq(nf_val_get_str(run, "job_id"), "etl");
+	ck_assert_str_eq(nf_val_get_str(run, "state"), "queued");
+	ck_assert_str_eq(nf_val_get_str(run, "trigger"), "manual");
+	ck_assert_int_eq(nf_val_get(run, "scheduled_for")->type, NF_V_NIL);
+	nf_val_free(run);
+	nf_store_close();
+	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
+	    "'schema_version'"), 1);
+	/* Header bytes 18 and 19 are 2 in WAL mode. */
+	hdr = slurp(dbpath, &len);
+	ck_assert_uint_ge(len, 100);
+	ck_assert_int_eq(hdr[18], 2);
+	ck_assert_int_eq(hdr[19], 2);
+	free(hdr);
+}
+END_TEST
+
+START_TEST(test_close_flushes)
+{
+	/* Close flushes: a clean stop keeps the last iteration. */
+	open_store();
+	add_run("etl", NF_RUN_QUEUED, 0, 100);
+	nf_store_close();
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM runs"), 1);
+}
+END_TEST
+
+START_TEST(test_newer_schema_refused)
+{
+	char	*before, *after;
+	size_t	 blen, alen;
+
+	open_store();
+	nf_store_close();
+	raw_exec("UPDATE meta SET value = '99' WHERE key = 'schema_version';"
+	    "PRAGMA wal_checkpoint(TRUNCATE);");
+	before = slurp(dbpath, &blen);
+	ck_assert_int_eq(nf_store_open(dbpath, 0), -1);
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "newer"));
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "99"));
+	after = slurp(dbpath, &alen);
+	ck_assert_uint_eq(blen, alen);
+	ck_assert(memcmp(before, after, blen) == 0);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(test_corrupt_refused)
+{
+	char	 junk[8192], *after;
+	size_t	 i, alen;
+	int	 fd;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7 + 3);
+	fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	ck_assert_int_eq(nf_store_open(dbpath, 0), -1);
+	ck_assert_ptr_nonnull(strstr(nf_store_error(),
+	    "file is not a Nomaflow store (SQLITE_NOTADB)"));
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "left untouched"));
+	after = slurp(dbpath, &alen);
+	ck_assert_uint_eq(alen, sizeof(junk));
+	ck_assert(memcmp(junk, after, alen) == 0);
+	ck_assert(!exists("-wal"));
+	ck_assert(!exists("-journal"));
+	free(after);
+	/* The store must not have left itself half open. */
+	ck_assert_int_eq(nf_store_run_insert(&(struct nf_run_rec){
+	    .job_id = "x", .trigger = "manual", .triggered_by = "cron" }), -1);
+}
+END_TEST
+
+START_TEST(test_foreign_db_refused)
+{
+	raw_exec("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+	ck_assert_int_eq(nf_store_open(dbpath, 0), -1);
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "not a Nomaflow"));
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master"), 1);
+}
+END_TEST
+
+START_TEST(test_unique_slot)
+{
+	struct nf_run_rec	 r;
+	int64_t			 a, b, c, m1, m2;
+
+	open_store();
+	a = add_run("etl", NF_RUN_QUEUED, 1800000000, 100);
+	memset(&r, 0, sizeof(r));
+	r.job_id = "etl";
+	r.trigger = "cron";
+	r.triggered_by = "cron";
+	r.scheduled_for = 1800000000;
+	r.created_at = 200;
+	ck_assert_int_eq(nf_store_run_insert(&r), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	reopen_store();
+	/* Across a restart too, and without poisoning the transaction. */
+	ck_assert_int_eq(nf_store_run_insert(&r), 0);
+	b = add_run("other", NF_RUN_QUEUED, 1800000000, 300);
+	c = add_run("etl", NF_RUN_QUEUED, 1800000060, 400);
+	m1 = add_run("etl", NF_RUN_QUEUED, 0, 500);
+	m2 = add_run("etl", NF_RUN_QUEUED, 0, 600);
+	ck_assert(a < b && b < c && c < m1 && m1 < m2);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	ck_assert_int_eq(nf_store_last_slot("etl"), 1800000060);
+	ck_assert_int_eq(nf_store_last_slot("nosuch"), 0);
+}
+END_TEST
+
+START_TEST(test_recover)
+{
+	struct nf_attempt_end	 e;
+	struct nf_val		*run, *logs;
+	const struct nf_val	*atts, *att;
+	int64_t			 ra, rb, rc, aa, ab;
+
+	open_store();
+	ra = add_run("a", NF_RUN_QUEUED, 0, 100);
+	ck_assert_int_eq(nf_store_run_start(ra, 110), 0);
+	aa = add_attempt(ra, 0, "first", 1);
+	memset(&e, 0, sizeof(e));
+	e.state = NF_ATT_FAILED;
+	e.reason = NF_REASON_ERROR;
+	e.exit_code = 3;
+	e.rows_affected = -1;
+	e.finished_at = 120;
+	ck_assert_int_eq(nf_store_attempt_finish(aa, &e), 0);
+	ab = add_attempt(ra, 0, "first", 2);
+	rb = add_run("b", NF_RUN_QUEUED, 0, 200);
+	rc = add_run("c", NF_RUN_QUEUED, 0, 300);
+	ck_assert_int_eq(nf_store_run_start(rc, 310), 0);
+	ck_assert_int_eq(nf_store_run_finish(rc, NF_RUN_SUCCEEDED,
+	    NF_REASON_NONE, NULL, 7, 320), 0);
+	/* The supervisor dies here: nothing after the flush. */
+	ck_assert_int_eq(nf_store_flush(), 0);
+	nf_store_close();
+
+	open_store();
+	ck_assert_int_eq(nf_store_recover(9999), 2);
+	nf_store_close();
+	open_store();
+	ck_assert_int_eq(nf_store_recover(10000), 0);
+
+	run = nf_store_run_get(ra);
+	ck_assert_str_eq(nf_val_get_str(run, "state"), "failed");
+	ck_assert_str_eq(nf_val_get_str(run, "reason"), "interrupted");
+	ck_assert_ptr_nonnull(strstr(nf_val_get_str(run, "error"),
+	    "interrupted"));
+	atts = nf_val_get(run, "attempts");
+	ck_assert_uint_eq(atts->u.a.n, 2);
+	/* The attempt that had ended keeps its own outcome. */
+	att = atts->u.a.items[0];
+	ck_assert_str_eq(nf_val_get_str(att, "reason"), "error");
+	att = atts->u.a.items[1];
+	{
+		int64_t	 id, fin;
+
+		ck_assert(nf_val_get_int(att, "id", &id) && id == ab);
+		ck_assert(nf_val_get_int(att, "finished_at", &fin) &&
+		    fin == 9999);
+	}
+	ck_assert_str_eq(nf_val_get_str(att, "state"), "failed");
+	ck_assert_str_eq(nf_val_get_str(att, "reason"), "interrupted");
+	ck_assert_str_eq(nf_val_get_str(att, "error"),
+	    "interrupted: the supervisor stopped during this attempt");
+	nf_val_free(run);
+
+	run = nf_store_run_get(rb);
+	ck_assert_str_eq(nf_val_get_str(run, "state"), "failed");
+	ck_assert_str_eq(nf_val_get_str(run, "reason"), "interrupted");
+	nf_val_free(run);
+	run = nf_store_run_get(rc);
+	ck_assert_str_eq(nf_val_get_str(run, "state"), "succeeded");
+	ck_assert_int_eq(nf_val_get(run, "reason")->type, NF_V_NIL);
+	nf_val_free(run);
+
+	/* The operator sees why in the run's log. */
+	logs = nf_store_logs_get(ra, 0, 0);
+	ck_assert_uint_eq(logs->u.a.n, 1);
+	ck_assert_str_eq(nf_val_get_str(logs->u.a.items[0], "stream"),
+	    "system");
+	nf_val_free(logs);
+}
+END_TEST
+
+START_TEST(test_crash_keeps_flushed_only)
+{
+	struct nf_val	*run;
+	int64_t		 kept = 0, lost = 0;
+	pid_t		 pid;
+	int		 status;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		/* The supervisor: one committed iteration, then killed. */
+		if (nf_store_open(dbpath, 0) != 0)
+			_exit(2);
+		kept = add_run("etl", NF_RUN_QUEUED, 1800000000, 100);
+		if (nf_store_run_start(kept, 110) != 0 ||
+		    nf_store_flush() != 0)
+			_exit(3);
+		lost = add_run("etl", NF_RUN_QUEUED, 1800000060, 200);
+		if (lost != kept + 1)
+			_exit(4);
+		kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	open_store();
+	ck_assert_int_eq(nf_store_recover(300), 1);
+	run = nf_store_run_get(1);
+	ck_assert_ptr_nonnull(run);
+	ck_assert_str_eq(nf_val_get_str(run, "reason"), "interrupted");
+	nf_val_free(run);
+	ck_assert_ptr_null(nf_store_run_get(2));
+	/* The slot that fired is still taken; the lost one fires again. */
+	ck_assert_int_eq(nf_store_last_slot("etl"), 1800000000);
+}
+END_TEST
+
+static size_t
+count_markers(const struct nf_val *logs)
+{
+	const char	*line;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < logs->u.a.n; i++) {
+		line = nf_val_get_str(logs->u.a.items[i], "line");
+		if (strstr(line, "[log truncated: per-run cap of 100 bytes") !=
+		    NULL) {
+			ck_assert_str_eq(nf_val_get_str(logs->u.a.items[i],
+			    "stream"), "system");
+			ck_assert_str_eq(nf_val_get_str(logs->u.a.items[i],
+			    "level"), "warn");
+			n++;
+		}
+	}
+	return n;
+}
+
+START_TEST(test_log_cap)
+{
+	struct nf_val	*logs;
+	int64_t		 run, other, seq, last = 0;
+	int		 i;
+
+	open_store();
+	nf_store_set_log_cap(100);
+	run = add_run("etl", NF_RUN_RUNNING, 0, 100);
+	other = add_run("etl", NF_RUN_RUNNING, 0, 101);
+	for (i = 0; i < 10; i++) {
+		seq = add_line(run, "stdout", "0123456789");
+		ck_assert_int_gt(seq, last);
+		last = seq;
+	}
+	/* 100 bytes stored: the next byte is over the cap. */
+	ck_assert_int_eq(add_line(run, "stdout", "x"), 0);
+	ck_assert_int_eq(add_line(run, "stderr", "y"), 0);
+	/* Other runs have their own budget; system lines always pass. */
+	ck_assert_int_gt(add_line(other, "stdout", "0123456789"), 0);
+	ck_assert_int_gt(add_line(run, "system", "step failed: exit 1"), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	/* The truncation is remembered across a restart. */
+	reopen_store();
+	nf_store_set_log_cap(100);
+	ck_assert_int_eq(add_line(run, "stdout", "z"), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	logs = nf_store_logs_get(run, 0, 0);
+	ck_assert_uint_eq(logs->u.a.n, 12);
+	ck_assert_uint_eq(count_markers(logs), 1);
+	ck_assert_str_eq(nf_val_get_str(logs->u.a.items[11], "line"),
+	    "step failed: exit 1");
+	nf_val_free(logs);
+	logs = nf_store_logs_get(other, 0, 0);
+	ck_assert_uint_eq(logs->u.a.n, 1);
+	nf_val_free(logs);
+}
+END_TEST
+
+START_TEST(test_log_cap_after_finish)
+{
+	struct nf_val	*logs;
+	int64_t		 run;
+	int		 i;
+
+	open_store();
+	nf_store_set_log_cap(100);
+	run = add_run("etl", NF_RUN_RUNNING, 0, 100);
+	for (i = 0; i < 9; i++)
+		ck_assert_int_gt(add_line(run, "stdout", "0123456789"), 0);
+	ck_assert_int_eq(nf_store_run_finish(run, NF_RUN_SUCCEEDED,
+	    NF_REASON_NONE, NULL, -1, 200), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	/* Forgotten from memory after the flush, reloaded from the row. */
+	ck_assert_int_gt(add_line(run, "stdout", "0123456789"), 0);
+	ck_assert_int_eq(add_line(run, "stdout", "!"), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	logs = nf_store_logs_get(run, 0, 0);
+	ck_assert_uint_eq(logs->u.a.n, 11);
+	ck_assert_uint_eq(count_markers(logs), 1);
+	nf_val_free(logs);
+	/* Appending for a run that does not exist is an error, not a crash. */
+	ck_assert_int_eq(add_line(run + 100, "stdout", "a"), -1);
+}
+END_TEST
+
+START_TEST(test_logs_get_paging)
+{
+	struct nf_val	*logs;
+	int64_t		 run, seq[5], s;
+	int		 i;
+
+	open_store();
+	run = add_run("etl", NF_RUN_RUNNING, 0, 100);
+	for (i = 0; i < 5; i++) {
+		char	 line[32];
+
+		snprintf(line, sizeof(line), "line %d", i);
+		seq[i] = add_line(run, "stdout", line);
+		ck_assert_int_gt(seq[i], 0);
+	}
+	logs = nf_store_logs_get(run, seq[1], 2);
+	ck_assert_uint_eq(logs->u.a.n, 2);
+	ck_assert(nf_val_get_int(logs->u.a.items[0], "seq", &s) &&
+	    s == seq[2]);
+	ck_assert_str_eq(nf_val_get_str(logs->u.a.items[1], "line"),
+	    "line 3");
+	ck_assert_str_eq(nf_val_get_str(logs->u.a.items[1], "step"),
+	    "extract");
+	nf_val_free(logs);
+	logs = nf_store_logs_get(run, seq[4], 0);
+	ck_assert_uint_eq(logs->u.a.n, 0);
+	nf_val_free(logs);
+}
+END_TEST
+
+static int64_t
+id_at(const struct nf_val *arr, size_t i)
+{
+	int64_t	 id;
+
+	ck_assert_uint_gt(arr->u.a.n, i);
+	ck_assert(nf_val_get_int(arr->u.a.items[i], "id", &id));
+	return id;
+}
+
+START_TEST(test_list_filters)
+{
+	struct nf_store_filter	 f;
+	struct nf_val		*l, *last;
+	int64_t			 r1, r2, r3, r4, id;
+	int			 i;
+
+	open_store();
+	r1 = add_run("a", NF_RUN_QUEUED, 0, 1000);
+	r2 = add_run("b", NF_RUN_QUEUED, 0, 2000);
+	r3 = add_run("a", NF_RUN_QUEUED, 0, 3000);
+	r4 = add_run("a", NF_RUN_QUEUED, 0, 4000);
+	ck_assert_int_eq(nf_store_run_start(r3, 3001), 0);
+	ck_assert_int_eq(nf_store_run_finish(r3, NF_RUN_FAILED,
+	    NF_REASON_TIMEOUT, "step load: timed out after 30s", -1, 3002), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 4);
+	ck_assert_int_eq(id_at(l, 0), r4);	/* newest first */
+	ck_assert_int_eq(id_at(l, 3), r1);
+	nf_val_free(l);
+
+	f.job_id = "a";
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 3);
+	ck_assert_int_eq(id_at(l, 0), r4);
+	ck_assert_int_eq(id_at(l, 2), r1);
+	nf_val_free(l);
+
+	f.state = NF_RUN_FAILED;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 1);
+	ck_assert_int_eq(id_at(l, 0), r3);
+	ck_assert_str_eq(nf_val_get_str(l->u.a.items[0], "reason"),
+	    "timeout");
+	nf_val_free(l);
+
+	f.job_id = NULL;
+	f.state = NF_RUN_QUEUED;
+	f.since = 2000;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 2);
+	ck_assert_int_eq(id_at(l, 0), r4);
+	ck_assert_int_eq(id_at(l, 1), r2);
+	nf_val_free(l);
+
+	f.state = -1;
+	f.since = 0;
+	f.limit = 2;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 2);
+	ck_assert_int_eq(id_at(l, 1), r3);
+	nf_val_free(l);
+
+	/* Default limit 50. */
+	for (i = 0; i < 60; i++)
+		add_run("many", NF_RUN_QUEUED, 0, 5000 + i);
+	f.limit = 0;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 50);
+	nf_val_free(l);
+
+	last = nf_store_job_last_run("a");
+	ck_assert(nf_val_get_int(last, "id", &id) && id == r4);
+	nf_val_free(last);
+	ck_assert_ptr_null(nf_store_job_last_run("nosuch"));
+	ck_assert_ptr_null(nf_store_run_get(999999));
+}
+END_TEST
+
+START_TEST(test_run_get_roundtrip)
+{
+	struct nf_run_rec	 r;
+	struct nf_attempt_end	 e;
+	struct nf_val		*params, *out, *rows, *row, *run;
+	const struct nf_val	*att;
+	int64_t			 id, aid, v;
+
+	params = nf_val_map();
+	nf_val_map_set_str(params, "day", "2026-11-29");
+	nf_val_map_set_int(params, "batch", 500);
+	nf_val_map_set_bool(params, "dry_run", 1);
+	nf_val_map_set(params, "ratio", nf_val_float(0.25));
+	nf_val_map_set(params, "none", nf_val_nil());
+	nf_val_map_set_str(params, "quote", "a \"q\" \\ \n\t é");
+	out = nf_val_map();
+	nf_val_map_set_int(out, "rows_affected", 3);
+	rows = nf_val_arr();
+	row = nf_val_map();
+	nf_val_map_set_int(row, "id", 1);
+	nf_val_map_set_str(row, "name", "x");
+	nf_val_arr_push(rows, row);
+	nf_val_map_set(out, "rows", rows);
+
+	open_store();
+	memset(&r, 0, sizeof(r));
+	r.job_id = "etl";
+	r.trigger = "api";
+	r.triggered_by = "user:alice";
+	r.params = params;
+	r.created_at = 100;
+	id = nf_store_run_insert(&r);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(nf_store_run_start(id, 110), 0);
+	aid = add_attempt(id, 0, "load", 1);
+	memset(&e, 0, sizeof(e));
+	e.state = NF_ATT_SUCCEEDED;
+	e.exit_code = -1;
+	e.rows_affected = 3;
+	e.output = out;
+	e.finished_at = 130;
+	ck_assert_int_eq(nf_store_attempt_finish(aid, &e), 0);
+	ck_assert_int_eq(nf_store_run_finish(id, NF_RUN_SUCCEEDED,
+	    NF_REASON_NONE, NULL, 3, 140), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	reopen_store();
+
+	run = nf_store_run_get(id);
+	ck_assert_ptr_nonnull(run);
+	ck_assert(nf_val_equal(nf_val_get(run, "params"), params));
+	ck_assert_str_eq(nf_val_get_str(run, "triggered_by"), "user:alice");
+	ck_assert(nf_val_get_int(run, "started_at", &v) && v == 110);
+	ck_assert(nf_val_get_int(run, "finished_at", &v) && v == 140);
+	ck_assert(nf_val_get_int(run, "rows_affected", &v) && v == 3);
+	ck_assert_int_eq(nf_val_get(run, "error")->type, NF_V_NIL);
+	att = nf_val_get(run, "attempts")->u.a.items[0];
+	ck_assert(nf_val_equal(nf_val_get(att, "output"), out));
+	ck_assert_str_eq(nf_val_get_str(att, "step"), "load");
+	ck_assert_str_eq(nf_val_get_str(att, "type"), "exec");
+	ck_assert_str_eq(nf_val_get_str(att, "state"), "succeeded");
+	ck_assert_int_eq(nf_val_get(att, "exit_code")->type, NF_V_NIL);
+	ck_assert_int_eq(nf_val_get(att, "signal")->type, NF_V_NIL);
+	ck_assert_int_eq(nf_val_get(att, "reason")->type, NF_V_NIL);
+	nf_val_free(run);
+	nf_val_free(params);
+	nf_val_free(out);
+}
+END_TEST
+
+START_TEST(test_audit)
+{
+	struct nf_audit_rec	 a;
+	struct nf_val		*detail;
+
+	open_store();
+	detail = nf_val_map();
+	nf_val_map_set_str(detail, "param.day", "2026-11-29");
+	memset(&a, 0, sizeof(a));
+	a.ts = 777;
+	a.user = "user:alice";
+	a.uid = 1000;
+	a.action = "run";
+	a.target = "etl";
+	a.result = "ok";
+	a.detail = detail;
+	ck_assert_int_eq(nf_store_audit(&a), 0);
+	a.action = "reload";
+	a.target = NULL;
+	a.result = "jobs.d/bad.toml:3:7: unknown key \"shedule\"";
+	a.detail = NULL;
+	ck_assert_int_eq(nf_store_audit(&a), 0);
+	nf_store_close();
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit WHERE "
+	    "user = 'user:alice' AND uid = 1000 AND action = 'run' AND "
+	    "target = 'etl' AND result = 'ok' AND ts = 777 AND "
+	    "json_extract(detail, '$.\"param.day\"') = '2026-11-29'"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM audit WHERE "
+	    "action = 'reload' AND target IS NULL AND detail IS NULL AND "
+	    "result LIKE 'jobs.d/bad.toml:3:7:%'"), 1);
+	nf_val_free(detail);
+}
+END_TEST
+
+START_TEST(test_job_enabled)
+{
+	open_store();
+	ck_assert_int_eq(nf_store_job_enabled_get("etl"), -1);
+	ck_assert_int_eq(nf_store_job_enabled_set("etl", 0), 0);
+	ck_assert_int_eq(nf_store_job_enabled_set("other", 1), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	reopen_store();
+	ck_assert_int_eq(nf_store_job_enabled_get("etl"), 0);
+	ck_assert_int_eq(nf_store_job_enabled_get("other"), 1);
+	ck_assert_int_eq(nf_store_job_enabled_set("etl", 1), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	reopen_store();
+	ck_assert_int_eq(nf_store_job_enabled_get("etl"), 1);
+}
+END_TEST
+
+START_TEST(test_full_rolls_back)
+{
+	struct nf_run_rec	 r;
+	struct nf_val		*params, *l;
+	struct nf_store_filter	 f;
+	char			 big[2048];
+	int64_t			 kept, id = 0;
+	int			 i;
+
+	open_store();
+	kept = add_run("kept", NF_RUN_QUEUED, 0, 1);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	ck_assert_int_eq(nf_store_set_max_size(1), 0);
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	params = nf_val_map();
+	nf_val_map_set_str(params, "blob", big);
+	memset(&r, 0, sizeof(r));
+	r.job_id = "lost";
+	r.trigger = "manual";
+	r.triggered_by = "cron";
+	r.params = params;
+	/* Fill the capped file within one iteration, then commit. */
+	for (i = 0; i < 200 && id != -1; i++) {
+		r.created_at = 10 + i;
+		id = nf_store_run_insert(&r);
+	}
+	if (id != -1)
+		id = nf_store_flush();
+	ck_assert_int_eq(id, -1);
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "SQLITE_FULL"));
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "rolled back"));
+	/* Nothing pending survived; earlier commits did. */
+	ck_assert_int_eq(nf_store_flush(), 0);
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	f.job_id = "lost";
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 0);
+	nf_val_free(l);
+	l = nf_store_run_get(kept);
+	ck_assert_ptr_nonnull(l);
+	nf_val_free(l);
+
+	/* Space comes back: the same handle works again. */
+	ck_assert_int_eq(nf_store_set_max_size(0), 0);
+	r.created_at = 999;
+	id = nf_store_run_insert(&r);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	nf_store_close();
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM runs"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM pragma_integrity_check "
+	    "WHERE integrity_check = 'ok'"), 1);
+	nf_val_free(params);
+}
+END_TEST
+
+START_TEST(test_busy_is_an_error_not_a_wait)
+{
+	sqlite3		*other;
+	int64_t		 t0;
+
+	open_store();
+	ck_assert_int_eq(sqlite3_open(dbpath, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	t0 = nf_mono_ms();
+	ck_assert_int_eq(nf_store_job_enabled_set("etl", 0), -1);
+	ck_assert_int_lt(nf_mono_ms() - t0, 1000);
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "SQLITE_BUSY"));
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	ck_assert_int_eq(nf_store_job_enabled_set("etl", 0), 0);
+	ck_assert_int_eq(nf_store_flush(), 0);
+}
+END_TEST
+
+START_TEST(test_constraint_keeps_transaction)
+{
+	struct nf_attempt_rec	 a;
+	int64_t			 run;
+
+	open_store();
+	run = add_run("etl", NF_RUN_QUEUED, 0, 1);
+	memset(&a, 0, sizeof(a));
+	a.run_id = run + 1000;	/* no such run */
+	a.step_name = "s";
+	a.step_type = "exec";
+	a.attempt = 1;
+	ck_assert_int_eq(nf_store_attempt_insert(&a, 5), -1);
+	ck_assert_ptr_nonnull(strstr(nf_store_error(), "SQLITE_CONSTRAINT"));
+	ck_assert_int_eq(nf_store_run_start(run + 1000, 5), -1);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	nf_store_close();
+	/* The good write of the same iteration was kept. */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM runs"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM attempts"), 0);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("store");
+	tc = tcase_create("store");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_create_reopen);
+	tcase_add_test(tc, test_close_flushes);
+	tcase_add_test(tc, test_newer_schema_refused);
+	tcase_add_test(tc, test_corrupt_refused);
+	tcase_add_test(tc, test_foreign_db_refused);
+	tcase_add_test(tc, test_unique_slot);
+	tcase_add_test(tc, test_recover);
+	tcase_add_test(tc, test_crash_keeps_flushed_only);
+	tcase_add_test(tc, test_log_cap);
+	tcase_add_test(tc, test_log_cap_after_finish);
+	tcase_add_test(tc, test_logs_get_paging);
+	tcase_add_test(tc, test_list_filters);
+	tcase_add_test(tc, test_run_get_roundtrip);
+	tcase_add_test(tc, test_audit);
+	tcase_add_test(tc, test_job_enabled);
+	tcase_add_test(tc, test_full_rolls_back);
+	tcase_add_test(tc, test_busy_is_an_error_not_a_wait);
+	tcase_add_test(tc, test_constraint_keeps_transaction);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NF_CHECK_MAIN(store_suite)
