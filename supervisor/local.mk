@@ -2,7 +2,7 @@
 # the control client nfctl.
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
-	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawn.h \
+	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawner.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
 	supervisor/store.c supervisor/store.h

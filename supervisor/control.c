@@ -1,0 +1,1033 @@
+/*
+ * control.c: the control socket of nomaflowd.  Runs in nomaflowd.
+ *
+ * Owns the listening unix socket and every client connection.  Client
+ * frames arrive in exactly one function (client_dispatch).  A bad frame from
+ * a client drops that client; nothing a client sends can hurt the daemon.
+ * Every client is identified with SO_PEERCRED; the user becomes
+ * "user:<name>" in triggered_by and in the audit table.
+ *
+ * Invariant: a freed client is unregistered from every run it followed, so
+ * no follower ever points at freed memory.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "cron.h"
+#include "log.h"
+#include "nomaflowd.h"
+#include "proto.h"
+#include "run.h"
+#include "scheduler.h"
+#include "store.h"
+
+/* A client that does not read its events is dropped past this backlog. */
+#define CLIENT_MAX_BACKLOG	(64u << 20)
+#define MAX_CLIENTS		256
+
+struct nf_client {
+	uint64_t		 gen;
+	int			 fd;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	char			*user;		/* "user:alice" */
+	int			 hello;
+	int			 closing;	/* drop once out is flushed */
+	ev_io			 rio, wio;
+	struct nf_frame_reader	 rd;
+	struct nf_buf		 out;
+	LIST_ENTRY(nf_client)	 entry;
+};
+
+static LIST_HEAD(, nf_client) clients = LIST_HEAD_INITIALIZER(clients);
+static int		 listen_fd = -1;
+static ev_io		 listen_io;
+static char		*sock_path;
+static gid_t		 sock_gid = (gid_t)-1;
+static uint64_t		 client_gen;
+static int		 nclients;
+
+static void	client_free(struct nf_client *);
+
+/* Still connected (it may be closing). */
+static int
+client_exists(struct nf_client *c, uint64_t gen)
+{
+	struct nf_client	*x;
+
+	LIST_FOREACH(x, &clients, entry)
+		if (x == c && x->gen == gen)
+			return 1;
+	return 0;
+}
+
+int
+nf_control_client_alive(struct nf_client *c, uint64_t gen)
+{
+	return client_exists(c, gen) && !c->closing;
+}
+
+static void
+client_send(struct nf_client *c, struct nf_val *msg)
+{
+	if (c->closing && c->fd == -1) {
+		nf_val_free(msg);
+		return;
+	}
+	nf_msg_encode(msg, &c->out);
+	nf_val_free(msg);
+	if (c->out.len > CLIENT_MAX_BACKLOG) {
+		nf_warnx("control client %s (pid %d) is not reading; "
+		    "dropping it", c->user, (int)c->pid);
+		client_free(c);
+		return;
+	}
+	ev_io_start(nfd.loop, &c->wio);
+}
+
+void
+nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
+    const char *kind, struct nf_val *data)
+{
+	struct nf_val	*m;
+
+	if (!nf_control_client_alive(c, gen)) {
+		nf_val_free(data);
+		return;
+	}
+	m = nf_msg_new(NF_MSG_CTL_EVENT);
+	nf_val_map_set_int(m, "id", req_id);
+	nf_val_map_set_str(m, "kind", kind);
+	nf_val_map_set(m, "data", data);
+	client_send(c, m);
+}
+
+static void
+reply_ok(struct nf_client *c, int64_t id, struct nf_val *data)
+{
+	struct nf_val	*m;
+
+	m = nf_msg_new(NF_MSG_CTL_RESP);
+	nf_val_map_set_int(m, "id", id);
+	nf_val_map_set_bool(m, "ok", 1);
+	if (data != NULL)
+		nf_val_map_set(m, "data", data);
+	client_send(c, m);
+}
+
+static void
+reply_err(struct nf_client *c, int64_t id, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+reply_err(struct nf_client *c, int64_t id, int code, const char *fmt, ...)
+{
+	struct nf_val	*m;
+	va_list		 ap;
+	char		 buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	m = nf_msg_new(NF_MSG_CTL_RESP);
+	nf_val_map_set_int(m, "id", id);
+	nf_val_map_set_bool(m, "ok", 0);
+	nf_val_map_set_int(m, "code", code);
+	nf_val_map_set_str(m, "error", buf);
+	client_send(c, m);
+}
+
+static void
+audit(struct nf_client *c, const char *action, const char *target,
+    const char *result, const struct nf_val *detail)
+{
+	struct nf_audit_rec	a;
+
+	memset(&a, 0, sizeof(a));
+	a.ts = nf_now_ms();
+	a.user = c->user;
+	a.uid = c->uid;
+	a.action = action;
+	a.target = target;
+	a.result = result;
+	a.detail = detail;
+	nf_store_audit(&a);
+}
+
+/* Argument checking: every key known, of the right type. */
+struct argspec {
+	const char	*key;
+	enum nf_val_type type;
+	int		 required;
+};
+
+static int
+check_args(struct nf_client *c, int64_t id, const char *cmd,
+    const struct nf_val *args, const struct argspec *spec)
+{
+	const struct argspec	*a;
+	const struct nf_val	*v;
+	size_t			 i;
+
+	if (args != NULL)
+		for (i = 0; i < args->u.m.n; i++) {
+			for (a = spec; a->key != NULL; a++)
+				if (strcmp(a->key, args->u.m.kv[i].key) == 0)
+					break;
+			if (a->key == NULL) {
+				reply_err(c, id, NF_EXIT_USAGE, "%s: unknown "
+				    "argument \"%s\"", cmd,
+				    args->u.m.kv[i].key);
+				return -1;
+			}
+			v = args->u.m.kv[i].val;
+			if (v->type != a->type && !(v->type == NF_V_NIL &&
+			    !a->required)) {
+				reply_err(c, id, NF_EXIT_USAGE, "%s: argument "
+				    "\"%s\" must be %s, not %s", cmd, a->key,
+				    nf_val_type_name(a->type),
+				    nf_val_type_name(v->type));
+				return -1;
+			}
+		}
+	for (a = spec; a->key != NULL; a++)
+		if (a->required && nf_val_get(args, a->key) == NULL) {
+			reply_err(c, id, NF_EXIT_USAGE, "%s: missing argument "
+			    "\"%s\"", cmd, a->key);
+			return -1;
+		}
+	return 0;
+}
+
+static const struct nf_job *
+find_job(struct nf_client *c, int64_t id, const char *job_id)
+{
+	const struct nf_job	*job;
+
+	if ((job = nf_config_job(nfd.cur->cfg, job_id)) == NULL)
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no job \"%s\" (nfctl "
+		    "jobs lists them)", job_id);
+	return job;
+}
+
+static struct nf_val *
+str_array(char **v, size_t n)
+{
+	struct nf_val	*a = nf_val_arr();
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		nf_val_arr_push(a, nf_val_str(v[i]));
+	return a;
+}
+
+static struct nf_val *
+last_run_brief(const char *job_id)
+{
+	struct nf_val	*r, *b;
+
+	if ((r = nf_store_job_last_run(job_id)) == NULL)
+		return nf_val_nil();
+	b = nf_val_map();
+	nf_val_map_set(b, "id", nf_val_dup(nf_val_get(r, "id")));
+	nf_val_map_set(b, "state", nf_val_dup(nf_val_get(r, "state")));
+	nf_val_map_set(b, "finished_at",
+	    nf_val_dup(nf_val_get(r, "finished_at")));
+	nf_val_free(r);
+	return b;
+}
+
+static void
+cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_val	*d, *st, *rl;
+
+	if (check_args(c, id, "status", args, spec) == -1)
+		return;
+	d = nf_val_map();
+	nf_val_map_set_str(d, "version", PACKAGE_VERSION);
+	nf_val_map_set_int(d, "pid", getpid());
+	nf_val_map_set_int(d, "started_at", nfd.started_at);
+	nf_val_map_set_int(d, "jobs", (int64_t)nfd.cur->cfg->njobs);
+	nf_val_map_set_int(d, "runs_running", nf_run_active_count());
+	nf_val_map_set_int(d, "workers", nfd.nworkers);
+	nf_val_map_set_int(d, "max_workers", nfd.cur->cfg->max_workers);
+	nf_val_map_set_int(d, "queued", nfd.nqueued);
+	nf_val_map_set_bool(d, "sandboxed", nf_daemon_sandboxed());
+	nf_val_map_set_bool(d, "stopping", nfd.stopping);
+	st = nf_val_map();
+	nf_val_map_set_str(st, "path", nfd.cur->cfg->store_path);
+	nf_val_map_set_bool(st, "ok", nfd.store_ok);
+	if (!nfd.store_ok && nfd.store_err != NULL)
+		nf_val_map_set_str(st, "error", nfd.store_err);
+	nf_val_map_set(d, "store", st);
+	nf_val_map_set_str(d, "config", nfd.config_path);
+	rl = nf_val_map();
+	if (nfd.reload_at > 0)
+		nf_val_map_set_int(rl, "at", nfd.reload_at);
+	else
+		nf_val_map_set(rl, "at", nf_val_nil());
+	nf_val_map_set_bool(rl, "ok", nfd.reload_ok);
+	nf_val_map_set(rl, "errors", nfd.reload_errors != NULL ?
+	    nf_val_dup(nfd.reload_errors) : nf_val_arr());
+	nf_val_map_set(d, "last_reload", rl);
+	reply_ok(c, id, d);
+}
+
+static int
+job_matches(const struct nf_job *j, const char *tag, const char *search)
+{
+	size_t	i;
+	int	ok;
+
+	if (tag != NULL) {
+		for (ok = 0, i = 0; i < j->ntags; i++)
+			if (strcmp(j->tags[i], tag) == 0)
+				ok = 1;
+		if (!ok)
+			return 0;
+	}
+	if (search != NULL && strcasestr(j->id, search) == NULL &&
+	    (j->description == NULL ||
+	    strcasestr(j->description, search) == NULL))
+		return 0;
+	return 1;
+}
+
+static struct nf_val *
+job_brief(const struct nf_job *j)
+{
+	struct nf_val	*m;
+	int64_t		 next;
+
+	m = nf_val_map();
+	nf_val_map_set_str(m, "id", j->id);
+	nf_val_map_set_str(m, "description", j->description);
+	nf_val_map_set_str(m, "schedule", j->schedule);
+	nf_val_map_set_str(m, "timezone", j->timezone != NULL ? j->timezone :
+	    "UTC");
+	nf_val_map_set_bool(m, "enabled", j->enabled);
+	nf_val_map_set(m, "tags", str_array(j->tags, j->ntags));
+	next = j->enabled ? nf_sched_next(j, time(NULL), NULL) : -1;
+	if (next > 0)
+		nf_val_map_set_int(m, "next_fire", next * 1000);
+	else
+		nf_val_map_set(m, "next_fire", nf_val_nil());
+	nf_val_map_set(m, "last_run", last_run_brief(j->id));
+	nf_val_map_set_bool(m, "running", nf_run_find_job(j->id) != NULL);
+	return m;
+}
+
+static void
+cmd_jobs(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "tag", NF_V_STR, 0 }, { "search", NF_V_STR, 0 },
+		{ NULL, 0, 0 }
+	};
+	const struct nf_config	*cfg = nfd.cur->cfg;
+	struct nf_val		*a;
+	size_t			 i;
+
+	if (check_args(c, id, "jobs", args, spec) == -1)
+		return;
+	a = nf_val_arr();
+	for (i = 0; i < cfg->njobs; i++)
+		if (job_matches(&cfg->jobs[i], nf_val_get_str(args, "tag"),
+		    nf_val_get_str(args, "search")))
+			nf_val_arr_push(a, job_brief(&cfg->jobs[i]));
+	reply_ok(c, id, a);
+}
+
+static void
+cmd_job_show(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "id", NF_V_STR, 1 }, { NULL, 0, 0 }
+	};
+	const struct nf_job	*j;
+	const struct nf_step	*st;
+	struct nf_val		*m, *rt, *steps, *s, *nexts;
+	int64_t			 t;
+	size_t			 i;
+
+	if (check_args(c, id, "job.show", args, spec) == -1 ||
+	    (j = find_job(c, id, nf_val_get_str(args, "id"))) == NULL)
+		return;
+	m = job_brief(j);
+	nf_val_map_set(m, "params", nf_val_dup(j->params));
+	rt = nf_val_map();
+	nf_val_map_set_int(rt, "attempts", j->retry.attempts);
+	nf_val_map_set_str(rt, "backoff", j->retry.backoff ==
+	    NF_BACKOFF_EXPONENTIAL ? "exponential" : "fixed");
+	nf_val_map_set(rt, "base_seconds", nf_val_float(j->retry.base_seconds));
+	nf_val_map_set(rt, "max_seconds", nf_val_float(j->retry.max_seconds));
+	nf_val_map_set(m, "retry", rt);
+	nf_val_map_set_int(m, "timeout_seconds", j->timeout_seconds);
+	nf_val_map_set_str(m, "file", j->file);
+	steps = nf_val_arr();
+	for (i = 0; i < j->nsteps; i++) {
+		st = &j->steps[i];
+		s = nf_val_map();
+		nf_val_map_set_str(s, "name", st->name);
+		nf_val_map_set_str(s, "type", st->type);
+		nf_val_map_set_bool(s, "enabled", st->enabled);
+		nf_val_map_set_int(s, "timeout_seconds", st->timeout_seconds);
+		nf_val_map_set(s, "spec", st->spec != NULL ?
+		    nf_val_dup(st->spec) : nf_val_map());
+		nf_val_arr_push(steps, s);
+	}
+	nf_val_map_set(m, "steps", steps);
+	nexts = nf_val_arr();
+	for (t = time(NULL), i = 0; j->cron != NULL && i < 5; i++) {
+		if ((t = nf_sched_next(j, t, NULL)) <= 0)
+			break;
+		nf_val_arr_push(nexts, nf_val_int(t * 1000));
+	}
+	nf_val_map_set(m, "next_fires", nexts);
+	reply_ok(c, id, m);
+}
+
+static void
+cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "job", NF_V_STR, 1 }, { "params", NF_V_MAP, 0 },
+		{ "force", NF_V_BOOL, 0 }, { NULL, 0, 0 }
+	};
+	const struct nf_job	*j;
+	const struct nf_val	*params;
+	struct nf_val		*d;
+	char			 err[512];
+	int64_t			 run_id;
+	int			 force = 0, conflict;
+
+	if (check_args(c, id, "run", args, spec) == -1 ||
+	    (j = find_job(c, id, nf_val_get_str(args, "job"))) == NULL)
+		return;
+	nf_val_get_bool(args, "force", &force);
+	params = nf_val_get(args, "params");
+	run_id = nf_run_trigger(j, "manual", c->user, 0,
+	    params != NULL && params->type == NF_V_MAP ? params : NULL,
+	    force, &conflict, err, sizeof(err));
+	if (run_id <= 0) {
+		audit(c, "run", j->id, err, params);
+		reply_err(c, id, conflict ? NF_EXIT_CONFLICT : NF_EXIT_FAILED,
+		    "%s", err);
+		return;
+	}
+	audit(c, "run", j->id, "ok", params);
+	d = nf_val_map();
+	nf_val_map_set_int(d, "run_id", run_id);
+	reply_ok(c, id, d);
+}
+
+static void
+cmd_runs(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "job", NF_V_STR, 0 }, { "state", NF_V_STR, 0 },
+		{ "since", NF_V_INT, 0 }, { "limit", NF_V_INT, 0 },
+		{ NULL, 0, 0 }
+	};
+	struct nf_store_filter	 f;
+	struct nf_val		*a;
+	const char		*s;
+	int64_t			 v;
+
+	if (check_args(c, id, "runs", args, spec) == -1)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.job_id = nf_val_get_str(args, "job");
+	f.state = -1;
+	if ((s = nf_val_get_str(args, "state")) != NULL &&
+	    (f.state = nf_run_state_parse(s)) == -1) {
+		reply_err(c, id, NF_EXIT_USAGE, "runs: unknown state \"%s\" "
+		    "(queued, running, succeeded, failed, canceled, skipped)",
+		    s);
+		return;
+	}
+	if (nf_val_get_int(args, "since", &v))
+		f.since = v;
+	if (nf_val_get_int(args, "limit", &v)) {
+		if (v < 1 || v > 10000) {
+			reply_err(c, id, NF_EXIT_USAGE, "runs: limit must be "
+			    "1..10000");
+			return;
+		}
+		f.limit = (int)v;
+	}
+	if ((a = nf_store_runs_list(&f)) == NULL) {
+		reply_err(c, id, NF_EXIT_FAILED, "cannot read the run "
+		    "history: %s", nf_store_error());
+		return;
+	}
+	reply_ok(c, id, a);
+}
+
+static int
+get_run_id(struct nf_client *c, int64_t id, const char *cmd,
+    const struct nf_val *args, int64_t *run_id)
+{
+	if (!nf_val_get_int(args, "run_id", run_id) || *run_id <= 0) {
+		reply_err(c, id, NF_EXIT_USAGE, "%s: run_id must be a "
+		    "positive integer", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_run_show(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
+	};
+	struct nf_val	*r;
+	int64_t		 run_id;
+
+	if (check_args(c, id, "run.show", args, spec) == -1 ||
+	    get_run_id(c, id, "run.show", args, &run_id) == -1)
+		return;
+	if ((r = nf_store_run_get(run_id)) == NULL) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no run %lld",
+		    (long long)run_id);
+		return;
+	}
+	reply_ok(c, id, r);
+}
+
+static void
+cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "run_id", NF_V_INT, 1 }, { "follow", NF_V_BOOL, 0 },
+		{ "after", NF_V_INT, 0 }, { NULL, 0, 0 }
+	};
+	struct nf_val	*r, *lines, *d, *end;
+	struct nf_run	*active;
+	int64_t		 run_id, after = 0;
+	int		 follow = 0;
+	size_t		 i;
+
+	if (check_args(c, id, "logs", args, spec) == -1 ||
+	    get_run_id(c, id, "logs", args, &run_id) == -1)
+		return;
+	nf_val_get_bool(args, "follow", &follow);
+	nf_val_get_int(args, "after", &after);
+	if ((r = nf_store_run_get(run_id)) == NULL) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no run %lld",
+		    (long long)run_id);
+		return;
+	}
+	if ((lines = nf_store_logs_get(run_id, after, 0)) == NULL) {
+		nf_val_free(r);
+		reply_err(c, id, NF_EXIT_FAILED, "cannot read the log: %s",
+		    nf_store_error());
+		return;
+	}
+	d = nf_val_map();
+	nf_val_map_set(d, "state", nf_val_dup(nf_val_get(r, "state")));
+	if (!follow) {
+		nf_val_map_set(d, "lines", lines);
+		nf_val_free(r);
+		reply_ok(c, id, d);
+		return;
+	}
+	reply_ok(c, id, d);
+	for (i = 0; i < lines->u.a.n; i++) {
+		nf_control_event(c, c->gen, id, "log", lines->u.a.items[i]);
+		lines->u.a.items[i] = NULL;
+	}
+	lines->u.a.n = 0;
+	nf_val_free(lines);
+	if ((active = nf_run_find(run_id)) != NULL)
+		nf_run_follow(active, c, c->gen, id);
+	else {
+		end = nf_val_map();
+		nf_val_map_set_int(end, "run_id", run_id);
+		nf_val_map_set(end, "state", nf_val_dup(nf_val_get(r,
+		    "state")));
+		if (nf_val_get(r, "reason") != NULL)
+			nf_val_map_set(end, "reason",
+			    nf_val_dup(nf_val_get(r, "reason")));
+		if (nf_val_get(r, "error") != NULL)
+			nf_val_map_set(end, "error",
+			    nf_val_dup(nf_val_get(r, "error")));
+		nf_control_event(c, c->gen, id, "end", end);
+	}
+	nf_val_free(r);
+}
+
+static void
+cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
+	};
+	struct nf_run	*r;
+	struct nf_val	*st;
+	int64_t		 run_id;
+	char		 target[32];
+
+	if (check_args(c, id, "cancel", args, spec) == -1 ||
+	    get_run_id(c, id, "cancel", args, &run_id) == -1)
+		return;
+	snprintf(target, sizeof(target), "%lld", (long long)run_id);
+	if ((r = nf_run_find(run_id)) == NULL) {
+		if ((st = nf_store_run_get(run_id)) == NULL) {
+			reply_err(c, id, NF_EXIT_NOTFOUND, "no run %lld",
+			    (long long)run_id);
+			return;
+		}
+		audit(c, "cancel", target, "refused: already finished", NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "run %lld already finished "
+		    "(%s)", (long long)run_id, nf_val_get_str(st, "state"));
+		nf_val_free(st);
+		return;
+	}
+	audit(c, "cancel", target, "ok", NULL);
+	nf_run_cancel(r, c->user);
+	reply_ok(c, id, NULL);
+}
+
+static void
+fmt_offset(int off, char *buf, size_t len)
+{
+	int	a = off < 0 ? -off : off;
+
+	snprintf(buf, len, "%c%02d:%02d", off < 0 ? '-' : '+', a / 3600,
+	    (a % 3600) / 60);
+}
+
+static void
+cmd_next(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "id", NF_V_STR, 1 }, { "n", NF_V_INT, 0 }, { NULL, 0, 0 }
+	};
+	const struct nf_job	*j;
+	struct nf_val		*a, *m, *fl;
+	struct tm		 tm;
+	const char		*abbr;
+	char			 buf[64], off[16];
+	int64_t			 n = 5, t, i;
+	int			 flags, o;
+
+	if (check_args(c, id, "next", args, spec) == -1 ||
+	    (j = find_job(c, id, nf_val_get_str(args, "id"))) == NULL)
+		return;
+	if (nf_val_get_int(args, "n", &n) && (n < 1 || n > 1000)) {
+		reply_err(c, id, NF_EXIT_USAGE, "next: n must be 1..1000");
+		return;
+	}
+	if (j->cron == NULL) {
+		reply_err(c, id, NF_EXIT_FAILED, "job %s has no schedule "
+		    "(manual runs only)", j->id);
+		return;
+	}
+	a = nf_val_arr();
+	for (t = time(NULL), i = 0; i < n; i++) {
+		if ((t = nf_sched_next(j, t, &flags)) <= 0)
+			break;
+		m = nf_val_map();
+		nf_val_map_set_int(m, "at", t);
+		nf_val_map_set_str(m, "utc", nf_fmt_time_utc(t * 1000, buf,
+		    sizeof(buf)));
+		nf_tz_localtime(j->tz, t, &tm);
+		o = nf_tz_offset(j->tz, t, &abbr);
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+		nf_val_map_set_str(m, "local", buf);
+		fmt_offset(o, off, sizeof(off));
+		nf_val_map_set_str(m, "offset", off);
+		nf_val_map_set_str(m, "zone", abbr != NULL ? abbr : "");
+		fl = nf_val_arr();
+		if (flags & NF_CRON_DST_GAP)
+			nf_val_arr_push(fl, nf_val_str("dst-gap"));
+		if (flags & NF_CRON_DST_REPEAT)
+			nf_val_arr_push(fl, nf_val_str("dst-repeat"));
+		nf_val_map_set(m, "flags", fl);
+		nf_val_arr_push(a, m);
+	}
+	reply_ok(c, id, a);
+}
+
+static void
+cmd_reload(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_val	*errors = NULL, *d;
+	int		 ok;
+
+	if (check_args(c, id, "reload", args, spec) == -1)
+		return;
+	nf_daemon_reload(&errors);
+	ok = errors == NULL || errors->u.a.n == 0;
+	audit(c, "reload", NULL, ok ? "ok" : "rejected", errors);
+	d = nf_val_map();
+	nf_val_map_set_bool(d, "ok", ok);
+	nf_val_map_set(d, "errors", errors != NULL ? errors : nf_val_arr());
+	reply_ok(c, id, d);
+}
+
+static void
+cmd_validate(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_config	*cfg;
+	struct nf_errs		 errs;
+	struct nf_val		*d, *a;
+	size_t			 i;
+
+	if (check_args(c, id, "validate", args, spec) == -1)
+		return;
+	nf_errs_init(&errs);
+	cfg = nf_config_load(nfd.config_path, 1, &errs);
+	nf_config_free(cfg);
+	a = nf_val_arr();
+	for (i = 0; i < errs.n; i++)
+		nf_val_arr_push(a, nf_val_str(errs.msgs[i]));
+	d = nf_val_map();
+	nf_val_map_set_bool(d, "ok", errs.n == 0);
+	nf_val_map_set(d, "errors", a);
+	nf_errs_free(&errs);
+	reply_ok(c, id, d);
+}
+
+static const struct {
+	const char	*name;
+	void		(*fn)(struct nf_client *, int64_t,
+			    const struct nf_val *);
+} commands[] = {
+	{ "status",	cmd_status },
+	{ "jobs",	cmd_jobs },
+	{ "job.show",	cmd_job_show },
+	{ "run",	cmd_run },
+	{ "runs",	cmd_runs },
+	{ "run.show",	cmd_run_show },
+	{ "logs",	cmd_logs },
+	{ "cancel",	cmd_cancel },
+	{ "next",	cmd_next },
+	{ "reload",	cmd_reload },
+	{ "validate",	cmd_validate },
+};
+
+/* Every client frame arrives here. */
+static void
+client_dispatch(struct nf_client *c, enum nf_msg_type type,
+    struct nf_val *msg)
+{
+	const struct nf_val	*args;
+	const char		*cmd;
+	char			 err[256];
+	int64_t			 id = 0;
+	size_t			 i;
+
+	if (!c->hello) {
+		if (type != NF_MSG_HELLO || nf_msg_hello_check(msg,
+		    NF_PROTO_CONTROL, err, sizeof(err)) == -1) {
+			if (type != NF_MSG_HELLO)
+				snprintf(err, sizeof(err), "expected hello "
+				    "first, got \"%s\"",
+				    nf_msg_type_name(type));
+			reply_err(c, 0, NF_EXIT_USAGE, "%s", err);
+			c->closing = 1;
+			return;
+		}
+		c->hello = 1;
+		client_send(c, nf_msg_hello(NF_PROTO_CONTROL));
+		return;
+	}
+	if (type != NF_MSG_CTL_REQ) {
+		reply_err(c, 0, NF_EXIT_USAGE, "unexpected \"%s\" frame",
+		    nf_msg_type_name(type));
+		c->closing = 1;
+		return;
+	}
+	nf_val_get_int(msg, "id", &id);
+	cmd = nf_val_get_str(msg, "cmd");
+	args = nf_val_get(msg, "args");
+	for (i = 0; i < NF_NELEM(commands); i++)
+		if (strcmp(commands[i].name, cmd) == 0) {
+			nf_debug("control: %s: %s", c->user, cmd);
+			commands[i].fn(c, id, args);
+			return;
+		}
+	reply_err(c, id, NF_EXIT_USAGE, "unknown command \"%s\"", cmd);
+}
+
+static void
+client_free(struct nf_client *c)
+{
+	nf_run_unfollow_client(c);
+	LIST_REMOVE(c, entry);
+	nclients--;
+	ev_io_stop(nfd.loop, &c->rio);
+	ev_io_stop(nfd.loop, &c->wio);
+	close(c->fd);
+	nf_frame_reader_free(&c->rd);
+	nf_buf_free(&c->out);
+	free(c->user);
+	free(c);
+}
+
+static void
+client_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct nf_client	*c = io->data;
+	const uint8_t		*p;
+	size_t			 n;
+	ssize_t			 got;
+	enum nf_msg_type	 type;
+	struct nf_val		*msg;
+	uint64_t		 gen = c->gen;
+	char			 err[256];
+	int			 rc;
+
+	got = nf_frame_read(&c->rd, c->fd);
+	if (got == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got <= 0) {
+		client_free(c);
+		return;
+	}
+	for (;;) {
+		rc = nf_frame_next(&c->rd, &p, &n, err, sizeof(err));
+		if (rc == 0)
+			break;
+		if (rc == -1 || nf_msg_decode(NF_DIR_CTL_REQUEST, p, n,
+		    &type, &msg, err, sizeof(err)) == -1) {
+			nf_warnx("control client %s (pid %d): %s; dropping "
+			    "it", c->user, (int)c->pid, err);
+			reply_err(c, 0, NF_EXIT_USAGE, "bad frame: %s", err);
+			c->closing = 1;
+			ev_io_stop(loop, &c->rio);
+			return;
+		}
+		client_dispatch(c, type, msg);
+		nf_val_free(msg);
+		if (!client_exists(c, gen))
+			return;		/* dropped while answering */
+		if (c->closing) {
+			ev_io_stop(loop, &c->rio);
+			return;
+		}
+	}
+}
+
+static void
+client_write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct nf_client	*c = io->data;
+	ssize_t			 n;
+
+	while (c->out.len > 0) {
+		n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			client_free(c);
+			return;
+		}
+		nf_buf_consume(&c->out, (size_t)n);
+	}
+	ev_io_stop(loop, &c->wio);
+	if (c->closing)
+		client_free(c);
+}
+
+static int
+peer_allowed(uid_t uid, gid_t gid, const char *name)
+{
+	gid_t	groups[64];
+	int	n = NF_NELEM(groups), i;
+
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	if (sock_gid == (gid_t)-1)
+		return 0;
+	if (gid == sock_gid)
+		return 1;
+	if (name != NULL && getgrouplist(name, gid, groups, &n) != -1)
+		for (i = 0; i < n; i++)
+			if (groups[i] == sock_gid)
+				return 1;
+	return 0;
+}
+
+static void
+listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct nf_client	*c;
+	struct ucred		 cred;
+	struct passwd		*pw;
+	socklen_t		 len = sizeof(cred);
+	int			 fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			nf_warn("control: accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		nf_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	c = nf_xcalloc(1, sizeof(*c));
+	c->gen = ++client_gen;
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	pw = getpwuid(cred.uid);
+	c->user = pw != NULL ? nf_xprintf("user:%s", pw->pw_name) :
+	    nf_xprintf("user:%u", (unsigned)cred.uid);
+	nf_frame_reader_init(&c->rd, NF_MAX_CTL_REQUEST);
+	nf_buf_init(&c->out);
+	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+	c->rio.data = c;
+	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+	c->wio.data = c;
+	LIST_INSERT_HEAD(&clients, c, entry);
+	nclients++;
+	if (nclients > MAX_CLIENTS) {
+		nf_warnx("control: too many clients (%d); refusing %s",
+		    nclients, c->user);
+		reply_err(c, 0, NF_EXIT_UNREACHABLE, "too many clients");
+		c->closing = 1;
+		return;
+	}
+	if (!peer_allowed(cred.uid, cred.gid, pw != NULL ? pw->pw_name :
+	    NULL)) {
+		nf_warnx("control: %s (pid %d) is not allowed", c->user,
+		    (int)c->pid);
+		reply_err(c, 0, NF_EXIT_PERM, "permission denied: %s may not "
+		    "control nomaflowd (needs root, the daemon's user, or the "
+		    "socket's group)", c->user);
+		c->closing = 1;
+		return;
+	}
+	ev_io_start(loop, &c->rio);
+}
+
+int
+nf_control_open(const struct nf_config *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct group		*gr;
+	struct stat		 sb;
+	int			 fd, probe;
+	mode_t			 old;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(cfg->socket_path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path %s is too long "
+		    "(max %zu bytes)", cfg->socket_path,
+		    sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	strcpy(sun.sun_path, cfg->socket_path);
+	/* A live daemon on the socket: refuse; a stale socket: remove. */
+	if (lstat(cfg->socket_path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket; "
+			    "remove it or set control.socket",
+			    cfg->socket_path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(probe);
+			snprintf(err, errlen, "another nomaflowd is listening "
+			    "on %s", cfg->socket_path);
+			return -1;
+		}
+		if (probe != -1)
+			close(probe);
+		unlink(cfg->socket_path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "bind %s: %s", cfg->socket_path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	sock_gid = (gid_t)-1;
+	if (cfg->socket_group != NULL) {
+		if ((gr = getgrnam(cfg->socket_group)) == NULL) {
+			snprintf(err, errlen, "control.group: no group %s",
+			    cfg->socket_group);
+			close(fd);
+			unlink(cfg->socket_path);
+			return -1;
+		}
+		sock_gid = gr->gr_gid;
+		if (chown(cfg->socket_path, (uid_t)-1, sock_gid) == -1) {
+			snprintf(err, errlen, "chown %s: %s", cfg->socket_path,
+			    strerror(errno));
+			close(fd);
+			unlink(cfg->socket_path);
+			return -1;
+		}
+	}
+	if (chmod(cfg->socket_path, (mode_t)cfg->socket_mode) == -1 ||
+	    listen(fd, 64) == -1) {
+		snprintf(err, errlen, "%s: %s", cfg->socket_path,
+		    strerror(errno));
+		close(fd);
+		unlink(cfg->socket_path);
+		return -1;
+	}
+	listen_fd = fd;
+	sock_path = nf_xstrdup(cfg->socket_path);
+	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
+	ev_io_start(nfd.loop, &listen_io);
+	return 0;
+}
+
+void
+nf_control_close(void)
+{
+	struct nf_client	*c;
+
+	while ((c = LIST_FIRST(&clients)) != NULL)
+		client_free(c);
+	if (listen_fd != -1) {
+		ev_io_stop(nfd.loop, &listen_io);
+		close(listen_fd);
+		listen_fd = -1;
+		unlink(sock_path);
+	}
+	free(sock_path);
+	sock_path = NULL;
+}

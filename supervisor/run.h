@@ -1,0 +1,84 @@
+/*
+ * run.h: the run engine.  One struct nf_run per active (queued or running)
+ * run; finished runs live only in the store.
+ */
+#ifndef NF_RUN_H
+#define NF_RUN_H
+
+#include "nomaflowd.h"
+
+struct nf_run {
+	int64_t			 id;
+	char			*job_id;
+	struct nf_cfgref	*cfgref;	/* config the run started with */
+	const struct nf_job	*job;		/* inside cfgref->cfg */
+	enum nf_run_state	 state;
+	char			*trigger;
+	char			*triggered_by;
+	int64_t			 scheduled_for;
+	struct nf_val		*params;	/* merged (job < run) */
+	size_t			 step;		/* index of the current step */
+	int			 attempt;	/* 1-based, of the current step */
+	int64_t			 attempt_id;
+	enum nf_attempt_state	 att_state;
+	struct nf_worker	*worker;	/* current worker, if any */
+	ev_timer		 retry_timer;	/* waiting to retry a step */
+	ev_timer		 run_timer;	/* whole-run timeout */
+	int			 waiting;	/* queued for a worker slot */
+	int			 cancel_requested;
+	int			 timed_out;	/* run timeout fired */
+	int64_t			 rows_affected;
+	struct nf_val		*last_output;
+	struct nf_followers	 followers;
+	TAILQ_ENTRY(nf_run)	 entry;		/* all active runs */
+	TAILQ_ENTRY(nf_run)	 qentry;	/* waiting for a slot */
+};
+
+/* What a finished worker reports to its run (filled by spawn.c). */
+struct nf_step_outcome {
+	enum nf_attempt_state	 state;	/* succeeded, failed or canceled */
+	enum nf_reason		 reason;
+	char			*error;	/* owned by the outcome */
+	int			 exit_code;
+	int			 signal;
+	int64_t			 rows_affected;
+	struct nf_val		*output;	/* owned */
+};
+
+void	nf_run_init(void);
+/*
+ * Create and start a run.  Returns the run id (>0), 0 if a scheduled slot
+ * already fired, -1 on error with *err set (static text or allocated into
+ * errbuf).  force: start even if the job already has an active run.
+ */
+int64_t	nf_run_trigger(const struct nf_job *, const char *trigger,
+	    const char *triggered_by, int64_t scheduled_for,
+	    const struct nf_val *run_params, int force, int *conflict,
+	    char *err, size_t errlen);
+/* Record a skipped fire (overlap).  Returns the run id or -1/0. */
+int64_t	nf_run_skip(const struct nf_job *, const char *trigger,
+	    int64_t scheduled_for, int64_t active_run);
+struct nf_run *nf_run_find(int64_t id);
+/* Active run of a job, if any (the oldest one). */
+struct nf_run *nf_run_find_job(const char *job_id);
+int	nf_run_cancel(struct nf_run *, const char *by);
+/* Called by spawn.c when a worker is done (reaped and drained). */
+void	nf_run_worker_done(struct nf_run *, struct nf_step_outcome *);
+/* A log line from a worker (or the supervisor itself for this run). */
+void	nf_run_log(struct nf_run *, const char *stream, const char *level,
+	    const char *line);
+void	nf_run_logf(struct nf_run *, const char *level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	nf_run_progress(struct nf_run *, const struct nf_val *);
+void	nf_run_output(struct nf_run *, struct nf_val *);
+/* A worker slot became free: start waiting runs. */
+void	nf_run_kick(void);
+/* Shutdown: interrupt queued runs, and (force) kill running workers. */
+void	nf_run_shutdown(int force);
+int	nf_run_active_count(void);
+/* Followers. */
+void	nf_run_follow(struct nf_run *, struct nf_client *, uint64_t gen,
+	    int64_t req_id);
+void	nf_run_unfollow_client(struct nf_client *);
+
+#endif

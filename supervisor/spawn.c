@@ -1,0 +1,666 @@
+/*
+ * spawn.c: spawning, talking to and reaping nomaflow-worker processes.
+ * Runs in nomaflowd.  The only module that creates or reaps children.
+ *
+ * A worker is started with posix_spawn (never fork(): its cost grows with
+ * the parent's size), in its own process group, with one end of a
+ * socketpair on fd 3, stdin on /dev/null, stdout/stderr inherited and
+ * every other descriptor closed.  Its frames arrive in exactly one function
+ * (worker_dispatch).  Children are reaped only by libev (ev_child), and the
+ * exit status is classified in exactly one function (worker_classify).
+ *
+ * Each worker carries a generation number; timers and callbacks check it so
+ * an event for a worker that is already gone is ignored.  The sender
+ * decides the reaction: a bad frame from a worker kills the worker and
+ * fails the step with reason "protocol".
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "nomaflowd.h"
+#include "proto.h"
+#include "run.h"
+#include "spawner.h"
+#include "steptype.h"
+
+extern char **environ;
+
+/* A worker must say HELLO within this long, or it is killed. */
+#define HELLO_TIMEOUT	10.0
+
+enum worker_state {
+	W_HELLO = 0,	/* spawned, waiting for its HELLO */
+	W_STARTED,	/* STEP_START sent */
+	W_READY,	/* STEP_READY received: sandboxed, step running */
+	W_RESULT,	/* RESULT received */
+	W_DEAD,		/* protocol error: killed, waiting to reap */
+};
+
+struct nf_worker {
+	uint64_t		 gen;
+	pid_t			 pid;
+	int			 fd;
+	enum worker_state	 state;
+	struct nf_run		*run;
+	char			*policy;
+	int			 step_timeout;
+	ev_io			 rio, wio;
+	ev_child		 child;
+	ev_timer		 timer;		/* hello/step timeout */
+	ev_timer		 kill_timer;	/* SIGTERM -> SIGKILL grace */
+	struct nf_frame_reader	 rd;
+	struct nf_buf		 out;
+	int			 eof;
+	enum nf_reason		 stop_reason;	/* why we stopped it */
+	char			*proto_err;
+	/* from RESULT */
+	int			 res_ok;
+	enum nf_reason		 res_reason;
+	char			*res_error;
+	int			 res_exit;
+	int			 res_signal;
+	int64_t			 res_rows;
+	struct nf_val		*output;
+};
+
+static void	worker_read_cb(struct ev_loop *, ev_io *, int);
+static void	worker_write_cb(struct ev_loop *, ev_io *, int);
+static void	worker_child_cb(struct ev_loop *, ev_child *, int);
+static void	worker_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	worker_kill_cb(struct ev_loop *, ev_timer *, int);
+
+const char *
+nf_signal_name(int sig)
+{
+	static char	buf[32];
+	const char	*n;
+
+	if ((n = sigabbrev_np(sig)) != NULL) {
+		snprintf(buf, sizeof(buf), "SIG%s", n);
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "signal %d", sig);
+	return buf;
+}
+
+static void
+worker_send(struct nf_worker *w, struct nf_val *msg)
+{
+	nf_msg_encode(msg, &w->out);
+	nf_val_free(msg);
+	if (w->fd != -1 && !ev_is_active(&w->wio))
+		ev_io_start(nfd.loop, &w->wio);
+}
+
+/* Kill the whole process group now. */
+static void
+worker_sigkill(struct nf_worker *w)
+{
+	if (w->pid > 0 && killpg(w->pid, SIGKILL) == -1 && errno != ESRCH)
+		nf_warn("killpg %d", (int)w->pid);
+}
+
+static void
+worker_close_fd(struct nf_worker *w)
+{
+	if (w->fd == -1)
+		return;
+	ev_io_stop(nfd.loop, &w->rio);
+	ev_io_stop(nfd.loop, &w->wio);
+	close(w->fd);
+	w->fd = -1;
+}
+
+static void
+worker_protocol_error(struct nf_worker *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+worker_protocol_error(struct nf_worker *w, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[512];
+
+	if (w->proto_err != NULL || w->state == W_DEAD)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	w->proto_err = nf_xstrdup(buf);
+	w->state = W_DEAD;
+	nf_warnx("worker %d (run %lld): protocol error: %s; killing it",
+	    (int)w->pid, w->run != NULL ? (long long)w->run->id : 0LL, buf);
+	worker_close_fd(w);
+	worker_sigkill(w);
+}
+
+static struct nf_val *
+pool_map(const struct nf_pool *p)
+{
+	struct nf_val	*m;
+
+	m = nf_val_map();
+	nf_val_map_set_str(m, "name", p->name);
+	nf_val_map_set_str(m, "driver", p->driver);
+	if (p->path != NULL)
+		nf_val_map_set_str(m, "path", p->path);
+	if (p->conninfo != NULL)
+		nf_val_map_set_str(m, "conninfo", p->conninfo);
+	nf_val_map_set(m, "queries", p->queries != NULL ?
+	    nf_val_dup(p->queries) : nf_val_map());
+	return m;
+}
+
+static void
+worker_send_start(struct nf_worker *w)
+{
+	struct nf_run		*r = w->run;
+	const struct nf_step	*st = &r->job->steps[r->step];
+	const struct nf_config	*cfg = r->cfgref->cfg;
+	struct nf_val		*m;
+
+	m = nf_msg_new(NF_MSG_STEP_START);
+	nf_val_map_set_int(m, "run_id", r->id);
+	nf_val_map_set_int(m, "attempt_id", r->attempt_id);
+	nf_val_map_set_int(m, "attempt", r->attempt);
+	nf_val_map_set_str(m, "job_id", r->job_id);
+	nf_val_map_set_str(m, "step", st->name);
+	nf_val_map_set_str(m, "type", st->type);
+	nf_val_map_set_str(m, "policy", w->policy);
+	nf_val_map_set(m, "spec", st->spec != NULL ? nf_val_dup(st->spec) :
+	    nf_val_map());
+	nf_val_map_set(m, "params", nf_val_dup(r->params));
+	nf_val_map_set_int(m, "timeout_ms",
+	    (int64_t)st->timeout_seconds * 1000);
+	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
+	if (st->pool != NULL)
+		nf_val_map_set(m, "pool", pool_map(st->pool));
+	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
+	worker_send(w, m);
+	w->state = W_STARTED;
+}
+
+static enum nf_reason
+reason_from_str(const char *s)
+{
+	int	r;
+
+	if (s == NULL || (r = nf_reason_parse(s)) == -1 ||
+	    r == NF_REASON_NONE || r == NF_REASON_OVERLAP)
+		return NF_REASON_ERROR;
+	return (enum nf_reason)r;
+}
+
+/* Every frame from a worker arrives here. */
+static void
+worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
+    struct nf_val *msg)
+{
+	struct nf_run	*r = w->run;
+	const char	*s;
+	char		 err[256];
+	int64_t		 i;
+	int		 b;
+
+	if (w->state == W_HELLO) {
+		if (type != NF_MSG_HELLO) {
+			worker_protocol_error(w, "first frame is \"%s\", "
+			    "expected \"hello\"", nf_msg_type_name(type));
+			return;
+		}
+		if (nf_msg_hello_check(msg, NF_PROTO_WORKER, err,
+		    sizeof(err)) == -1) {
+			worker_protocol_error(w, "%s", err);
+			return;
+		}
+		ev_timer_stop(nfd.loop, &w->timer);
+		if (w->step_timeout > 0) {
+			ev_timer_set(&w->timer, w->step_timeout, 0.);
+			ev_timer_start(nfd.loop, &w->timer);
+		}
+		worker_send_start(w);
+		return;
+	}
+	switch (type) {
+	case NF_MSG_STEP_READY:
+		if (w->state != W_STARTED) {
+			worker_protocol_error(w, "unexpected step_ready");
+			return;
+		}
+		w->state = W_READY;
+		break;
+	case NF_MSG_STEP_LOG:
+		if (w->state != W_READY && w->state != W_STARTED) {
+			worker_protocol_error(w, "log after result");
+			return;
+		}
+		if (r == NULL)
+			return;
+		s = nf_val_get_str(msg, "level");
+		nf_run_log(r, nf_val_get_str(msg, "stream"),
+		    s != NULL ? s : "info", nf_val_get_str(msg, "line"));
+		break;
+	case NF_MSG_STEP_PROGRESS:
+		if (w->state != W_READY) {
+			worker_protocol_error(w, "progress before step_ready "
+			    "or after result");
+			return;
+		}
+		if (r != NULL)
+			nf_run_progress(r, nf_val_get(msg, "data"));
+		break;
+	case NF_MSG_STEP_OUTPUT:
+		if (w->state != W_READY) {
+			worker_protocol_error(w, "output before step_ready "
+			    "or after result");
+			return;
+		}
+		nf_val_free(w->output);
+		w->output = nf_val_map_take(msg, "data");
+		break;
+	case NF_MSG_STEP_RESULT:
+		if (w->state != W_READY && w->state != W_STARTED) {
+			worker_protocol_error(w, "second result");
+			return;
+		}
+		w->state = W_RESULT;
+		nf_val_get_bool(msg, "ok", &b);
+		w->res_ok = b;
+		w->res_reason = reason_from_str(nf_val_get_str(msg, "reason"));
+		if ((s = nf_val_get_str(msg, "error")) != NULL)
+			w->res_error = nf_xstrdup(s);
+		w->res_exit = nf_val_get_int(msg, "exit_code", &i) ? (int)i : -1;
+		w->res_signal = nf_val_get_int(msg, "signal", &i) ? (int)i : 0;
+		w->res_rows = nf_val_get_int(msg, "rows_affected", &i) ? i : -1;
+		break;
+	default:
+		worker_protocol_error(w, "unexpected \"%s\" frame",
+		    nf_msg_type_name(type));
+		break;
+	}
+}
+
+/* Read what is there (at most one quantum) and dispatch whole frames. */
+static void
+worker_read(struct nf_worker *w, int drain)
+{
+	const uint8_t	*p;
+	size_t		 n;
+	ssize_t		 got;
+	enum nf_msg_type type;
+	struct nf_val	*msg;
+	char		 err[256];
+	int		 rc;
+
+	while (w->fd != -1) {
+		got = nf_frame_read(&w->rd, w->fd);
+		if (got == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			if (errno != ECONNRESET)
+				nf_warn("worker %d: read", (int)w->pid);
+			w->eof = 1;
+			worker_close_fd(w);
+			break;
+		}
+		if (got == 0) {
+			w->eof = 1;
+			ev_io_stop(nfd.loop, &w->rio);
+		}
+		for (;;) {
+			rc = nf_frame_next(&w->rd, &p, &n, err, sizeof(err));
+			if (rc == 0)
+				break;
+			if (rc == -1) {
+				worker_protocol_error(w, "%s", err);
+				return;
+			}
+			if (nf_msg_decode(NF_DIR_FROM_WORKER, p, n, &type, &msg,
+			    err, sizeof(err)) == -1) {
+				worker_protocol_error(w, "bad frame: %s", err);
+				return;
+			}
+			worker_dispatch(w, type, msg);
+			nf_val_free(msg);
+			if (w->state == W_DEAD)
+				return;
+		}
+		if (w->eof) {
+			if (w->rd.len - w->rd.off > 0)
+				worker_protocol_error(w, "connection closed "
+				    "inside a frame");
+			worker_close_fd(w);
+			break;
+		}
+		/* One read per wake-up keeps a flooding worker from
+		 * starving the others; level-triggered io brings us back. */
+		if (!drain)
+			break;
+	}
+}
+
+static void
+worker_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	worker_read(io->data, 0);
+}
+
+static void
+worker_write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct nf_worker	*w = io->data;
+	ssize_t			 n;
+
+	while (w->out.len > 0) {
+		n = send(w->fd, w->out.data, w->out.len, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* The worker went away; its exit tells the story. */
+			nf_buf_reset(&w->out);
+			break;
+		}
+		nf_buf_consume(&w->out, (size_t)n);
+	}
+	ev_io_stop(loop, &w->wio);
+}
+
+static void
+worker_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct nf_worker	*w = t->data;
+
+	if (w->state == W_HELLO) {
+		worker_protocol_error(w, "no hello within %.0f s", HELLO_TIMEOUT);
+		return;
+	}
+	if (w->run != NULL)
+		nf_run_logf(w->run, "error", "step timed out after %d s; "
+		    "stopping the worker", w->step_timeout);
+	nf_spawn_stop(w, NF_REASON_TIMEOUT);
+}
+
+static void
+worker_kill_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct nf_worker	*w = t->data;
+
+	if (w->run != NULL)
+		nf_run_logf(w->run, "warn", "worker %d still running %d s "
+		    "after SIGTERM; sending SIGKILL", (int)w->pid,
+		    w->run->cfgref->cfg->grace_seconds);
+	worker_sigkill(w);
+}
+
+void
+nf_spawn_stop(struct nf_worker *w, enum nf_reason reason)
+{
+	int	grace;
+
+	if (w->stop_reason == NF_REASON_NONE)
+		w->stop_reason = reason;
+	if (ev_is_active(&w->kill_timer))
+		return;
+	if (killpg(w->pid, SIGTERM) == -1 && errno != ESRCH)
+		nf_warn("killpg %d", (int)w->pid);
+	grace = w->run != NULL ? w->run->cfgref->cfg->grace_seconds : 5;
+	ev_timer_set(&w->kill_timer, grace, 0.);
+	ev_timer_start(nfd.loop, &w->kill_timer);
+}
+
+void
+nf_spawn_kill(struct nf_worker *w, enum nf_reason reason)
+{
+	if (w->stop_reason == NF_REASON_NONE)
+		w->stop_reason = reason;
+	worker_sigkill(w);
+}
+
+void
+nf_spawn_detach(struct nf_worker *w)
+{
+	w->run = NULL;
+}
+
+/* The one place where an exit status becomes an outcome. */
+static void
+worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
+{
+	int	sig;
+
+	memset(o, 0, sizeof(*o));
+	o->exit_code = -1;
+	o->rows_affected = -1;
+	o->state = NF_ATT_FAILED;
+	if (w->stop_reason != NF_REASON_NONE) {
+		o->reason = w->stop_reason;
+		switch (w->stop_reason) {
+		case NF_REASON_CANCELED:
+			o->state = NF_ATT_CANCELED;
+			o->error = nf_xstrdup("canceled");
+			break;
+		case NF_REASON_TIMEOUT:
+			o->error = nf_xprintf("step timed out after %d s",
+			    w->step_timeout > 0 ? w->step_timeout :
+			    w->run != NULL ? w->run->job->timeout_seconds : 0);
+			break;
+		default:
+			o->error = nf_xstrdup("interrupted: nomaflowd is "
+			    "shutting down");
+			break;
+		}
+		if (WIFSIGNALED(status))
+			o->signal = WTERMSIG(status);
+	} else if (w->proto_err != NULL) {
+		o->reason = NF_REASON_PROTOCOL;
+		o->error = nf_xprintf("worker protocol error: %s",
+		    w->proto_err);
+	} else if (WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+		o->signal = sig;
+		if (sig == SIGSYS) {
+			o->reason = NF_REASON_SANDBOX;
+			o->error = nf_xprintf("worker killed by SIGSYS: a "
+			    "system call was blocked by policy %s", w->policy);
+		} else {
+			o->reason = NF_REASON_CRASH;
+			o->error = nf_xprintf("worker killed by %s%s",
+			    nf_signal_name(sig), w->state == W_RESULT ?
+			    " after sending its result" : "");
+		}
+	} else if (w->state != W_RESULT) {
+		o->reason = NF_REASON_PROTOCOL;
+		o->error = nf_xprintf("worker exited with status %d without "
+		    "sending a result", WEXITSTATUS(status));
+	} else if (WEXITSTATUS(status) != 0) {
+		o->reason = NF_REASON_PROTOCOL;
+		o->error = nf_xprintf("worker exited with status %d after "
+		    "sending its result", WEXITSTATUS(status));
+	} else if (w->res_ok) {
+		o->state = NF_ATT_SUCCEEDED;
+		o->reason = NF_REASON_NONE;
+		o->rows_affected = w->res_rows;
+		o->exit_code = w->res_exit;
+	} else {
+		o->reason = w->res_reason;
+		o->error = w->res_error != NULL ? nf_xstrdup(w->res_error) :
+		    nf_xstrdup("step failed");
+		o->exit_code = w->res_exit;
+		o->signal = w->res_signal;
+		if (o->reason == NF_REASON_SANDBOX && w->res_error == NULL) {
+			free(o->error);
+			o->error = nf_xprintf("blocked by policy %s",
+			    w->policy);
+		}
+	}
+	o->output = w->output;
+	w->output = NULL;
+}
+
+static void
+worker_free(struct nf_worker *w)
+{
+	worker_close_fd(w);
+	ev_timer_stop(nfd.loop, &w->timer);
+	ev_timer_stop(nfd.loop, &w->kill_timer);
+	ev_child_stop(nfd.loop, &w->child);
+	nf_frame_reader_free(&w->rd);
+	nf_buf_free(&w->out);
+	nf_val_free(w->output);
+	free(w->proto_err);
+	free(w->res_error);
+	free(w->policy);
+	free(w);
+}
+
+static void
+worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+	struct nf_worker	*w = c->data;
+	struct nf_step_outcome	 o;
+	struct nf_run		*r;
+	int			 status = c->rstatus;
+
+	ev_child_stop(loop, c);
+	/* Nothing of the worker's group may outlive it. */
+	worker_sigkill(w);
+	/* Everything the worker wrote is in the socket now: read it all. */
+	if (w->fd != -1 && w->state != W_DEAD)
+		worker_read(w, 1);
+	nfd.nworkers--;
+	worker_classify(w, status, &o);
+	r = w->run;
+	nf_debug("worker %d exited (status 0x%x): %s", (int)w->pid, status,
+	    o.error != NULL ? o.error : "ok");
+	worker_free(w);
+	if (r != NULL)
+		nf_run_worker_done(r, &o);
+	else {
+		free(o.error);
+		nf_val_free(o.output);
+		nf_run_kick();
+	}
+	nf_daemon_maybe_exit();
+}
+
+int
+nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
+    size_t errlen)
+{
+	const struct nf_steptype	*type;
+	const struct nf_config		*cfg = r->cfgref->cfg;
+	struct nf_worker		*w;
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 none, dflt;
+	char				*argv[2], **envp;
+	size_t				 nenv, i;
+	int				 sv[2], rc;
+	pid_t				 pid;
+
+	if ((type = nf_steptype_find(st->type)) == NULL) {
+		snprintf(err, errlen, "step type %s is not available",
+		    st->type);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (nf_set_nonblock(sv[0]) == -1) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+
+	/* The environment: the daemon's plus where the policies are. */
+	for (nenv = 0; environ[nenv] != NULL; nenv++)
+		;
+	envp = nf_xcalloc(nenv + 2, sizeof(*envp));
+	for (i = 0, nenv = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], "NOMAFLOW_POLICIES_DIR=", 22) != 0)
+			envp[nenv++] = environ[i];
+	envp[nenv++] = nf_xprintf("NOMAFLOW_POLICIES_DIR=%s",
+	    cfg->policies_dir);
+	envp[nenv] = NULL;
+
+	argv[0] = nfd.worker_path;
+	argv[1] = NULL;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], NF_WORKER_FD);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, NF_WORKER_FD + 1);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGHUP);
+	sigaddset(&dflt, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dflt);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, nfd.worker_path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	free(envp[nenv - 1]);
+	free(envp);
+	close(sv[1]);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start worker %s: %s",
+		    nfd.worker_path, strerror(rc));
+		close(sv[0]);
+		return -1;
+	}
+
+	w = nf_xcalloc(1, sizeof(*w));
+	w->gen = ++nfd.gen;
+	w->pid = pid;
+	w->fd = sv[0];
+	w->state = W_HELLO;
+	w->run = r;
+	w->policy = nf_xstrdup(type->policy);
+	w->step_timeout = st->timeout_seconds;
+	nf_frame_reader_init(&w->rd, NF_MAX_FROM_WORKER);
+	nf_buf_init(&w->out);
+	ev_io_init(&w->rio, worker_read_cb, w->fd, EV_READ);
+	w->rio.data = w;
+	ev_io_init(&w->wio, worker_write_cb, w->fd, EV_WRITE);
+	w->wio.data = w;
+	ev_child_init(&w->child, worker_child_cb, pid, 0);
+	w->child.data = w;
+	ev_timer_init(&w->timer, worker_timer_cb, HELLO_TIMEOUT, 0.);
+	w->timer.data = w;
+	ev_timer_init(&w->kill_timer, worker_kill_cb, 0., 0.);
+	w->kill_timer.data = w;
+	ev_child_start(nfd.loop, &w->child);
+	ev_io_start(nfd.loop, &w->rio);
+	ev_timer_start(nfd.loop, &w->timer);
+	nfd.nworkers++;
+	r->worker = w;
+	worker_send(w, nf_msg_hello(NF_PROTO_WORKER));
+	nf_debug("run %lld step %s attempt %d: worker %d (gen %llu)",
+	    (long long)r->id, st->name, r->attempt, (int)pid,
+	    (unsigned long long)w->gen);
+	return 0;
+}

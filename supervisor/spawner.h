@@ -1,0 +1,28 @@
+/*
+ * spawn.h: spawning nomaflow-worker processes, talking to them, reaping
+ * them.  The only place that creates or reaps child processes.
+ */
+#ifndef NF_SPAWNER_H
+#define NF_SPAWNER_H
+
+#include "nomaflowd.h"
+
+struct nf_run;
+struct nf_step;
+
+/*
+ * Start a worker for the run's current step attempt.  Returns 0, or -1 with
+ * err filled (the attempt then fails with reason error).
+ */
+int	nf_spawn_step(struct nf_run *, const struct nf_step *, char *err,
+	    size_t errlen);
+/* Ask the worker to stop: SIGTERM to its process group, SIGKILL after the
+ * grace.  reason is what the attempt will be recorded as. */
+void	nf_spawn_stop(struct nf_worker *, enum nf_reason reason);
+/* SIGKILL the worker's process group now. */
+void	nf_spawn_kill(struct nf_worker *, enum nf_reason reason);
+/* Detach a worker from its run (the run is going away). */
+void	nf_spawn_detach(struct nf_worker *);
+const char *nf_signal_name(int sig);
+
+#endif
