@@ -38,6 +38,8 @@
 #define NF_MAX_FROM_WORKER	(4u << 20)	/* OUTPUT may carry rows */
 #define NF_MAX_CTL_REQUEST	(64u << 10)
 #define NF_MAX_CTL_RESPONSE	(32u << 20)
+/* Most msgpack objects (scalars and containers) accepted in one frame. */
+#define NF_MAX_OBJECTS		(1u << 16)
 /* Deepest nesting accepted in any frame. */
 #define NF_MAX_DEPTH		32
 /* Longest single log line carried in a LOG frame (longer lines are split). */

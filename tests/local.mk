@@ -34,8 +34,9 @@ tests_unit_check_config_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_config_LDADD = $(NF_CHECK_LIBS)
 
 tests_unit_check_policy_SOURCES = tests/unit/check_policy.c tests/unit/nf_check.h
-tests_unit_check_policy_CFLAGS = $(NF_CHECK_CFLAGS)
-tests_unit_check_policy_LDADD = $(NF_CHECK_LIBS)
+tests_unit_check_policy_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	-DNF_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_policy_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS)
 
 # The store and the run state machine are supervisor modules: link them
 # directly.
@@ -59,3 +60,24 @@ TESTS += tests/unit/check_toml tests/unit/check_frame tests/unit/check_val \
 
 EXTRA_DIST += tests/toml-test tests/toml-test.sh tests/fuzz tests/integration \
 	tests/golden
+
+# Fake workers for the integration harness (worker.path points at them):
+# one source, one misbehaviour per program (tests/integration/fakes/fake.c).
+check_PROGRAMS += tests/integration/fakes/fake-garbage \
+	tests/integration/fakes/fake-huge \
+	tests/integration/fakes/fake-noresult \
+	tests/integration/fakes/fake-crash-after-result
+tests_integration_fakes_fake_garbage_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_garbage_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_GARBAGE
+tests_integration_fakes_fake_garbage_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_huge_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_huge_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_HUGE
+tests_integration_fakes_fake_huge_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_noresult_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_noresult_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_NORESULT
+tests_integration_fakes_fake_noresult_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_crash_after_result_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_crash_after_result_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_CRASH_AFTER_RESULT
+tests_integration_fakes_fake_crash_after_result_LDADD = $(NF_CORE_LIBS)
+# check_config fixtures (each case is a nomaflow.toml and its jobs directory).
+EXTRA_DIST += tests/unit/config

@@ -1,0 +1,160 @@
+/*
+ * fake.c: misbehaving stand-ins for nomaflow-worker, for the integration
+ * harness (which points worker.path at them).  One source, one program per
+ * misbehaviour, chosen at compile time (tests/local.mk):
+ *
+ *   NF_FAKE_GARBAGE            HELLO, then a frame whose payload is not
+ *                              msgpack, then waits to be killed
+ *   NF_FAKE_HUGE               HELLO, then a frame header claiming
+ *                              0xFFFFFFF0 bytes, then waits to be killed
+ *   NF_FAKE_NORESULT           HELLO, reads STEP_START, STEP_READY and one
+ *                              log line, exits 0 without a RESULT
+ *   NF_FAKE_CRASH_AFTER_RESULT HELLO, reads STEP_START, STEP_READY, a
+ *                              successful RESULT, then dies of SIGSEGV
+ *
+ * Each runs as the worker would (socketpair on fd 3, PR_SET_PDEATHSIG) so a
+ * supervisor that fails to kill it does not leave it behind.  A failure of
+ * the fake itself exits 3 with a message on stderr, which the daemon's
+ * harness shows.
+ */
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "util.h"
+#include "val.h"
+
+static void __attribute__((noreturn))
+fake_die(const char *what)
+{
+	fprintf(stderr, "fake worker: %s: %s\n", what, strerror(errno));
+	_exit(3);
+}
+
+static void
+fake_send(struct nf_val *m)
+{
+	if (nf_msg_send_fd(NF_WORKER_FD, m) == -1)
+		fake_die("send");
+	nf_val_free(m);
+}
+
+#if defined(NF_FAKE_GARBAGE) || defined(NF_FAKE_HUGE)
+static void
+fake_write(const void *p, size_t n)
+{
+	if (nf_write_all(NF_WORKER_FD, p, n) == -1)
+		fake_die("write");
+}
+
+/* Block until the supervisor kills us (or dies: PDEATHSIG). */
+static void __attribute__((noreturn))
+fake_wait(void)
+{
+	for (;;)
+		pause();
+}
+#endif
+
+#if defined(NF_FAKE_NORESULT) || defined(NF_FAKE_CRASH_AFTER_RESULT)
+/* Read the supervisor's HELLO and STEP_START, as a real worker does. */
+static void
+fake_read_start(void)
+{
+	struct nf_frame_reader	 r;
+	enum nf_msg_type	 type;
+	struct nf_val		*m;
+	char			 err[256];
+	int			 i;
+
+	nf_frame_reader_init(&r, NF_MAX_TO_WORKER);
+	for (i = 0; i < 2; i++) {
+		if (nf_msg_recv_fd(NF_WORKER_FD, &r, NF_DIR_TO_WORKER, &type,
+		    &m, err, sizeof(err)) != 1) {
+			fprintf(stderr, "fake worker: reading %s: %s\n",
+			    i == 0 ? "hello" : "step_start", err);
+			_exit(3);
+		}
+		nf_val_free(m);
+	}
+	nf_frame_reader_free(&r);
+}
+#endif
+
+int
+main(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		fake_die("prctl");
+	fake_send(nf_msg_hello(NF_PROTO_WORKER));
+
+#if defined(NF_FAKE_GARBAGE)
+	{
+		uint8_t		frame[4 + 64];
+		uint32_t	x = 0x2545f491;	/* fixed: runs repeat */
+		size_t		i;
+
+		frame[0] = frame[1] = frame[2] = 0;
+		frame[3] = 64;
+		/* 0xc1 is the one byte msgpack never uses: never decodes. */
+		frame[4] = 0xc1;
+		for (i = 5; i < sizeof(frame); i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			frame[i] = (uint8_t)x;
+		}
+		fake_write(frame, sizeof(frame));
+		fake_wait();
+	}
+#elif defined(NF_FAKE_HUGE)
+	{
+		static const uint8_t	hdr[4] = { 0xff, 0xff, 0xff, 0xf0 };
+
+		fake_write(hdr, sizeof(hdr));
+		fake_wait();
+	}
+#elif defined(NF_FAKE_NORESULT)
+	{
+		struct nf_val	*m;
+
+		fake_read_start();
+		fake_send(nf_msg_new(NF_MSG_STEP_READY));
+		m = nf_msg_new(NF_MSG_STEP_LOG);
+		nf_val_map_set_str(m, "stream", "worker");
+		nf_val_map_set_str(m, "line",
+		    "fake-noresult: exiting without a result");
+		nf_val_map_set_str(m, "level", "info");
+		fake_send(m);
+		_exit(0);
+	}
+#elif defined(NF_FAKE_CRASH_AFTER_RESULT)
+	{
+		struct rlimit	 rl = { 0, 0 };
+		struct nf_val	*m;
+
+		fake_read_start();
+		fake_send(nf_msg_new(NF_MSG_STEP_READY));
+		m = nf_msg_new(NF_MSG_STEP_RESULT);
+		nf_val_map_set_bool(m, "ok", 1);
+		fake_send(m);
+		/* A crash, not a core file in the daemon's directory. */
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		_exit(3);
+	}
+#else
+#error "define one NF_FAKE_* mode"
+#endif
+}

@@ -1,0 +1,159 @@
+/*
+ * sandbox.c: the worker's lock-down: resource limits, stray descriptors,
+ * no_new_privs and the seccomp policy of the step.
+ *
+ * Runs in nomaflow-worker only, between a step's prepare and run phases
+ * (and, for the pieces an exec child needs, in that child before execve).
+ * Policies are always compiled here from the text files (common/policy.c);
+ * BPF never comes over the socket.
+ *
+ * Invariant: every function either fully succeeds or returns -1 with a
+ * message in err; the caller then must not run the step.
+ */
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "policy.h"
+#include "step.h"
+#include "util.h"
+
+/* Enough for fds 0-3, a database with its journal/WAL/shm, and pipes. */
+#define NF_WORKER_NOFILE	256
+/* Address space cap of a sandboxed worker (not of exec'd commands). */
+#define NF_WORKER_AS		(4ULL << 30)
+
+const char *
+nf_sandbox_policies_dir(void)
+{
+	const char	*d;
+
+	d = getenv("NOMAFLOW_POLICIES_DIR");
+	if (d != NULL && *d != '\0')
+		return d;
+	return NF_POLICYDIR;
+}
+
+struct nf_policy *
+nf_sandbox_load(const char *dir, const char *name, char *err, size_t errlen)
+{
+	struct nf_errs		 errs;
+	struct nf_policy	*p;
+	struct nf_buf		 b;
+	size_t			 i;
+
+	nf_errs_init(&errs);
+	p = nf_policy_load(dir, name, &errs);
+	if (p == NULL) {
+		nf_buf_init(&b);
+		nf_buf_printf(&b, "cannot load seccomp policy %s from %s: ",
+		    name, dir);
+		for (i = 0; i < errs.n; i++)
+			nf_buf_printf(&b, "%s%s", i > 0 ? "; " : "",
+			    errs.msgs[i]);
+		if (errs.n == 0)
+			nf_buf_adds(&b, "unknown error");
+		snprintf(err, errlen, "%s", b.data);
+		nf_buf_free(&b);
+	}
+	nf_errs_free(&errs);
+	return p;
+}
+
+/* Lower (never raise) both limits of res to v. */
+static int
+sandbox_cap(int res, const char *name, rlim_t v, char *err, size_t errlen)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(res, &rl) == -1) {
+		snprintf(err, errlen, "getrlimit %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
+		v = rl.rlim_max;
+	rl.rlim_cur = v;
+	rl.rlim_max = v;
+	if (setrlimit(res, &rl) == -1) {
+		snprintf(err, errlen, "setrlimit %s to %llu: %s", name,
+		    (unsigned long long)v, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+nf_sandbox_rlimits(int sandboxed, char *err, size_t errlen)
+{
+	if (sandbox_cap(RLIMIT_CORE, "RLIMIT_CORE", 0, err, errlen) == -1)
+		return -1;
+	/*
+	 * Unsandboxed runs are for valgrind and ASan: valgrind refuses a
+	 * lower RLIMIT_NOFILE, ASan reserves terabytes of address space.
+	 */
+	if (!sandboxed)
+		return 0;
+	if (sandbox_cap(RLIMIT_NOFILE, "RLIMIT_NOFILE", NF_WORKER_NOFILE,
+	    err, errlen) == -1)
+		return -1;
+	return sandbox_cap(RLIMIT_AS, "RLIMIT_AS", NF_WORKER_AS, err, errlen);
+}
+
+int
+nf_sandbox_close_from(int lowfd, char *err, size_t errlen)
+{
+	struct rlimit	rl;
+	rlim_t		fd, max;
+
+	if (close_range((unsigned int)lowfd, UINT_MAX, 0) == 0)
+		return 0;
+	if (errno != ENOSYS) {
+		snprintf(err, errlen, "close_range from fd %d: %s", lowfd,
+		    strerror(errno));
+		return -1;
+	}
+	/* Kernels before 5.9: close up to the descriptor limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		snprintf(err, errlen, "getrlimit RLIMIT_NOFILE: %s",
+		    strerror(errno));
+		return -1;
+	}
+	max = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536 ?
+	    65536 : rl.rlim_cur;
+	for (fd = (rlim_t)lowfd; fd < max; fd++)
+		(void)close((int)fd);	/* EBADF for the unused ones */
+	return 0;
+}
+
+int
+nf_sandbox_install(const struct nf_policy *p, char *err, size_t errlen)
+{
+	int	saved;
+
+	/* errno survives for callers that report it themselves. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "cannot set no_new_privs: %s",
+		    strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (nf_policy_install(p) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "cannot install seccomp policy %s: %s",
+		    nf_policy_name(p), strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
