@@ -1,0 +1,21 @@
+#!/bin/sh
+# deps.sh: install what building and testing Nomaflow needs on Debian 12.
+#   scripts/deps.sh          build dependencies
+#   scripts/deps.sh --test   plus what the test suite uses
+set -e
+pkgs="build-essential autoconf automake pkg-config libev-dev libmsgpack-dev
+      libsqlite3-dev libseccomp-dev check tzdata"
+if [ "${1:-}" = "--test" ]; then
+	pkgs="$pkgs jq clang libclang-rt-14-dev util-linux procps sqlite3"
+fi
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+	    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,47 @@
+#!/bin/sh
+# quickstart.sh: build Nomaflow, start nomaflowd on examples/ with the
+# embedded SQLite store in ./state, run the demo job and follow its live log.
+set -e
+cd "$(dirname "$0")/.."
+top=$(pwd)
+scripts/deps.sh
+[ -x configure ] || ./autogen.sh >/dev/null
+mkdir -p build
+cd build
+[ -f Makefile ] || ../configure -q
+make -s -j"$(nproc)" nomaflowd nomaflow-worker nfctl
+cd "$top"
+
+export NOMAFLOW_STATE="$top/state"
+sock="$NOMAFLOW_STATE/nomaflowd.sock"
+nfctl="$top/build/nfctl -s $sock"
+build/nomaflowd -n -f examples/nomaflow.toml
+if ! $nfctl status >/dev/null 2>&1; then
+	mkdir -p "$NOMAFLOW_STATE"
+	build/nomaflowd -f examples/nomaflow.toml \
+	    >> "$NOMAFLOW_STATE/nomaflowd.log" 2>&1 &
+	echo "nomaflowd started (pid $!), log in state/nomaflowd.log"
+	i=0
+	until $nfctl status >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			cat "$NOMAFLOW_STATE/nomaflowd.log"
+			exit 1
+		fi
+		sleep 0.05
+	done
+fi
+$nfctl jobs
+echo
+$nfctl run demo --follow || true
+echo
+$nfctl runs --job demo --limit 5
+cat <<MSG
+
+The daemon keeps running (the demo job also runs every hour).  Try:
+  build/nfctl -s $sock run demo -f -p who=you
+  build/nfctl -s $sock runs
+  build/nfctl -s $sock run show 1
+Stop it with:
+  kill \$(pgrep -f 'nomaflowd -f examples/nomaflow.toml')
+MSG
