@@ -1,0 +1,2429 @@
+/*
+ * nfctl.c: the operator's control client.  Runs as its own short-lived
+ * process (nfctl), never inside nomaflowd.
+ *
+ * It owns the command line, one connection to the control socket, and the
+ * human rendering of the daemon's answers (tables, times, durations, log
+ * lines).  It holds no state of its own: every fact comes from the daemon
+ * in a response, so nfctl, the daemon's log and any later web front end
+ * agree.
+ *
+ * Invariants:
+ *  - One request is outstanding at a time; request ids increase from 1 and
+ *    a response or event for another id is a protocol error.
+ *  - Exit codes are the enum nf_exit values of proto.h and nothing else
+ *    (documented in nfctl(1)); a failed response exits with its "code".
+ *  - Text that came over the wire (descriptions, errors, log lines) is
+ *    printed with control characters neutralised, so a job's output cannot
+ *    drive the operator's terminal.
+ *  - No mutable state outside main()'s stack: the options live in struct
+ *    opts and are passed down with the connection in struct ctx.
+ */
+#include "autoconf.h"
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+#include "val.h"
+
+#ifndef NF_RUNSTATEDIR
+#define NF_RUNSTATEDIR	"/run/nomaflow"
+#endif
+
+#define NFCTL_SOCKET_ENV	"NOMAFLOW_SOCKET"
+#define NFCTL_SOCKET_NAME	"nomaflowd.sock"
+/*
+ * How long to wait for the handshake or a response.  A daemon that accepts
+ * but never answers is hung; the operator is better served by exit 69 than
+ * by a terminal that never comes back.  Follow streams wait forever: a
+ * step may be silent for hours.
+ */
+#define NFCTL_TIMEOUT_MS	60000
+#define NFCTL_MAXPOS		4
+/* Width of a truncated column when stdout is not a terminal. */
+#define NFCTL_FLEX_PIPE		60
+#define NFCTL_FLEX_MIN		16
+/* Rows of a step output shown as a table before "N more rows". */
+#define NFCTL_OUTPUT_ROWS	50
+
+enum opt_id {
+	OPT_JSON = 0,
+	OPT_SOCKET,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_TAG,
+	OPT_SEARCH,
+	OPT_PARAM,
+	OPT_FOLLOW,
+	OPT_FORCE,
+	OPT_JOB,
+	OPT_STATE,
+	OPT_SINCE,
+	OPT_LIMIT,
+	OPT_COUNT,
+	OPT_MAX
+};
+#define OPTB(o)		(1u << (o))
+#define OPTS_GLOBAL	(OPTB(OPT_JSON) | OPTB(OPT_SOCKET) | OPTB(OPT_HELP) | \
+			    OPTB(OPT_VERSION))
+
+struct optdef {
+	enum opt_id	 id;
+	const char	*lng;
+	int		 shrt;
+	int		 arg;
+};
+
+/*
+ * One table for every command: no two commands give the same letter a
+ * different meaning, so options may appear anywhere on the line (before or
+ * after the command) and are checked against the command afterwards.
+ */
+static const struct optdef optdefs[] = {
+	{ OPT_JSON,	"json",		0,	0 },
+	{ OPT_SOCKET,	"socket",	's',	1 },
+	{ OPT_HELP,	"help",		'h',	0 },
+	{ OPT_VERSION,	"version",	0,	0 },
+	{ OPT_TAG,	"tag",		0,	1 },
+	{ OPT_SEARCH,	"search",	0,	1 },
+	{ OPT_PARAM,	"param",	'p',	1 },
+	{ OPT_FOLLOW,	"follow",	'f',	0 },
+	{ OPT_FORCE,	"force",	0,	0 },
+	{ OPT_JOB,	"job",		0,	1 },
+	{ OPT_STATE,	"state",	0,	1 },
+	{ OPT_SINCE,	"since",	0,	1 },
+	{ OPT_LIMIT,	"limit",	0,	1 },
+	{ OPT_COUNT,	"count",	'n',	1 },
+};
+
+struct opts {
+	const char	*socket;
+	int		 json, help, version, follow, force;
+	const char	*tag, *search, *job, *state, *since, *limit, *count;
+	struct nf_val	*params;	/* map str->str from -p, or NULL */
+	unsigned	 seen;		/* OPTB() of every option given */
+	char		*pos[NFCTL_MAXPOS];
+	int		 npos;
+};
+
+struct conn {
+	int			 fd;
+	const char		*path;
+	struct nf_frame_reader	 rd;
+	int64_t			 next_id;
+};
+
+struct ctx {
+	struct opts	*o;
+	struct conn	*c;
+	char		**args;		/* positionals after the command */
+	int		 tty;		/* stdout is a terminal */
+	int		 cols;		/* terminal width, 0 if unknown */
+};
+
+struct cmd {
+	const char	*name;
+	const char	*synopsis;
+	const char	*what;
+	int		 nargs;
+	unsigned	 opts;
+	int		(*fn)(struct ctx *);
+};
+
+static int	cmd_status(struct ctx *);
+static int	cmd_jobs(struct ctx *);
+static int	cmd_job_show(struct ctx *);
+static int	cmd_run(struct ctx *);
+static int	cmd_runs(struct ctx *);
+static int	cmd_run_show(struct ctx *);
+static int	cmd_logs(struct ctx *);
+static int	cmd_cancel(struct ctx *);
+static int	cmd_next(struct ctx *);
+static int	cmd_reload(struct ctx *);
+static int	cmd_validate(struct ctx *);
+
+static const struct cmd cmds[] = {
+	{ "status", "status", "daemon, store and configuration health",
+	    0, 0, cmd_status },
+	{ "jobs", "jobs [--tag TAG] [--search TEXT]", "list jobs",
+	    0, OPTB(OPT_TAG) | OPTB(OPT_SEARCH), cmd_jobs },
+	{ "job show", "job show JOB", "one job: schedule, retry, steps, "
+	    "next fires", 1, 0, cmd_job_show },
+	{ "run", "run JOB [-p KEY=VALUE]... [-f] [--force]",
+	    "trigger a run (-f: follow its log to the end)",
+	    1, OPTB(OPT_PARAM) | OPTB(OPT_FOLLOW) | OPTB(OPT_FORCE), cmd_run },
+	{ "runs", "runs [--job JOB] [--state STATE] [--since TIME] "
+	    "[--limit N]", "list runs, newest first",
+	    0, OPTB(OPT_JOB) | OPTB(OPT_STATE) | OPTB(OPT_SINCE) |
+	    OPTB(OPT_LIMIT), cmd_runs },
+	{ "run show", "run show RUN", "one run: steps, attempts, reasons, "
+	    "outputs", 1, 0, cmd_run_show },
+	{ "logs", "logs RUN [-f]", "print a run's log (-f: follow it live "
+	    "until the run ends)", 1, OPTB(OPT_FOLLOW), cmd_logs },
+	{ "cancel", "cancel RUN", "cancel a queued or running run",
+	    1, 0, cmd_cancel },
+	{ "next", "next JOB [-n N]", "the next N fire times of a job "
+	    "(default 5)", 1, OPTB(OPT_COUNT), cmd_next },
+	{ "reload", "reload", "reload the configuration (all or nothing)",
+	    0, 0, cmd_reload },
+	{ "validate", "validate", "check the configuration on disk without "
+	    "applying it", 0, 0, cmd_validate },
+};
+
+static const char *const run_states[] = {
+	"queued", "running", "succeeded", "failed", "canceled", "skipped",
+};
+
+/* Messages. */
+
+static void
+errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+errmsg(const char *fmt, ...)
+{
+	va_list	ap;
+
+	/* Flush first so the error lands after what was already printed. */
+	fflush(stdout);
+	fputs("nfctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+usage_all(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: nfctl [-s SOCKET] [--json] COMMAND [ARGS]\n\n"
+	    "commands:\n");
+	for (i = 0; i < NF_NELEM(cmds); i++)
+		fprintf(f, "  %s\n      %s\n", cmds[i].synopsis, cmds[i].what);
+	fprintf(f, "  help [COMMAND]\n      this text\n\n"
+	    "The socket is -s SOCKET, else $%s, else %s/%s.\n"
+	    "See nfctl(1) for output formats and exit codes.\n",
+	    NFCTL_SOCKET_ENV, NF_RUNSTATEDIR, NFCTL_SOCKET_NAME);
+}
+
+static int
+usage_cmd(const struct cmd *cmd)
+{
+	fprintf(stderr, "usage: nfctl [-s SOCKET] [--json] %s\n",
+	    cmd->synopsis);
+	return NF_EXIT_USAGE;
+}
+
+/* Command line. */
+
+static const struct optdef *
+opt_find_long(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(optdefs); i++)
+		if (strlen(optdefs[i].lng) == len &&
+		    strncmp(optdefs[i].lng, name, len) == 0)
+			return &optdefs[i];
+	return NULL;
+}
+
+static const struct optdef *
+opt_find_short(int c)
+{
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(optdefs); i++)
+		if (optdefs[i].shrt == c)
+			return &optdefs[i];
+	return NULL;
+}
+
+static const char *
+opt_name(enum opt_id id, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(optdefs); i++)
+		if (optdefs[i].id == id) {
+			if (optdefs[i].shrt != 0)
+				snprintf(buf, len, "-%c/--%s", optdefs[i].shrt,
+				    optdefs[i].lng);
+			else
+				snprintf(buf, len, "--%s", optdefs[i].lng);
+			return buf;
+		}
+	return "?";
+}
+
+static int
+opt_param(struct opts *o, const char *kv)
+{
+	const char	*eq;
+	char		*key;
+
+	eq = strchr(kv, '=');
+	if (eq == NULL || eq == kv) {
+		errmsg("-p %s: expected KEY=VALUE (for example -p "
+		    "date=2026-11-28)", kv);
+		return -1;
+	}
+	key = nf_xstrndup(kv, eq - kv);
+	if (o->params == NULL)
+		o->params = nf_val_map();
+	if (nf_val_get(o->params, key) != NULL) {
+		errmsg("-p %s: parameter \"%s\" given twice", kv, key);
+		free(key);
+		return -1;
+	}
+	nf_val_map_set_str(o->params, key, eq + 1);
+	free(key);
+	return 0;
+}
+
+static int
+opt_set(struct opts *o, const struct optdef *d, const char *arg)
+{
+	o->seen |= OPTB(d->id);
+	switch (d->id) {
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_SOCKET:
+		if (*arg == '\0') {
+			errmsg("-s: empty socket path");
+			return -1;
+		}
+		o->socket = arg;
+		break;
+	case OPT_HELP:
+		o->help = 1;
+		break;
+	case OPT_VERSION:
+		o->version = 1;
+		break;
+	case OPT_TAG:
+		o->tag = arg;
+		break;
+	case OPT_SEARCH:
+		o->search = arg;
+		break;
+	case OPT_PARAM:
+		return opt_param(o, arg);
+	case OPT_FOLLOW:
+		o->follow = 1;
+		break;
+	case OPT_FORCE:
+		o->force = 1;
+		break;
+	case OPT_JOB:
+		o->job = arg;
+		break;
+	case OPT_STATE:
+		o->state = arg;
+		break;
+	case OPT_SINCE:
+		o->since = arg;
+		break;
+	case OPT_LIMIT:
+		o->limit = arg;
+		break;
+	case OPT_COUNT:
+		o->count = arg;
+		break;
+	case OPT_MAX:
+		nf_panic("opt_set: OPT_MAX");
+	}
+	return 0;
+}
+
+/*
+ * Options and positionals in any order ("nfctl run demo -p a=1 --json"),
+ * "--" ends options, an option's argument is taken verbatim even when it
+ * starts with '-' ("--since -2h").  Returns 0 or -1 after a message.
+ */
+static int
+parse_args(struct opts *o, int argc, char **argv)
+{
+	const struct optdef	*d;
+	const char		*a, *eq, *val;
+	int			 i, j, dashdash = 0;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if (o->npos == NFCTL_MAXPOS) {
+				errmsg("too many arguments (\"%s\")", a);
+				return -1;
+			}
+			o->pos[o->npos++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			eq = strchr(a + 2, '=');
+			d = opt_find_long(a + 2,
+			    eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2));
+			if (d == NULL) {
+				errmsg("unknown option %s (nfctl help lists "
+				    "them)", a);
+				return -1;
+			}
+			val = NULL;
+			if (d->arg) {
+				if (eq != NULL)
+					val = eq + 1;
+				else if (i + 1 < argc)
+					val = argv[++i];
+				else {
+					errmsg("option --%s needs a value",
+					    d->lng);
+					return -1;
+				}
+			} else if (eq != NULL) {
+				errmsg("option --%s takes no value", d->lng);
+				return -1;
+			}
+			if (opt_set(o, d, val) == -1)
+				return -1;
+			continue;
+		}
+		/* Bundled short options: "-fn3" is -f -n 3. */
+		for (j = 1; a[j] != '\0'; j++) {
+			d = opt_find_short((unsigned char)a[j]);
+			if (d == NULL) {
+				errmsg("unknown option -%c (nfctl help lists "
+				    "them)", a[j]);
+				return -1;
+			}
+			val = NULL;
+			if (d->arg) {
+				if (a[j + 1] != '\0')
+					val = a + j + 1;
+				else if (i + 1 < argc)
+					val = argv[++i];
+				else {
+					errmsg("option -%c needs a value",
+					    d->shrt);
+					return -1;
+				}
+			}
+			if (opt_set(o, d, val) == -1)
+				return -1;
+			if (val != NULL)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Which command do the positionals name?  *nwords: words it used. */
+static const struct cmd *
+find_cmd(const struct opts *o, int *nwords)
+{
+	const char	*name;
+	size_t		 i;
+	char		 two[64];
+
+	if (o->npos == 0)
+		return NULL;
+	name = o->pos[0];
+	*nwords = 1;
+	/*
+	 * "run show RUN" has three words; "run show" alone runs the job
+	 * named "show", which is a valid job id.
+	 */
+	if ((strcmp(name, "job") == 0 && o->npos >= 2 &&
+	    strcmp(o->pos[1], "show") == 0) ||
+	    (strcmp(name, "run") == 0 && o->npos == 3 &&
+	    strcmp(o->pos[1], "show") == 0)) {
+		snprintf(two, sizeof(two), "%s show", name);
+		name = two;
+		*nwords = 2;
+	}
+	for (i = 0; i < NF_NELEM(cmds); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static int
+check_job_id(const char *id)
+{
+	if (!nf_valid_ident(id)) {
+		errmsg("\"%s\" is not a job id (letters, digits, '_' and '-')",
+		    id);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_run_id(const char *s, int64_t *id)
+{
+	long long	v;
+
+	if (*s == '#')
+		s++;
+	if (nf_parse_int(s, 1, INT64_MAX, &v) == -1) {
+		errmsg("\"%s\" is not a run number (see nfctl runs)", s);
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* Output helpers. */
+
+/* Count display columns of UTF-8 text: one per code point. */
+static size_t
+text_width(const char *s)
+{
+	size_t	w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* Copy of s cut to at most w columns, with "..." when cut. */
+static char *
+text_cut(const char *s, size_t w)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	if (text_width(s) <= w)
+		return nf_xstrdup(s);
+	if (w < 4)
+		w = 4;
+	for (p = s; *p != '\0'; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80) {
+			if (n == w - 3)
+				break;
+			n++;
+		}
+	}
+	return nf_xprintf("%.*s...", (int)(p - s), s);
+}
+
+/*
+ * Text from the wire, made safe for a terminal: control characters become
+ * '?', so an ESC in a job's description or output cannot reach the
+ * terminal.  CLEAN_ONELINE also turns line breaks and tabs into spaces (a
+ * table cell); CLEAN_LINE keeps tabs (a log line); CLEAN_BLOCK keeps tabs
+ * and newlines (a step's text output).
+ */
+enum clean {
+	CLEAN_ONELINE,
+	CLEAN_LINE,
+	CLEAN_BLOCK,
+};
+
+static char *
+text_clean(const char *s, enum clean mode)
+{
+	char	*r, *p;
+
+	r = nf_xstrdup(s);
+	for (p = r; *p != '\0'; p++) {
+		unsigned char c = *p;
+
+		if (c == '\t' && mode != CLEAN_ONELINE)
+			continue;
+		if (c == '\n' && mode == CLEAN_BLOCK)
+			continue;
+		if ((c == '\n' || c == '\r' || c == '\t') &&
+		    mode == CLEAN_ONELINE)
+			*p = ' ';
+		else if (c < 0x20 || c == 0x7f)
+			*p = '?';
+	}
+	return r;
+}
+
+static void
+fmt_time(int64_t ms, char *buf, size_t len)
+{
+	nf_fmt_time_local(ms, buf, len);
+}
+
+/* "HH:MM:SS.mmm" local. */
+static void
+fmt_clock_ms(int64_t ms, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ms / 1000);
+
+	if (localtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "??:??:??.???");
+		return;
+	}
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)(ms % 1000));
+}
+
+/* "HH:MM:SS" local. */
+static void
+fmt_clock(int64_t ms, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ms / 1000);
+
+	if (localtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "??:??:??");
+	else
+		strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+/* 120ms, 1.2s, 42s, 3m04s, 2h05m, 3d04h. */
+static void
+fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	int64_t	s;
+
+	if (ms < 0)
+		ms = 0;
+	s = (ms + 500) / 1000;
+	if (ms < 1000)
+		snprintf(buf, len, "%" PRId64 "ms", ms);
+	else if (ms < 10000)
+		snprintf(buf, len, "%" PRId64 ".%" PRId64 "s", ms / 1000,
+		    (ms % 1000) / 100);
+	else if (s < 60)
+		snprintf(buf, len, "%" PRId64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
+		    s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
+		    (s % 3600) / 60);
+	else
+		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400,
+		    (s % 86400) / 3600);
+}
+
+/* Whole seconds from config ("timeout_seconds"): 30s, 5m, 1h30m. */
+static void
+fmt_seconds(int64_t s, char *buf, size_t len)
+{
+	if (s % 3600 == 0 && s >= 3600)
+		snprintf(buf, len, "%" PRId64 "h", s / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
+		    (s % 3600) / 60);
+	else if (s % 60 == 0 && s >= 60)
+		snprintf(buf, len, "%" PRId64 "m", s / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
+		    s % 60);
+	else
+		snprintf(buf, len, "%" PRId64 "s", s);
+}
+
+static const char *
+vstr(const struct nf_val *m, const char *k, const char *dflt)
+{
+	const char	*s;
+
+	s = m != NULL ? nf_val_get_str(m, k) : NULL;
+	return s != NULL && *s != '\0' ? s : dflt;
+}
+
+static int
+vint(const struct nf_val *m, const char *k, int64_t *out)
+{
+	return m != NULL && nf_val_get_int(m, k, out);
+}
+
+static const struct nf_val *
+vget(const struct nf_val *m, const char *k, enum nf_val_type t)
+{
+	const struct nf_val	*v;
+
+	if (m == NULL || m->type != NF_V_MAP)
+		return NULL;
+	v = nf_val_get(m, k);
+	return v != NULL && v->type == t ? v : NULL;
+}
+
+/* Any value as one line of text (caller frees). */
+static char *
+val_text(const struct nf_val *v)
+{
+	char	*j, *r;
+
+	if (v == NULL)
+		return nf_xstrdup("-");
+	switch (v->type) {
+	case NF_V_NIL:
+		return nf_xstrdup("-");
+	case NF_V_BOOL:
+		return nf_xstrdup(v->u.b ? "yes" : "no");
+	case NF_V_INT:
+		return nf_xprintf("%" PRId64, v->u.i);
+	case NF_V_FLOAT:
+		return nf_xprintf("%g", v->u.f);
+	case NF_V_STR:
+		return text_clean(v->u.s.p, CLEAN_ONELINE);
+	default:
+		j = nf_val_to_json_str(v, -1);
+		r = text_clean(j, CLEAN_ONELINE);
+		free(j);
+		return r;
+	}
+}
+
+/* Key ms-time as local text, or "-". */
+static char *
+time_text(const struct nf_val *m, const char *k, int seconds)
+{
+	char	buf[64];
+	int64_t	t;
+
+	if (!vint(m, k, &t))
+		return nf_xstrdup("-");
+	fmt_time(seconds ? t * 1000 : t, buf, sizeof(buf));
+	return nf_xstrdup(buf);
+}
+
+/* Duration between two ms keys; a missing end means "until now". */
+static char *
+span_text(const struct nf_val *m, const char *from, const char *to)
+{
+	char	buf[32];
+	int64_t	a, b;
+
+	if (!vint(m, from, &a))
+		return nf_xstrdup("-");
+	if (!vint(m, to, &b))
+		b = nf_now_ms();
+	fmt_duration(b - a, buf, sizeof(buf));
+	return nf_xstrdup(buf);
+}
+
+/* "a, b, c" from an array of strings (or any values). */
+static char *
+list_text(const struct nf_val *arr)
+{
+	struct nf_buf	 b;
+	char		*s;
+	size_t		 i;
+
+	if (arr == NULL || arr->type != NF_V_ARR || arr->u.a.n == 0)
+		return nf_xstrdup("-");
+	nf_buf_init(&b);
+	for (i = 0; i < arr->u.a.n; i++) {
+		s = val_text(arr->u.a.items[i]);
+		if (i > 0)
+			nf_buf_adds(&b, ", ");
+		nf_buf_adds(&b, s);
+		free(s);
+	}
+	return nf_buf_steal(&b);
+}
+
+/* Tables. */
+
+struct table {
+	size_t		  ncol;
+	const char	**head;
+	const char	 *align;	/* 'l' or 'r' per column */
+	int		  flex;		/* column cut to fit, -1 none */
+	char		**cell;		/* nrow * ncol, owned */
+	size_t		  nrow, cap;
+};
+
+static void
+table_init(struct table *t, const char **head, size_t ncol,
+    const char *align, int flex)
+{
+	memset(t, 0, sizeof(*t));
+	t->head = head;
+	t->ncol = ncol;
+	t->align = align;
+	t->flex = flex;
+}
+
+/* Append a row; takes ownership of the ncol strings. */
+static void
+table_row(struct table *t, char **cells)
+{
+	size_t	i;
+
+	if (t->nrow == t->cap) {
+		t->cap = t->cap == 0 ? 16 : t->cap * 2;
+		t->cell = nf_xreallocarray(t->cell, t->cap,
+		    t->ncol * sizeof(char *));
+	}
+	for (i = 0; i < t->ncol; i++) {
+		t->cell[t->nrow * t->ncol + i] = text_clean(cells[i],
+		    CLEAN_ONELINE);
+		free(cells[i]);
+	}
+	t->nrow++;
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->nrow * t->ncol; i++)
+		free(t->cell[i]);
+	free(t->cell);
+}
+
+static void
+put_padded(struct nf_buf *b, const char *s, size_t w, int right)
+{
+	size_t	n = text_width(s);
+
+	if (right)
+		for (; n < w; n++)
+			nf_buf_addc(b, ' ');
+	nf_buf_adds(b, s);
+	if (!right)
+		for (; n < w; n++)
+			nf_buf_addc(b, ' ');
+}
+
+/* Print one table line without trailing blanks (empty last cells). */
+static void
+put_line(struct nf_buf *b)
+{
+	while (b->len > 0 && b->data[b->len - 1] == ' ')
+		b->len--;
+	fwrite(b->data, 1, b->len, stdout);
+	putchar('\n');
+	nf_buf_reset(b);
+}
+
+/*
+ * Columns as wide as their widest cell, two spaces apart, the last one
+ * unpadded.  The flex column (a description or an error) is cut so the
+ * line fits the terminal, or to NFCTL_FLEX_PIPE columns into a pipe.
+ */
+static void
+table_print(struct table *t, const struct ctx *x, const char *indent)
+{
+	struct nf_buf	 b;
+	size_t		*w, i, r, used, room;
+	char		*cut;
+
+	w = nf_xcalloc(t->ncol, sizeof(*w));
+	for (i = 0; i < t->ncol; i++)
+		w[i] = text_width(t->head[i]);
+	for (r = 0; r < t->nrow; r++)
+		for (i = 0; i < t->ncol; i++)
+			if (text_width(t->cell[r * t->ncol + i]) > w[i])
+				w[i] = text_width(t->cell[r * t->ncol + i]);
+	if (t->flex >= 0) {
+		room = NFCTL_FLEX_PIPE;
+		if (x->tty && x->cols > 0) {
+			used = strlen(indent);
+			for (i = 0; i < t->ncol; i++)
+				if ((int)i != t->flex)
+					used += w[i] + 2;
+			room = (size_t)x->cols > used + NFCTL_FLEX_MIN ?
+			    (size_t)x->cols - used : NFCTL_FLEX_MIN;
+		}
+		if (w[t->flex] > room) {
+			for (r = 0; r < t->nrow; r++) {
+				cut = text_cut(t->cell[r * t->ncol + t->flex],
+				    room);
+				free(t->cell[r * t->ncol + t->flex]);
+				t->cell[r * t->ncol + t->flex] = cut;
+			}
+			w[t->flex] = room;
+		}
+	}
+	nf_buf_init(&b);
+	nf_buf_adds(&b, indent);
+	for (i = 0; i < t->ncol; i++) {
+		if (i > 0)
+			nf_buf_adds(&b, "  ");
+		put_padded(&b, t->head[i], w[i], t->align[i] == 'r');
+	}
+	put_line(&b);
+	for (r = 0; r < t->nrow; r++) {
+		nf_buf_adds(&b, indent);
+		for (i = 0; i < t->ncol; i++) {
+			if (i > 0)
+				nf_buf_adds(&b, "  ");
+			put_padded(&b, t->cell[r * t->ncol + i], w[i],
+			    t->align[i] == 'r');
+		}
+		put_line(&b);
+	}
+	nf_buf_free(&b);
+	free(w);
+}
+
+/* "  label:  value" lines of the detail views. */
+static void
+field(const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+field(const char *label, const char *fmt, ...)
+{
+	struct nf_buf	 b;
+	va_list		 ap;
+	char		*s;
+
+	nf_buf_init(&b);
+	va_start(ap, fmt);
+	nf_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	s = text_clean(b.data, CLEAN_ONELINE);
+	printf("  %-12s %s\n", label, s);
+	free(s);
+	nf_buf_free(&b);
+}
+
+static void
+print_json(const struct nf_val *v, int indent)
+{
+	struct nf_buf	b;
+	struct nf_val	*nil = NULL;
+
+	if (v == NULL)
+		v = nil = nf_val_nil();
+	nf_buf_init(&b);
+	nf_val_to_json(v, &b, indent);
+	fwrite(b.data, 1, b.len, stdout);
+	putchar('\n');
+	nf_buf_free(&b);
+	nf_val_free(nil);
+}
+
+/* Connection. */
+
+static int
+conn_exit_code(int code)
+{
+	switch (code) {
+	case NF_EXIT_FAILED:
+	case NF_EXIT_NOTFOUND:
+	case NF_EXIT_CONFLICT:
+	case NF_EXIT_USAGE:
+	case NF_EXIT_UNREACHABLE:
+	case NF_EXIT_PERM:
+		return code;
+	default:
+		return NF_EXIT_FAILED;
+	}
+}
+
+/*
+ * Receive one message from the daemon.  timeout_ms < 0 waits forever.
+ * Returns 0 with the message in *type and *msg, or an exit code after a
+ * message.
+ */
+static int
+conn_recv(struct conn *c, int timeout_ms, enum nf_msg_type *type,
+    struct nf_val **msg)
+{
+	const uint8_t	*p;
+	struct pollfd	 pfd;
+	char		 err[256];
+	size_t		 len;
+	int64_t		 deadline = 0, left;
+	ssize_t		 n;
+	int		 r;
+
+	if (timeout_ms >= 0)
+		deadline = nf_mono_ms() + timeout_ms;
+	for (;;) {
+		r = nf_frame_next(&c->rd, &p, &len, err, sizeof(err));
+		if (r == -1) {
+			errmsg("bad frame from nomaflowd on %s: %s", c->path,
+			    err);
+			return NF_EXIT_UNREACHABLE;
+		}
+		if (r == 1) {
+			if (nf_msg_decode(NF_DIR_CTL_RESPONSE, p, len, type,
+			    msg, err, sizeof(err)) == -1) {
+				errmsg("bad message from nomaflowd on %s: %s "
+				    "(is nfctl from the same release as the "
+				    "daemon?)", c->path, err);
+				return NF_EXIT_UNREACHABLE;
+			}
+			return 0;
+		}
+		left = -1;
+		if (timeout_ms >= 0) {
+			left = deadline - nf_mono_ms();
+			if (left <= 0) {
+				errmsg("nomaflowd on %s did not answer within "
+				    "%ds (is it hung? see its log)", c->path,
+				    NFCTL_TIMEOUT_MS / 1000);
+				return NF_EXIT_UNREACHABLE;
+			}
+		}
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			errmsg("poll: %s", strerror(errno));
+			return NF_EXIT_FAILED;
+		}
+		if (r == 0)
+			continue;
+		n = nf_frame_read(&c->rd, c->fd);
+		if (n == 0) {
+			errmsg("nomaflowd closed the connection on %s (did it "
+			    "stop or restart? see its log)", c->path);
+			return NF_EXIT_UNREACHABLE;
+		}
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == EWOULDBLOCK)
+				continue;
+			errmsg("read from %s: %s (did nomaflowd stop?)",
+			    c->path, strerror(errno));
+			return NF_EXIT_UNREACHABLE;
+		}
+	}
+}
+
+static int
+conn_send(struct conn *c, const struct nf_val *msg)
+{
+	if (nf_msg_send_fd(c->fd, msg) == -1) {
+		errmsg("write to %s: %s (did nomaflowd stop?)", c->path,
+		    strerror(errno));
+		return NF_EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
+/* connect(2) interrupted by a signal completes asynchronously: wait. */
+static int
+connect_wait(int fd)
+{
+	struct pollfd	pfd;
+	socklen_t	len;
+	int		err, r;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		r = poll(&pfd, 1, NFCTL_TIMEOUT_MS);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		break;
+	}
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_init(struct conn *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->path = path;
+	c->next_id = 1;
+	nf_frame_reader_init(&c->rd, NF_MAX_CTL_RESPONSE);
+}
+
+/* Connect and exchange HELLO.  0, or an exit code after a message. */
+static int
+conn_open(struct conn *c)
+{
+	const char		*path = c->path;
+	struct sockaddr_un	 sun;
+	struct nf_val		*hello, *msg;
+	enum nf_msg_type	 type;
+	char			 err[256];
+	int			 rc, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errmsg("socket path %s is too long (at most %zu bytes)", path,
+		    sizeof(sun.sun_path) - 1);
+		return NF_EXIT_USAGE;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		errmsg("socket: %s", strerror(errno));
+		return NF_EXIT_FAILED;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    (errno != EINTR || connect_wait(c->fd) == -1)) {
+		saved = errno;
+		if (saved == EACCES || saved == EPERM) {
+			errmsg("cannot connect to %s: %s (ask the "
+			    "administrator for access to the control socket, "
+			    "or run nfctl as its owner)", path,
+			    strerror(saved));
+			return NF_EXIT_PERM;
+		}
+		errmsg("cannot connect to %s: %s (is nomaflowd running? use "
+		    "-s PATH or %s)", path, strerror(saved), NFCTL_SOCKET_ENV);
+		return NF_EXIT_UNREACHABLE;
+	}
+
+	hello = nf_msg_hello(NF_PROTO_CONTROL);
+	rc = conn_send(c, hello);
+	nf_val_free(hello);
+	if (rc != 0)
+		return rc;
+	if ((rc = conn_recv(c, NFCTL_TIMEOUT_MS, &type, &msg)) != 0)
+		return rc;
+	if (type != NF_MSG_HELLO) {
+		errmsg("nomaflowd on %s answered \"%s\" before its hello: not "
+		    "a control socket of a compatible nomaflowd", path,
+		    nf_msg_type_name(type));
+		nf_val_free(msg);
+		return NF_EXIT_UNREACHABLE;
+	}
+	if (nf_msg_hello_check(msg, NF_PROTO_CONTROL, err, sizeof(err)) ==
+	    -1) {
+		errmsg("%s: %s", path, err);
+		nf_val_free(msg);
+		return NF_EXIT_UNREACHABLE;
+	}
+	nf_val_free(msg);
+	return 0;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->fd != -1)
+		(void)close(c->fd);
+	c->fd = -1;
+	nf_frame_reader_free(&c->rd);
+}
+
+/*
+ * Send {t:"req", id, cmd, args} (args owned, may be NULL) and wait for its
+ * response.  Returns 0 with *data (detached, may be NULL) and *id, or an
+ * exit code after printing "nfctl: <error>".
+ */
+static int
+request(struct ctx *x, const char *cmd, struct nf_val *args,
+    struct nf_val **data, int64_t *idp)
+{
+	struct nf_val		*req, *msg;
+	enum nf_msg_type	 type;
+	const char		*error;
+	int64_t			 id, rid, code;
+	int			 ok, rc;
+
+	*data = NULL;
+	/*
+	 * Connect on the first request, so that a usage error is reported
+	 * the same whether the daemon runs or not.
+	 */
+	if (x->c->fd == -1 && (rc = conn_open(x->c)) != 0) {
+		nf_val_free(args);
+		return rc;
+	}
+	id = x->c->next_id++;
+	req = nf_val_map();
+	nf_val_map_set_str(req, "t", "req");
+	nf_val_map_set_int(req, "id", id);
+	nf_val_map_set_str(req, "cmd", cmd);
+	nf_val_map_set(req, "args", args != NULL ? args : nf_val_map());
+	rc = conn_send(x->c, req);
+	nf_val_free(req);
+	if (rc != 0)
+		return rc;
+
+	if ((rc = conn_recv(x->c, NFCTL_TIMEOUT_MS, &type, &msg)) != 0)
+		return rc;
+	if (type != NF_MSG_CTL_RESP || !vint(msg, "id", &rid) || rid != id) {
+		errmsg("nomaflowd sent %s for request %" PRId64 " where its "
+		    "response was due (protocol error)",
+		    nf_msg_type_name(type), id);
+		nf_val_free(msg);
+		return NF_EXIT_UNREACHABLE;
+	}
+	if (!nf_val_get_bool(msg, "ok", &ok))
+		ok = 0;
+	if (!ok) {
+		error = vstr(msg, "error", NULL);
+		if (!vint(msg, "code", &code))
+			code = NF_EXIT_FAILED;
+		if (error != NULL) {
+			char *e = text_clean(error, CLEAN_ONELINE);
+
+			/* The one refusal an operator can override. */
+			if (code == NF_EXIT_CONFLICT &&
+			    strcmp(cmd, "run") == 0 &&
+			    strstr(e, "--force") == NULL)
+				errmsg("%s; add --force to start another run "
+				    "anyway", e);
+			else
+				errmsg("%s", e);
+			free(e);
+		} else
+			errmsg("%s failed (nomaflowd gave no reason; see its "
+			    "log)", cmd);
+		nf_val_free(msg);
+		return conn_exit_code((int)code);
+	}
+	*data = nf_val_map_take(msg, "data");
+	if (*data != NULL && (*data)->type == NF_V_NIL) {
+		nf_val_free(*data);
+		*data = NULL;
+	}
+	nf_val_free(msg);
+	if (idp != NULL)
+		*idp = id;
+	return 0;
+}
+
+/* Data of the wanted type, or a protocol error. */
+static int
+expect(const struct nf_val *data, enum nf_val_type t, const char *cmd)
+{
+	if (data == NULL || data->type != t) {
+		errmsg("nomaflowd answered %s with %s where %s was expected "
+		    "(protocol error; is nfctl from the same release?)", cmd,
+		    data == NULL ? "nothing" : nf_val_type_name(data->type),
+		    nf_val_type_name(t));
+		return NF_EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
+/* Exit code of a finished run. */
+static int
+state_exit(const char *state)
+{
+	return state != NULL && strcmp(state, "succeeded") == 0 ?
+	    NF_EXIT_OK : NF_EXIT_FAILED;
+}
+
+/* Commands. */
+
+static int
+cmd_status(struct ctx *x)
+{
+	const struct nf_val	*store, *rl, *errs;
+	struct nf_val		*d;
+	char			 t[64], up[32], *s;
+	int64_t			 v, started, at, pid;
+	int			 rc, ok;
+	size_t			 i;
+
+	if ((rc = request(x, "status", NULL, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_MAP, "status")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	s = val_text(nf_val_get(d, "version"));
+	printf("nomaflowd %s", s);
+	free(s);
+	if (vint(d, "pid", &pid))
+		printf(", pid %" PRId64, pid);
+	if (vint(d, "started_at", &started)) {
+		fmt_time(started, t, sizeof(t));
+		fmt_duration(nf_now_ms() - started, up, sizeof(up));
+		printf(", up %s (since %s)", up, t);
+	}
+	printf("\n");
+	s = val_text(nf_val_get(d, "config"));
+	field("config:", "%s", s);
+	free(s);
+	store = vget(d, "store", NF_V_MAP);
+	if (store != NULL) {
+		s = val_text(nf_val_get(store, "path"));
+		if (nf_val_get_bool(store, "ok", &ok) && ok)
+			field("store:", "%s (ok)", s);
+		else
+			field("store:", "%s: FAILING: %s", s,
+			    vstr(store, "error", "no reason given"));
+		free(s);
+	}
+	rl = vget(d, "last_reload", NF_V_MAP);
+	if (rl != NULL && vint(rl, "at", &at)) {
+		fmt_time(at, t, sizeof(t));
+		if (nf_val_get_bool(rl, "ok", &ok) && ok)
+			field("last reload:", "%s, ok", t);
+		else {
+			field("last reload:", "%s, REJECTED (the previous "
+			    "configuration is still running):", t);
+			errs = vget(rl, "errors", NF_V_ARR);
+			for (i = 0; errs != NULL && i < errs->u.a.n; i++) {
+				s = val_text(errs->u.a.items[i]);
+				printf("    %s\n", s);
+				free(s);
+			}
+		}
+	} else
+		field("last reload:", "never");
+	if (vint(d, "jobs", &v))
+		field("jobs:", "%" PRId64, v);
+	if (vint(d, "runs_running", &v)) {
+		int64_t q = 0;
+
+		(void)vint(d, "queued", &q);
+		field("runs:", "%" PRId64 " running, %" PRId64 " queued", v,
+		    q);
+	}
+	if (vint(d, "workers", &v))
+		field("workers:", "%" PRId64, v);
+	nf_val_free(d);
+	return 0;
+}
+
+static char *
+schedule_text(const struct nf_val *job)
+{
+	const struct nf_val	*s;
+
+	s = nf_val_get(job, "schedule");
+	if (s == NULL || s->type == NF_V_NIL ||
+	    (s->type == NF_V_ARR && s->u.a.n == 0))
+		return nf_xstrdup("manual");
+	if (s->type == NF_V_ARR)
+		return list_text(s);
+	return val_text(s);
+}
+
+/* "#17 succeeded" from a last_run map, or "-". */
+static char *
+last_run_text(const struct nf_val *job)
+{
+	const struct nf_val	*lr;
+	int64_t			 id;
+
+	lr = vget(job, "last_run", NF_V_MAP);
+	if (lr == NULL || !vint(lr, "id", &id))
+		return nf_xstrdup("-");
+	return nf_xprintf("#%" PRId64 " %s", id, vstr(lr, "state", "?"));
+}
+
+static int
+cmd_jobs(struct ctx *x)
+{
+	static const char	*head[] = { "ID", "SCHEDULE", "TZ", "NEXT",
+				    "LAST RUN", "TAGS", "DESCRIPTION" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*j;
+	char			*row[7], buf[64];
+	int64_t			 next;
+	int			 rc, en;
+	size_t			 i;
+
+	args = nf_val_map();
+	if (x->o->tag != NULL)
+		nf_val_map_set_str(args, "tag", x->o->tag);
+	if (x->o->search != NULL)
+		nf_val_map_set_str(args, "search", x->o->search);
+	if ((rc = request(x, "jobs", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_ARR, "jobs")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (d->u.a.n == 0) {
+		printf(x->o->tag != NULL || x->o->search != NULL ?
+		    "no job matches\n" : "no jobs configured\n");
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 7, "lllllll", 6);
+	for (i = 0; i < d->u.a.n; i++) {
+		j = d->u.a.items[i];
+		if (j->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(j, "id"));
+		row[1] = schedule_text(j);
+		row[2] = val_text(nf_val_get(j, "timezone"));
+		if (nf_val_get_bool(j, "enabled", &en) && !en)
+			row[3] = nf_xstrdup("disabled");
+		else if (vint(j, "next_fire", &next)) {
+			fmt_time(next, buf, sizeof(buf));
+			row[3] = nf_xstrdup(buf);
+		} else
+			row[3] = nf_xstrdup("-");
+		row[4] = last_run_text(j);
+		row[5] = list_text(vget(j, "tags", NF_V_ARR));
+		row[6] = val_text(nf_val_get(j, "description"));
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_job_show(struct ctx *x)
+{
+	static const char	*head[] = { "#", "STEP", "TYPE", "ENABLED",
+				    "TIMEOUT", "SPEC" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*retry, *steps, *st, *fires, *params, *lr;
+	char			*row[6], *s, buf[64], b2[32];
+	int64_t			 v, a, base, max;
+	int			 rc, en;
+	size_t			 i;
+
+	if (check_job_id(x->args[0]) == -1)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_str(args, "id", x->args[0]);
+	if ((rc = request(x, "job.show", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_MAP, "job.show")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	s = val_text(nf_val_get(d, "id"));
+	printf("job %s", s);
+	free(s);
+	if (vstr(d, "description", NULL) != NULL) {
+		s = val_text(nf_val_get(d, "description"));
+		printf(": %s", s);
+		free(s);
+	}
+	printf("\n");
+	s = schedule_text(d);
+	field("schedule:", "%s (%s)", s, vstr(d, "timezone", "local time"));
+	free(s);
+	field("enabled:", "%s", nf_val_get_bool(d, "enabled", &en) && !en ?
+	    "no (cron does not fire it; manual runs still work)" : "yes");
+	s = list_text(vget(d, "tags", NF_V_ARR));
+	field("tags:", "%s", s);
+	free(s);
+	params = vget(d, "params", NF_V_MAP);
+	if (params != NULL && params->u.m.n > 0) {
+		for (i = 0; i < params->u.m.n; i++) {
+			s = val_text(params->u.m.kv[i].val);
+			field(i == 0 ? "params:" : "", "%s = %s",
+			    params->u.m.kv[i].key, s);
+			free(s);
+		}
+	} else
+		field("params:", "-");
+	retry = vget(d, "retry", NF_V_MAP);
+	if (retry != NULL && vint(retry, "attempts", &a) && a > 1) {
+		struct nf_buf	rb;
+
+		nf_buf_init(&rb);
+		nf_buf_printf(&rb, "%" PRId64 " attempts", a);
+		if (vstr(retry, "backoff", NULL) != NULL)
+			nf_buf_printf(&rb, ", %s backoff",
+			    vstr(retry, "backoff", ""));
+		if (vint(retry, "base_seconds", &base)) {
+			fmt_seconds(base, buf, sizeof(buf));
+			nf_buf_printf(&rb, " from %s", buf);
+		}
+		if (vint(retry, "max_seconds", &max) && max > 0) {
+			fmt_seconds(max, buf, sizeof(buf));
+			nf_buf_printf(&rb, " up to %s", buf);
+		}
+		s = text_clean(rb.data, CLEAN_ONELINE);
+		field("retry:", "%s", s);
+		free(s);
+		nf_buf_free(&rb);
+	} else
+		field("retry:", "none (1 attempt)");
+	if (vint(d, "timeout_seconds", &v) && v > 0) {
+		fmt_seconds(v, buf, sizeof(buf));
+		field("timeout:", "%s", buf);
+	} else
+		field("timeout:", "none");
+	s = val_text(nf_val_get(d, "file"));
+	field("file:", "%s", s);
+	free(s);
+	lr = vget(d, "last_run", NF_V_MAP);
+	if (lr != NULL && vint(lr, "id", &v)) {
+		s = time_text(lr, "finished_at", 0);
+		field("last run:", "#%" PRId64 " %s%s%s", v,
+		    vstr(lr, "state", "?"), strcmp(s, "-") != 0 ? " at " : "",
+		    strcmp(s, "-") != 0 ? s : "");
+		free(s);
+	} else
+		field("last run:", "never");
+	fires = vget(d, "next_fires", NF_V_ARR);
+	if (fires == NULL || fires->u.a.n == 0)
+		field("next fires:", "none");
+	for (i = 0; fires != NULL && i < fires->u.a.n; i++) {
+		if (fires->u.a.items[i]->type != NF_V_INT)
+			continue;
+		fmt_time(fires->u.a.items[i]->u.i, buf, sizeof(buf));
+		field(i == 0 ? "next fires:" : "", "%s", buf);
+	}
+
+	steps = vget(d, "steps", NF_V_ARR);
+	if (steps != NULL && steps->u.a.n > 0) {
+		printf("\n");
+		table_init(&t, head, 6, "rlllll", 5);
+		for (i = 0; i < steps->u.a.n; i++) {
+			st = steps->u.a.items[i];
+			if (st->type != NF_V_MAP)
+				continue;
+			row[0] = nf_xprintf("%zu", i + 1);
+			row[1] = val_text(nf_val_get(st, "name"));
+			row[2] = val_text(nf_val_get(st, "type"));
+			row[3] = nf_xstrdup(nf_val_get_bool(st, "enabled",
+			    &en) && !en ? "no" : "yes");
+			if (vint(st, "timeout_seconds", &v) && v > 0) {
+				fmt_seconds(v, b2, sizeof(b2));
+				row[4] = nf_xstrdup(b2);
+			} else
+				row[4] = nf_xstrdup("-");
+			row[5] = val_text(nf_val_get(st, "spec"));
+			table_row(&t, row);
+		}
+		table_print(&t, x, "");
+		table_free(&t);
+	}
+	nf_val_free(d);
+	return 0;
+}
+
+/*
+ * Print one log line: "HH:MM:SS.mmm step[attempt] stream: line".  Lines
+ * of stderr, and error-level lines, are marked: the stream name is in
+ * capitals ("STDERR:"), bold red on a terminal, so they stand out in a
+ * pager and survive grep.  A worker's own warnings carry their level.
+ */
+static void
+print_log_line(const struct ctx *x, const struct nf_val *l)
+{
+	const char	*stream, *level;
+	struct nf_buf	 b;
+	char		 ts[32], *line, *p;
+	int64_t		 t, attempt;
+	int		 err;
+
+	if (l == NULL || l->type != NF_V_MAP)
+		return;
+	if (vint(l, "ts", &t))
+		fmt_clock_ms(t, ts, sizeof(ts));
+	else
+		snprintf(ts, sizeof(ts), "%12s", "-");
+	stream = vstr(l, "stream", "-");
+	level = vstr(l, "level", NULL);
+	err = strcmp(stream, "stderr") == 0 ||
+	    (level != NULL && strcmp(level, "error") == 0);
+	nf_buf_init(&b);
+	nf_buf_printf(&b, "%s %s", ts, vstr(l, "step", "-"));
+	if (vint(l, "attempt", &attempt))
+		nf_buf_printf(&b, "[%" PRId64 "]", attempt);
+	nf_buf_addc(&b, ' ');
+	line = text_clean(b.data, CLEAN_ONELINE);
+	fputs(line, stdout);
+	free(line);
+
+	nf_buf_reset(&b);
+	nf_buf_printf(&b, "%s:", stream);
+	if (err)
+		for (p = b.data; *p != '\0'; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = *p - 'a' + 'A';
+	line = text_clean(b.data, CLEAN_ONELINE);
+	if (err && x->tty)
+		printf("\033[1;31m%s\033[0m ", line);
+	else
+		printf("%s ", line);
+	free(line);
+	nf_buf_free(&b);
+
+	if (level != NULL && strcmp(stream, "worker") == 0 &&
+	    strcmp(level, "info") != 0) {
+		line = text_clean(level, CLEAN_ONELINE);
+		printf("%s: ", line);
+		free(line);
+	}
+	line = text_clean(vstr(l, "line", ""), CLEAN_LINE);
+	printf("%s\n", line);
+	free(line);
+}
+
+/* A "state" event: "HH:MM:SS.mmm run #17 state: running (step load)". */
+static void
+print_state_event(int64_t run_id, const struct nf_val *data)
+{
+	struct nf_buf	 b;
+	char		 ts[32], *s;
+
+	fmt_clock_ms(nf_now_ms(), ts, sizeof(ts));
+	nf_buf_init(&b);
+	if (data != NULL && data->type == NF_V_MAP &&
+	    vstr(data, "state", NULL) != NULL) {
+		nf_buf_printf(&b, "run #%" PRId64 " state: %s", run_id,
+		    vstr(data, "state", ""));
+		if (vstr(data, "step", NULL) != NULL)
+			nf_buf_printf(&b, " (step %s)", vstr(data, "step", ""));
+	} else {
+		s = val_text(data);
+		nf_buf_printf(&b, "run #%" PRId64 ": %s", run_id, s);
+		free(s);
+	}
+	s = text_clean(b.data, CLEAN_ONELINE);
+	printf("%s %s\n", ts, s);
+	free(s);
+	nf_buf_free(&b);
+}
+
+/*
+ * Follow the log of run_id on the open connection until its "end" event.
+ * Returns the run's exit code (succeeded 0, else 1) or a connection error.
+ */
+static int
+follow(struct ctx *x, int64_t run_id)
+{
+	struct nf_val		*args, *d, *msg, *ev;
+	const struct nf_val	*data;
+	enum nf_msg_type	 type;
+	const char		*kind, *state;
+	char			*s;
+	int64_t			 id, eid;
+	int			 rc;
+
+	/* Lines must appear as the step writes them, even into a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	args = nf_val_map();
+	nf_val_map_set_int(args, "run_id", run_id);
+	nf_val_map_set_bool(args, "follow", 1);
+	if ((rc = request(x, "logs", args, &d, &id)) != 0)
+		return rc;
+	nf_val_free(d);
+	for (;;) {
+		if ((rc = conn_recv(x->c, -1, &type, &msg)) != 0)
+			return rc;
+		if (type != NF_MSG_CTL_EVENT || !vint(msg, "id", &eid) ||
+		    eid != id) {
+			errmsg("nomaflowd sent %s out of the log stream of run "
+			    "%" PRId64 " (protocol error)",
+			    nf_msg_type_name(type), run_id);
+			nf_val_free(msg);
+			return NF_EXIT_UNREACHABLE;
+		}
+		kind = vstr(msg, "kind", "");
+		data = nf_val_get(msg, "data");
+		if (x->o->json) {
+			/* One compact object per line: JSON Lines. */
+			ev = nf_val_map();
+			nf_val_map_set_str(ev, "kind", kind);
+			nf_val_map_set(ev, "data", data != NULL ?
+			    nf_val_dup(data) : nf_val_nil());
+			print_json(ev, -1);
+			nf_val_free(ev);
+		} else if (strcmp(kind, "log") == 0)
+			print_log_line(x, data);
+		else if (strcmp(kind, "state") == 0)
+			print_state_event(run_id, data);
+		if (strcmp(kind, "end") == 0) {
+			state = vstr(data, "state", "unknown");
+			rc = state_exit(state);
+			if (!x->o->json) {
+				struct nf_buf	 b;
+
+				nf_buf_init(&b);
+				nf_buf_printf(&b, "run #%" PRId64 " %s",
+				    run_id, state);
+				if (vstr(data, "error", NULL) != NULL)
+					nf_buf_printf(&b, ": %s",
+					    vstr(data, "error", ""));
+				s = text_clean(b.data, CLEAN_ONELINE);
+				fflush(stdout);
+				fprintf(stderr, "%s\n", s);
+				free(s);
+				nf_buf_free(&b);
+			}
+			nf_val_free(msg);
+			return rc;
+		}
+		nf_val_free(msg);
+		if (ferror(stdout))
+			return NF_EXIT_FAILED;	/* reader went away */
+	}
+}
+
+static int
+cmd_run(struct ctx *x)
+{
+	struct nf_val	*args, *d;
+	const char	*job = x->args[0];
+	int64_t		 run_id;
+	int		 rc;
+
+	if (check_job_id(job) == -1)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_str(args, "job", job);
+	if (x->o->params != NULL) {
+		nf_val_map_set(args, "params", x->o->params);
+		x->o->params = NULL;
+	}
+	if (x->o->force)
+		nf_val_map_set_bool(args, "force", 1);
+	if ((rc = request(x, "run", args, &d, NULL)) != 0)
+		return rc;
+	if (!vint(d, "run_id", &run_id)) {
+		rc = expect(NULL, NF_V_MAP, "run");
+		nf_val_free(d);
+		return rc;
+	}
+	if (x->o->json) {
+		print_json(d, x->o->follow ? -1 : 2);
+		nf_val_free(d);
+		if (!x->o->follow)
+			return 0;
+	} else {
+		nf_val_free(d);
+		if (!x->o->follow) {
+			printf("run #%" PRId64 " of %s triggered\n", run_id,
+			    job);
+			if (x->tty)
+				printf("follow it: nfctl logs -f %" PRId64
+				    "\n", run_id);
+			return 0;
+		}
+		fprintf(stderr, "run #%" PRId64 " of %s triggered, following "
+		    "its log (Ctrl-C stops following, not the run)\n",
+		    run_id, job);
+	}
+	return follow(x, run_id);
+}
+
+static char *
+state_text(const struct nf_val *rv)
+{
+	const char	*state, *reason;
+	char		*r, *s;
+
+	state = vstr(rv, "state", "?");
+	reason = vstr(rv, "reason", NULL);
+	if (reason != NULL && strcmp(reason, state) != 0)
+		r = nf_xprintf("%s (%s)", state, reason);
+	else
+		r = nf_xstrdup(state);
+	s = text_clean(r, CLEAN_ONELINE);
+	free(r);
+	return s;
+}
+
+static int
+cmd_runs(struct ctx *x)
+{
+	static const char	*head[] = { "RUN", "JOB", "STATE", "TRIGGER",
+				    "BY", "CREATED", "DURATION", "ROWS",
+				    "ERROR" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*r;
+	char			*row[9];
+	int64_t			 since, v;
+	long long		 limit;
+	int			 rc;
+	size_t			 i;
+
+	args = nf_val_map();
+	if (x->o->job != NULL) {
+		if (check_job_id(x->o->job) == -1) {
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_str(args, "job", x->o->job);
+	}
+	if (x->o->state != NULL) {
+		for (i = 0; i < NF_NELEM(run_states); i++)
+			if (strcmp(run_states[i], x->o->state) == 0)
+				break;
+		if (i == NF_NELEM(run_states)) {
+			errmsg("--state %s: not a run state (queued, running, "
+			    "succeeded, failed, canceled, skipped)",
+			    x->o->state);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_str(args, "state", x->o->state);
+	}
+	if (x->o->since != NULL) {
+		if (nf_parse_time(x->o->since, &since) == -1) {
+			errmsg("--since %s: not a time (use 2026-11-29, "
+			    "\"2026-11-29 04:19\", 2026-11-29T04:19:48Z, "
+			    "epoch seconds, or -30m, -2h, -7d)", x->o->since);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "since", since);
+	}
+	if (x->o->limit != NULL) {
+		if (nf_parse_int(x->o->limit, 1, 100000, &limit) == -1) {
+			errmsg("--limit %s: expected a number from 1 to "
+			    "100000", x->o->limit);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "limit", limit);
+	}
+	if ((rc = request(x, "runs", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_ARR, "runs")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (d->u.a.n == 0) {
+		printf("no runs match\n");
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 9, "rllllllrl", 8);
+	for (i = 0; i < d->u.a.n; i++) {
+		r = d->u.a.items[i];
+		if (r->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(r, "id"));
+		row[1] = val_text(nf_val_get(r, "job_id"));
+		row[2] = state_text(r);
+		row[3] = val_text(nf_val_get(r, "trigger"));
+		row[4] = val_text(nf_val_get(r, "triggered_by"));
+		row[5] = time_text(r, "created_at", 0);
+		row[6] = span_text(r, "started_at", "finished_at");
+		row[7] = vint(r, "rows_affected", &v) && v >= 0 ?
+		    nf_xprintf("%" PRId64, v) : nf_xstrdup("-");
+		row[8] = vstr(r, "error", NULL) != NULL ?
+		    val_text(nf_val_get(r, "error")) : nf_xstrdup("");
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
+}
+
+static const char *
+signame(int64_t sig)
+{
+	static const struct {
+		int		 sig;
+		const char	*name;
+	} sigs[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
+		{ SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
+		{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
+		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
+		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" },
+		{ SIGTERM, "SIGTERM" }, { SIGXCPU, "SIGXCPU" },
+		{ SIGXFSZ, "SIGXFSZ" }, { SIGSYS, "SIGSYS" },
+	};
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(sigs); i++)
+		if (sigs[i].sig == sig)
+			return sigs[i].name;
+	return NULL;
+}
+
+/* An output that is an array of maps: rows, shown as a table. */
+static int
+output_is_rows(const struct nf_val *o)
+{
+	size_t	i;
+
+	if (o->type != NF_V_ARR || o->u.a.n == 0)
+		return 0;
+	for (i = 0; i < o->u.a.n; i++)
+		if (o->u.a.items[i]->type != NF_V_MAP)
+			return 0;
+	return o->u.a.items[0]->u.m.n > 0;
+}
+
+static void
+print_output(const struct ctx *x, const struct nf_val *o)
+{
+	const struct nf_val	*first, *row, *cell;
+	struct table		 t;
+	char			**head, **cells, *s, *p, *nl;
+	size_t			 i, k, n;
+
+	if (o->type == NF_V_STR) {
+		s = text_clean(o->u.s.p, CLEAN_BLOCK);
+		for (p = s; *p != '\0'; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (nl == NULL) {
+				printf("  %s\n", p);
+				break;
+			}
+			printf("  %.*s\n", (int)(nl - p), p);
+		}
+		free(s);
+		return;
+	}
+	if (!output_is_rows(o)) {
+		s = nf_val_to_json_str(o, 2);
+		p = text_clean(s, CLEAN_BLOCK);
+		/* Indent the JSON by two to sit under its heading. */
+		printf("  ");
+		for (i = 0; p[i] != '\0'; i++) {
+			putchar(p[i]);
+			if (p[i] == '\n')
+				printf("  ");
+		}
+		putchar('\n');
+		free(p);
+		free(s);
+		return;
+	}
+	/* Columns are the first row's keys; a row lacking one shows "-". */
+	first = o->u.a.items[0];
+	head = nf_xcalloc(first->u.m.n, sizeof(*head));
+	for (k = 0; k < first->u.m.n; k++)
+		head[k] = text_clean(first->u.m.kv[k].key, CLEAN_ONELINE);
+	/* Numbers right-aligned, by the first row's types. */
+	s = nf_xcalloc(first->u.m.n + 1, 1);
+	for (k = 0; k < first->u.m.n; k++) {
+		cell = first->u.m.kv[k].val;
+		s[k] = cell->type == NF_V_INT || cell->type == NF_V_FLOAT ?
+		    'r' : 'l';
+	}
+	table_init(&t, (const char **)head, first->u.m.n, s, -1);
+	n = o->u.a.n < NFCTL_OUTPUT_ROWS ? o->u.a.n : NFCTL_OUTPUT_ROWS;
+	for (i = 0; i < n; i++) {
+		row = o->u.a.items[i];
+		cells = nf_xcalloc(first->u.m.n, sizeof(*cells));
+		for (k = 0; k < first->u.m.n; k++) {
+			cells[k] = val_text(nf_val_get(row,
+			    first->u.m.kv[k].key));
+			if (text_width(cells[k]) > NFCTL_FLEX_PIPE) {
+				p = text_cut(cells[k], NFCTL_FLEX_PIPE);
+				free(cells[k]);
+				cells[k] = p;
+			}
+		}
+		table_row(&t, cells);
+		free(cells);
+	}
+	table_print(&t, x, "  ");
+	if (o->u.a.n > n)
+		printf("  ... %zu more rows (nfctl --json run show shows "
+		    "them all)\n", o->u.a.n - n);
+	table_free(&t);
+	free(s);
+	for (k = 0; k < first->u.m.n; k++)
+		free(head[k]);
+	free(head);
+}
+
+static int
+cmd_run_show(struct ctx *x)
+{
+	static const char	*head[] = { "STEP", "TYPE", "TRY", "STATE",
+				    "EXIT", "STARTED", "DURATION", "ROWS",
+				    "ERROR" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*att, *a, *params;
+	char			*row[9], *s, *s2, buf[64];
+	const char		*sn;
+	int64_t			 run_id, v, st;
+	int			 rc;
+	size_t			 i;
+
+	if (parse_run_id(x->args[0], &run_id) == -1)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_int(args, "run_id", run_id);
+	if ((rc = request(x, "run.show", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_MAP, "run.show")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	s = val_text(nf_val_get(d, "job_id"));
+	s2 = state_text(d);
+	printf("run #%" PRId64 " of job %s: %s\n", run_id, s, s2);
+	free(s);
+	free(s2);
+	s = val_text(nf_val_get(d, "trigger"));
+	s2 = val_text(nf_val_get(d, "triggered_by"));
+	field("trigger:", "%s by %s", s, s2);
+	free(s);
+	free(s2);
+	if (vint(d, "scheduled_for", &v)) {
+		fmt_time(v * 1000, buf, sizeof(buf));
+		field("scheduled:", "%s", buf);
+	}
+	s = time_text(d, "created_at", 0);
+	field("created:", "%s", s);
+	free(s);
+	s = time_text(d, "started_at", 0);
+	field("started:", "%s", s);
+	free(s);
+	if (vint(d, "finished_at", &v)) {
+		s = time_text(d, "finished_at", 0);
+		s2 = span_text(d, "started_at", "finished_at");
+		field("finished:", "%s (took %s)", s, s2);
+		free(s);
+		free(s2);
+	} else if (vint(d, "started_at", &st)) {
+		fmt_duration(nf_now_ms() - st, buf, sizeof(buf));
+		field("finished:", "not yet (running for %s)", buf);
+	}
+	if (vint(d, "rows_affected", &v) && v >= 0)
+		field("rows:", "%" PRId64, v);
+	params = vget(d, "params", NF_V_MAP);
+	for (i = 0; params != NULL && i < params->u.m.n; i++) {
+		s = val_text(params->u.m.kv[i].val);
+		field(i == 0 ? "params:" : "", "%s = %s",
+		    params->u.m.kv[i].key, s);
+		free(s);
+	}
+	if (vstr(d, "error", NULL) != NULL) {
+		s = text_clean(vstr(d, "error", ""), CLEAN_ONELINE);
+		field("error:", "%s", s);
+		free(s);
+	}
+
+	att = vget(d, "attempts", NF_V_ARR);
+	if (att == NULL || att->u.a.n == 0) {
+		printf("\nno step has started\n");
+		nf_val_free(d);
+		return 0;
+	}
+	printf("\n");
+	table_init(&t, head, 9, "llrllllrl", 8);
+	for (i = 0; i < att->u.a.n; i++) {
+		a = att->u.a.items[i];
+		if (a->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(a, "step"));
+		row[1] = val_text(nf_val_get(a, "type"));
+		row[2] = val_text(nf_val_get(a, "attempt"));
+		row[3] = state_text(a);
+		if (vint(a, "signal", &v) && v > 0)
+			row[4] = (sn = signame(v)) != NULL ? nf_xstrdup(sn) :
+			    nf_xprintf("signal %" PRId64, v);
+		else if (vint(a, "exit_code", &v))
+			row[4] = nf_xprintf("%" PRId64, v);
+		else
+			row[4] = nf_xstrdup("-");
+		if (vint(a, "started_at", &v)) {
+			fmt_clock(v, buf, sizeof(buf));
+			row[5] = nf_xstrdup(buf);
+		} else
+			row[5] = nf_xstrdup("-");
+		row[6] = span_text(a, "started_at", "finished_at");
+		row[7] = vint(a, "rows_affected", &v) && v >= 0 ?
+		    nf_xprintf("%" PRId64, v) : nf_xstrdup("-");
+		row[8] = vstr(a, "error", NULL) != NULL ?
+		    val_text(nf_val_get(a, "error")) : nf_xstrdup("");
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+
+	for (i = 0; i < att->u.a.n; i++) {
+		const struct nf_val *out;
+
+		a = att->u.a.items[i];
+		if (a->type != NF_V_MAP)
+			continue;
+		out = nf_val_get(a, "output");
+		if (out == NULL || out->type == NF_V_NIL)
+			continue;
+		s = val_text(nf_val_get(a, "step"));
+		s2 = val_text(nf_val_get(a, "attempt"));
+		printf("\noutput of %s (attempt %s):\n", s, s2);
+		free(s);
+		free(s2);
+		print_output(x, out);
+	}
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_logs(struct ctx *x)
+{
+	struct nf_val		*args, *d;
+	const struct nf_val	*lines;
+	const char		*state;
+	int64_t			 run_id;
+	int			 rc;
+	size_t			 i;
+
+	if (parse_run_id(x->args[0], &run_id) == -1)
+		return NF_EXIT_USAGE;
+	if (x->o->follow)
+		return follow(x, run_id);
+	args = nf_val_map();
+	nf_val_map_set_int(args, "run_id", run_id);
+	if ((rc = request(x, "logs", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_MAP, "logs")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	lines = vget(d, "lines", NF_V_ARR);
+	for (i = 0; lines != NULL && i < lines->u.a.n; i++)
+		print_log_line(x, lines->u.a.items[i]);
+	state = vstr(d, "state", NULL);
+	if (state != NULL && isatty(STDERR_FILENO) &&
+	    (strcmp(state, "running") == 0 || strcmp(state, "queued") == 0)) {
+		fflush(stdout);
+		fprintf(stderr, "run #%" PRId64 " is %s; nfctl logs -f %"
+		    PRId64 " follows it\n", run_id, state, run_id);
+	}
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_cancel(struct ctx *x)
+{
+	struct nf_val	*args, *d;
+	int64_t		 run_id;
+	int		 rc;
+
+	if (parse_run_id(x->args[0], &run_id) == -1)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_int(args, "run_id", run_id);
+	if ((rc = request(x, "cancel", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json)
+		print_json(d, 2);
+	else
+		printf("run #%" PRId64 ": cancel requested (nfctl run show %"
+		    PRId64 " shows its final state)\n", run_id, run_id);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_next(struct ctx *x)
+{
+	static const char	*head[] = { "LOCAL (JOB TZ)", "OFFSET", "UTC",
+				    "YOUR TIME", "NOTE" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*f;
+	char			*row[5], buf[64];
+	long long		 n = 5;
+	int64_t			 at;
+	int			 rc;
+	size_t			 i;
+
+	if (check_job_id(x->args[0]) == -1)
+		return NF_EXIT_USAGE;
+	if (x->o->count != NULL &&
+	    nf_parse_int(x->o->count, 1, 1000, &n) == -1) {
+		errmsg("-n %s: expected a number from 1 to 1000", x->o->count);
+		return NF_EXIT_USAGE;
+	}
+	args = nf_val_map();
+	nf_val_map_set_str(args, "id", x->args[0]);
+	nf_val_map_set_int(args, "n", n);
+	if ((rc = request(x, "next", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_ARR, "next")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (d->u.a.n == 0) {
+		printf("%s has no upcoming fire (manual only, disabled, or "
+		    "its schedule never matches)\n", x->args[0]);
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 5, "lllll", 4);
+	for (i = 0; i < d->u.a.n; i++) {
+		f = d->u.a.items[i];
+		if (f->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(f, "local"));
+		row[1] = val_text(nf_val_get(f, "offset"));
+		row[2] = val_text(nf_val_get(f, "utc"));
+		if (vint(f, "at", &at)) {
+			fmt_time(at * 1000, buf, sizeof(buf));
+			row[3] = nf_xstrdup(buf);
+		} else
+			row[3] = nf_xstrdup("-");
+		row[4] = vget(f, "flags", NF_V_ARR) != NULL &&
+		    vget(f, "flags", NF_V_ARR)->u.a.n > 0 ?
+		    list_text(vget(f, "flags", NF_V_ARR)) : nf_xstrdup("");
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
+}
+
+/* reload and validate: data {ok, errors[]}; not ok exits 1. */
+static int
+config_check(struct ctx *x, const char *cmd, const char *okmsg,
+    const char *badmsg)
+{
+	struct nf_val		*d;
+	const struct nf_val	*errs;
+	char			*s;
+	int			 rc, ok;
+	size_t			 i;
+
+	if ((rc = request(x, cmd, NULL, &d, NULL)) != 0)
+		return rc;
+	if ((rc = expect(d, NF_V_MAP, cmd)) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (!nf_val_get_bool(d, "ok", &ok))
+		ok = 0;
+	if (x->o->json)
+		print_json(d, 2);
+	else if (ok)
+		printf("%s\n", okmsg);
+	else {
+		errs = vget(d, "errors", NF_V_ARR);
+		fflush(stdout);
+		for (i = 0; errs != NULL && i < errs->u.a.n; i++) {
+			s = val_text(errs->u.a.items[i]);
+			fprintf(stderr, "%s\n", s);
+			free(s);
+		}
+		errmsg("%s (%zu error%s)", badmsg, errs != NULL ?
+		    errs->u.a.n : 0, errs != NULL && errs->u.a.n == 1 ? "" :
+		    "s");
+	}
+	nf_val_free(d);
+	return ok ? NF_EXIT_OK : NF_EXIT_FAILED;
+}
+
+static int
+cmd_reload(struct ctx *x)
+{
+	return config_check(x, "reload", "configuration reloaded",
+	    "reload rejected; the previous configuration keeps running");
+}
+
+static int
+cmd_validate(struct ctx *x)
+{
+	return config_check(x, "validate", "configuration is valid",
+	    "configuration is not valid; fix the errors above, then nfctl "
+	    "reload");
+}
+
+/* Main. */
+
+static int
+help(const struct opts *o)
+{
+	size_t	i, found = 0;
+
+	if (o->npos >= 2) {
+		for (i = 0; i < NF_NELEM(cmds); i++)
+			if (strncmp(cmds[i].name, o->pos[1],
+			    strlen(o->pos[1])) == 0 &&
+			    (cmds[i].name[strlen(o->pos[1])] == '\0' ||
+			    cmds[i].name[strlen(o->pos[1])] == ' ')) {
+				printf("usage: nfctl [-s SOCKET] [--json] %s\n"
+				    "    %s\n", cmds[i].synopsis,
+				    cmds[i].what);
+				found++;
+			}
+		if (found == 0) {
+			errmsg("unknown command \"%s\" (nfctl help lists "
+			    "them)", o->pos[1]);
+			return NF_EXIT_USAGE;
+		}
+		return NF_EXIT_OK;
+	}
+	usage_all(stdout);
+	return NF_EXIT_OK;
+}
+
+/* Exit, reporting a failed write of stdout (a full disk, a closed pipe). */
+static int
+finish(int rc)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		/* A reader that went away (| head) is not worth a message. */
+		if (errno != EPIPE)
+			errmsg("write to standard output: %s",
+			    strerror(errno));
+		if (rc == NF_EXIT_OK)
+			rc = NF_EXIT_FAILED;
+	}
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts		 o;
+	struct conn		 c;
+	struct ctx		 x;
+	struct winsize		 ws;
+	const struct cmd	*cmd;
+	const char		*path;
+	char			*defpath = NULL, oname[64];
+	int			 nwords = 0, rc, i;
+
+	nf_log_init("nfctl", 0);
+	/* A closed pipe or socket must be an error return, not a death. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		errmsg("signal(SIGPIPE): %s", strerror(errno));
+		return NF_EXIT_FAILED;
+	}
+	memset(&o, 0, sizeof(o));
+	if (parse_args(&o, argc, argv) == -1) {
+		fprintf(stderr, "usage: nfctl [-s SOCKET] [--json] COMMAND "
+		    "[ARGS] (nfctl help lists commands)\n");
+		nf_val_free(o.params);
+		return NF_EXIT_USAGE;
+	}
+	if (o.version) {
+		printf("nfctl %s (protocol %d)\n", PACKAGE_VERSION,
+		    NF_PROTO_VERSION);
+		return finish(NF_EXIT_OK);
+	}
+	if (o.npos == 0 && o.help)
+		return finish(help(&o));
+	if (o.npos == 0) {
+		usage_all(stderr);
+		return NF_EXIT_USAGE;
+	}
+	if (strcmp(o.pos[0], "help") == 0) {
+		nf_val_free(o.params);
+		return finish(help(&o));
+	}
+	cmd = find_cmd(&o, &nwords);
+	if (cmd == NULL) {
+		if (strcmp(o.pos[0], "job") == 0)
+			errmsg("job needs a subcommand: nfctl job show JOB");
+		else
+			errmsg("unknown command \"%s\" (nfctl help lists "
+			    "them)", o.pos[0]);
+		nf_val_free(o.params);
+		return NF_EXIT_USAGE;
+	}
+	if (o.help) {
+		printf("usage: nfctl [-s SOCKET] [--json] %s\n    %s\n",
+		    cmd->synopsis, cmd->what);
+		nf_val_free(o.params);
+		return finish(NF_EXIT_OK);
+	}
+	for (i = 0; i < OPT_MAX; i++)
+		if ((o.seen & OPTB(i)) &&
+		    !((cmd->opts | OPTS_GLOBAL) & OPTB(i))) {
+			errmsg("option %s does not apply to %s",
+			    opt_name(i, oname, sizeof(oname)), cmd->name);
+			nf_val_free(o.params);
+			return usage_cmd(cmd);
+		}
+	if (o.npos - nwords != cmd->nargs) {
+		errmsg("%s: %s", cmd->name, o.npos - nwords < cmd->nargs ?
+		    "missing argument" : "too many arguments");
+		nf_val_free(o.params);
+		return usage_cmd(cmd);
+	}
+
+	path = o.socket;
+	if (path == NULL && (path = getenv(NFCTL_SOCKET_ENV)) != NULL &&
+	    *path == '\0')
+		path = NULL;
+	if (path == NULL)
+		path = defpath = nf_xprintf("%s/%s", NF_RUNSTATEDIR,
+		    NFCTL_SOCKET_NAME);
+
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	x.c = &c;
+	x.args = o.pos + nwords;
+	x.tty = isatty(STDOUT_FILENO);
+	if (x.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		x.cols = ws.ws_col;
+
+	conn_init(&c, path);
+	rc = cmd->fn(&x);
+	conn_close(&c);
+	nf_val_free(o.params);
+	free(defpath);
+	return finish(rc);
+}
