@@ -29,7 +29,7 @@ static const struct nf_steptype_field exec_fields[] = {
 };
 
 static const struct nf_steptype exec_type = {
-	"exec", "exec", 0, exec_fields
+	"exec", "exec", 0, exec_fields, "relay"
 };
 
 /*
@@ -48,7 +48,7 @@ static const struct nf_steptype_field sql_query_fields[] = {
 };
 
 static const struct nf_steptype sql_query_type = {
-	"sql_query", "sql", 1, sql_query_fields
+	"sql_query", "sql", 1, sql_query_fields, NULL
 };
 
 static const struct nf_steptype *const registry[] = {

@@ -21,6 +21,14 @@ struct nf_steptype {
 	const char	*policy;	/* "exec" -> policies/exec.policy */
 	int		 uses_pool;	/* spec has "pool" naming a pool */
 	const struct nf_steptype_field *fields;	/* terminated by key NULL */
+	/*
+	 * The policy the worker process itself runs under once the step has
+	 * started, when it differs from `policy` (exec: the program runs
+	 * under exec, the worker relays its output under relay).  NULL: the
+	 * same as `policy`.  A worker killed by SIGSYS is reported with this
+	 * name.
+	 */
+	const char	*worker_policy;
 };
 
 const struct nf_steptype *nf_steptype_find(const char *name);

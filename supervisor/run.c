@@ -396,8 +396,7 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 	nf_run_logf(r, "info", "run %lld of job %s triggered by %s (%s)",
 	    (long long)id, job->id, triggered_by, trigger);
 
-	run_transition(r, NF_RUN_EV_START);
-	nf_store_run_start(r->id, nf_now_ms());
+	/* The run stays queued until its first step gets a worker slot. */
 	if (r->job->timeout_seconds > 0) {
 		ev_timer_set(&r->run_timer, r->job->timeout_seconds, 0.);
 		ev_timer_start(nfd.loop, &r->run_timer);
@@ -438,6 +437,17 @@ run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
 	nf_daemon_maybe_exit();
 }
 
+/* queued -> running, the first time the run gets a worker slot. */
+static void
+run_mark_running(struct nf_run *r)
+{
+	if (r->state != NF_RUN_QUEUED)
+		return;
+	run_transition(r, NF_RUN_EV_START);
+	nf_store_run_start(r->id, nf_now_ms());
+	run_emit_state(r);
+}
+
 /* Advance to the next enabled step, or finish. */
 static void
 run_next_step(struct nf_run *r)
@@ -470,6 +480,7 @@ run_next_step(struct nf_run *r)
 		r->step++;
 	}
 	if (r->step >= r->job->nsteps) {
+		run_mark_running(r);	/* every step was disabled */
 		run_finish(r, NF_RUN_EV_SUCCEED, NF_REASON_NONE, NULL);
 		return;
 	}
@@ -499,6 +510,7 @@ run_start_attempt(struct nf_run *r)
 		}
 		return;
 	}
+	run_mark_running(r);
 	memset(&arec, 0, sizeof(arec));
 	arec.run_id = r->id;
 	arec.step_idx = (int)r->step;

@@ -56,7 +56,8 @@ struct nf_worker {
 	int			 fd;
 	enum worker_state	 state;
 	struct nf_run		*run;
-	char			*policy;
+	char			*policy;	/* the step's policy */
+	char			*self_policy;	/* the worker's own policy */
 	int			 step_timeout;
 	ev_io			 rio, wio;
 	ev_child		 child;
@@ -475,7 +476,9 @@ worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
 		if (sig == SIGSYS) {
 			o->reason = NF_REASON_SANDBOX;
 			o->error = nf_xprintf("worker killed by SIGSYS: a "
-			    "system call was blocked by policy %s", w->policy);
+			    "system call was blocked by policy %s",
+			    w->state == W_READY || w->state == W_RESULT ?
+			    w->self_policy : w->policy);
 		} else {
 			o->reason = NF_REASON_CRASH;
 			o->error = nf_xprintf("worker killed by %s%s",
@@ -524,6 +527,7 @@ worker_free(struct nf_worker *w)
 	free(w->proto_err);
 	free(w->res_error);
 	free(w->policy);
+	free(w->self_policy);
 	free(w);
 }
 
@@ -640,6 +644,8 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	w->state = W_HELLO;
 	w->run = r;
 	w->policy = nf_xstrdup(type->policy);
+	w->self_policy = nf_xstrdup(type->worker_policy != NULL ?
+	    type->worker_policy : type->policy);
 	w->step_timeout = st->timeout_seconds;
 	nf_frame_reader_init(&w->rd, NF_MAX_FROM_WORKER);
 	nf_buf_init(&w->out);
