@@ -264,7 +264,8 @@ main(int argc, char *argv[])
 	struct nf_errs		 errs;
 	char			 err[512];
 	int			 ch, check = 0, verbose = 0, debug = 0;
-	int			 use_syslog = 0, n;
+	int			 use_syslog = 0, n, rc;
+	char			*p;
 
 	while ((ch = getopt(argc, argv, "df:hnsv")) != -1) {
 		switch (ch) {
@@ -329,6 +330,16 @@ main(int argc, char *argv[])
 		nf_fatal("worker %s (set worker.path)", nfd.worker_path);
 	if (mkdir_p(cfg->state_dir) == -1)
 		nf_fatal("state directory %s", cfg->state_dir);
+	/* The socket's directory (systemd's RuntimeDirectory= makes it). */
+	if ((p = strrchr(cfg->socket_path, '/')) != NULL &&
+	    p != cfg->socket_path) {
+		*p = '\0';
+		rc = mkdir_p(cfg->socket_path);
+		*p = '/';
+		if (rc == -1)
+			nf_fatal("directory of control socket %s",
+			    cfg->socket_path);
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	nfd.loop = ev_default_loop(EVFLAG_AUTO);

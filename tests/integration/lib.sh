@@ -45,6 +45,21 @@ shutdown_grace_seconds = 3
 [worker]
 grace_seconds = 1
 EOT
+	# Sanitizer builds (--disable-sandbox) run the same tests unsandboxed.
+	if [ "${NF_UNSANDBOXED:-0}" = 1 ]; then
+		sed -i 's/^\[worker\]$/[worker]\nallow_unsandboxed = true/' \
+		    "$D/nomaflow.toml"
+	fi
+}
+
+# Tests that need the seccomp sandbox call this first.
+need_sandbox() {
+	if [ "${NF_UNSANDBOXED:-0}" = 1 ]; then
+		T_NUM=$((T_NUM + 1))
+		echo "ok $T_NUM - $1 # SKIP unsandboxed (sanitizer) build" >&3
+		return 1
+	fi
+	return 0
 }
 
 # Append text (stdin) to a file.

@@ -133,6 +133,7 @@ t_segv() {
 }
 
 t_sandbox() {
+	need_sandbox "blocked system call -> reason sandbox" || return 0
 	begin "a blocked system call fails the step with reason sandbox naming the policy"
 	new_env sandbox
 	# unshare(2) is in a hard-denied group of exec.policy: SIGSYS.
