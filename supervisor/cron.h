@@ -10,6 +10,7 @@
 #ifndef NF_CRON_H
 #define NF_CRON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct nf_cron;
@@ -46,5 +47,30 @@ int		 nf_tz_offset(const struct nf_tz *, int64_t t,
 /* Broken-down local time of instant t. */
 struct tm;
 void		 nf_tz_localtime(const struct nf_tz *, int64_t t, struct tm *);
+
+/*
+ * Added by the cron/tz implementation (the DST rules need them; nfctl's
+ * preview may too).  nf_cron_parse() also accepts, ahead of the scheduling
+ * issue, the day forms L, LW, nW (day-of-month) and nL, n#k (day-of-week).
+ *
+ * Local wall-clock time to instants.  `local` is the wall time counted in
+ * seconds as if it were UTC (days since 1970-01-01 * 86400 + time of day).
+ * Returns 1 (one instant, out[0]), 2 (repeated by a fall-back: both
+ * instants, out[0] < out[1]) or 0 (skipped by a spring-forward gap: out[0]
+ * is the first instant after the gap, the transition itself).
+ */
+#define NF_TZ_GAP	0
+#define NF_TZ_UNIQUE	1
+#define NF_TZ_REPEATED	2
+int		 nf_tz_local_to_utc(const struct nf_tz *, int64_t local,
+		    int64_t out[2]);
+/* A zone from TZif bytes already in memory (tests, fuzzing). */
+struct nf_tz	*nf_tz_parse(const char *name, const void *buf, size_t len,
+		    char *err, size_t errlen);
+/* The first instant > t at which the zone's rules may change, or INT64_MAX. */
+int64_t		 nf_tz_next_change(const struct nf_tz *, int64_t t);
+/* Proleptic Gregorian calendar: days since 1970-01-01 and back. */
+int64_t		 nf_tz_days_from_civil(int64_t y, int m, int d);
+void		 nf_tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 #endif

@@ -1,0 +1,1043 @@
+/*
+ * check_cron.c: unit tests of supervisor/cron.c and supervisor/tz.c.
+ *
+ * - next-fire tables compared with golden files tests/golden/cron-*.txt
+ *   (NF_GOLDEN_UPDATE=1 rewrites them; review the diff before keeping it);
+ * - parse errors: message and column of each class;
+ * - a brute-force oracle: random expressions in DST zones, the next fires
+ *   recomputed minute by minute from the DST rules, independently of the
+ *   span walk in cron.c;
+ * - the TZif reader against glibc's localtime_r() with TZ set, for zone
+ *   files and for bare POSIX TZ strings (footers);
+ * - corrupt and truncated TZif files are rejected, never crash.
+ *
+ * Needs the system tz database (/usr/share/zoneinfo, package tzdata) and
+ * top_srcdir in the environment for the golden files.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nf_check.h"
+#include "cron.h"
+#include "util.h"
+
+/* Deterministic PRNG (xorshift64*), so failures reproduce. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static int
+rnd(int n)
+{
+	return (int)(rng() % (uint64_t)n);
+}
+
+static int64_t
+iso(const char *s)
+{
+	int	y, mo, d, h = 0, mi = 0, se = 0;
+
+	ck_assert_int_ge(sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi,
+	    &se), 3);
+	return nf_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    se;
+}
+
+static struct nf_tz *
+tz_or_die(const char *name)
+{
+	struct nf_tz	*tz;
+	char		 err[512];
+
+	tz = nf_tz_load(name, err, sizeof(err));
+	if (tz == NULL)
+		ck_abort_msg("cannot load zone %s: %s", name, err);
+	return tz;
+}
+
+static struct nf_cron *
+cron_or_die(const char *expr)
+{
+	struct nf_cron	*c;
+	char		 err[512];
+	int		 col;
+
+	c = nf_cron_parse(expr, err, sizeof(err), &col);
+	if (c == NULL)
+		ck_abort_msg("cannot parse \"%s\": %s (col %d)", expr, err,
+		    col);
+	return c;
+}
+
+/* "2026-03-29T01:00:00Z 2026-03-29 03:00:00 +0200 CEST gap" */
+static void
+fmt_fire(struct nf_buf *b, const struct nf_tz *tz, int64_t t, int flags)
+{
+	struct tm	 u, l;
+	const char	*abbr;
+	int		 off;
+
+	nf_tz_localtime(NULL, t, &u);
+	nf_tz_localtime(tz, t, &l);
+	off = nf_tz_offset(tz, t, &abbr);
+	nf_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02dZ "
+	    "%04d-%02d-%02d %02d:%02d:%02d %c%02d%02d %s %s\n",
+	    u.tm_year + 1900, u.tm_mon + 1, u.tm_mday, u.tm_hour, u.tm_min,
+	    u.tm_sec, l.tm_year + 1900, l.tm_mon + 1, l.tm_mday, l.tm_hour,
+	    l.tm_min, l.tm_sec, off < 0 ? '-' : '+', abs(off) / 3600,
+	    abs(off) / 60 % 60, abbr, flags == NF_CRON_DST_GAP ? "gap" :
+	    flags == NF_CRON_DST_REPEAT ? "repeat" : "-");
+}
+
+static char *
+slurp(const char *path)
+{
+	struct nf_buf	 b;
+	char		 chunk[4096];
+	size_t		 n;
+	FILE		*fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	nf_buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		nf_buf_add(&b, chunk, n);
+	fclose(fp);
+	return nf_buf_steal(&b);
+}
+
+/* Golden next-fire tables. */
+
+static const struct golden {
+	const char	*name;
+	const char	*expr;
+	const char	*zone;
+	const char	*after;
+	int		 n;
+} goldens[] = {
+	{ "utc-every15", "*/15 * * * *", "UTC", "2026-12-31T23:20:00", 8 },
+	{ "paris-0200-spring", "0 2 * * *", "Europe/Paris",
+	    "2026-03-27T00:00:00", 5 },
+	{ "paris-0200-fall", "0 2 * * *", "Europe/Paris",
+	    "2026-10-23T00:00:00", 5 },
+	{ "ny-0230-spring", "30 2 * * *", "America/New_York",
+	    "2026-03-06T12:00:00", 5 },
+	{ "ny-0230-fall", "30 2 * * *", "America/New_York",
+	    "2026-10-30T12:00:00", 5 },
+	{ "ny-0130-fall", "30 1 * * *", "America/New_York",
+	    "2026-10-30T12:00:00", 4 },
+	{ "ny-every30-spring", "*/30 * * * *", "America/New_York",
+	    "2026-03-08T05:00:00", 8 },
+	{ "ny-every30-fall", "*/30 * * * *", "America/New_York",
+	    "2026-11-01T03:59:59", 10 },
+	{ "lordhowe-midnight-april", "0 0 * * *", "Australia/Lord_Howe",
+	    "2026-04-02T00:00:00", 5 },
+	{ "lordhowe-midnight-october", "0 0 * * *", "Australia/Lord_Howe",
+	    "2026-10-01T00:00:00", 5 },
+	{ "lordhowe-0215-spring", "15 2 * * *", "Australia/Lord_Howe",
+	    "2026-10-02T00:00:00", 4 },
+	{ "lordhowe-quarter-fall", "*/15 1-2 * * *", "Australia/Lord_Howe",
+	    "2026-04-04T13:00:00", 12 },
+	{ "kathmandu-0545", "45 5 * * *", "Asia/Kathmandu",
+	    "2026-01-01T00:00:00", 3 },
+	{ "vixie-1-15-mon", "0 0 1,15 * MON", "UTC",
+	    "2026-06-01T00:00:00", 12 },
+	{ "vixie-dom-star-step", "0 0 */10 * MON", "UTC",
+	    "2026-06-01T00:00:00", 6 },
+	{ "leap-feb29", "0 0 29 2 *", "UTC", "2026-01-01T00:00:00", 4 },
+	{ "day31", "0 0 31 * *", "UTC", "2026-01-01T00:00:00", 7 },
+	{ "weekly-paris", "@weekly", "Europe/Paris", "2026-03-20T00:00:00",
+	    4 },
+	{ "monthly-ny", "@monthly", "America/New_York",
+	    "2026-01-15T00:00:00", 4 },
+	{ "never-feb30", "0 0 30 2 *", "UTC", "2026-01-01T00:00:00", 1 },
+	{ "last-day", "0 0 L * *", "UTC", "2027-12-15T00:00:00", 8 },
+	{ "last-weekday", "0 0 LW * *", "UTC", "2026-01-01T00:00:00", 12 },
+	{ "nearest-1w-15w", "0 0 1W,15W * *", "UTC", "2026-01-01T00:00:00",
+	    24 },
+	{ "nearest-31w", "0 0 31W * *", "UTC", "2026-01-01T00:00:00", 8 },
+	{ "last-friday", "0 0 * * 5L", "Europe/Paris", "2026-01-01T00:00:00",
+	    12 },
+	{ "third-friday", "0 0 * * FRI#3", "UTC", "2026-01-01T00:00:00", 6 },
+	{ "fifth-monday", "0 0 * * 1#5", "UTC", "2026-01-01T00:00:00", 6 },
+	{ "vixie-l-or-sun", "0 0 L * 0", "UTC", "2026-01-01T00:00:00", 10 },
+};
+
+static char *
+golden_render(const struct golden *g)
+{
+	struct nf_cron	*c;
+	struct nf_tz	*tz;
+	struct nf_buf	 b;
+	int64_t		 t, prev;
+	int		 i, flags;
+
+	c = cron_or_die(g->expr);
+	tz = tz_or_die(g->zone);
+	nf_buf_init(&b);
+	nf_buf_printf(&b, "# expr: %s\n# zone: %s\n# after: %sZ\n", g->expr,
+	    g->zone, g->after);
+	t = iso(g->after);
+	for (i = 0; i < g->n; i++) {
+		prev = t;
+		t = nf_cron_next(c, tz, t, &flags);
+		if (t == -1) {
+			nf_buf_adds(&b, "none\n");
+			break;
+		}
+		ck_assert_msg(t > prev, "%s: fire %d not after the previous",
+		    g->name, i);
+		fmt_fire(&b, tz, t, flags);
+	}
+	nf_cron_free(c);
+	nf_tz_free(tz);
+	return nf_buf_steal(&b);
+}
+
+START_TEST(test_golden)
+{
+	const struct golden	*g = &goldens[_i];
+	const char		*top;
+	char			*path, *want, *got;
+	FILE			*fp;
+
+	if ((top = getenv("top_srcdir")) == NULL)
+		top = ".";
+	path = nf_xprintf("%s/tests/golden/cron-%s.txt", top, g->name);
+	got = golden_render(g);
+	if (getenv("NF_GOLDEN_UPDATE") != NULL) {
+		fp = fopen(path, "w");
+		ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+		fputs(got, fp);
+		ck_assert_int_eq(fclose(fp), 0);
+	}
+	want = slurp(path);
+	ck_assert_msg(want != NULL, "%s: %s (is top_srcdir set?)", path,
+	    strerror(errno));
+	ck_assert_msg(strcmp(want, got) == 0, "%s differs:\n--- want\n%s"
+	    "--- got\n%s", path, want, got);
+	free(want);
+	free(got);
+	free(path);
+}
+END_TEST
+
+/* Parse errors: one row per class. */
+
+static const struct perr {
+	const char	*expr;
+	const char	*msg;
+	int		 col;
+} perrs[] = {
+	{ "* * * * 8", "day-of-week: \"8\" is out of range 0-7", 9 },
+	{ "60 * * * *", "minute: \"60\" is out of range 0-59", 1 },
+	{ "0 24 * * *", "hour: \"24\" is out of range 0-23", 3 },
+	{ "0 0 0 * *", "day-of-month: \"0\" is out of range 1-31", 5 },
+	{ "0 0 * 13 *", "month: \"13\" is out of range 1-12", 7 },
+	{ "0 0 * * 99999999999", "day-of-week: \"99999999999\" is out of "
+	    "range 0-7", 9 },
+	{ "* * * * * *", "expected 5 fields (minute hour day-of-month month "
+	    "day-of-week), got 6", 11 },
+	{ "* * * *", "expected 5 fields (minute hour day-of-month month "
+	    "day-of-week), got 4", 0 },
+	{ "", "expected 5 fields (minute hour day-of-month month "
+	    "day-of-week), got 0", 0 },
+	{ "1,,2 * * * *", "minute: empty list item in \"1,,2\" (remove the "
+	    "extra comma)", 3 },
+	{ "1, * * * *", "minute: empty list item in \"1,\" (remove the extra "
+	    "comma)", 3 },
+	{ "0 5-2 * * *", "hour: range \"5-2\" is reversed (5 > 2); write the "
+	    "low value first, or a list like \"5-23,0-2\" to wrap around", 3 },
+	{ "*/0 * * * *", "minute: step 0 in \"*/0\" never advances (use a "
+	    "step of 1 or more)", 3 },
+	{ "*/61 * * * *", "minute: step \"61\" is out of range 1-60", 3 },
+	{ "*/ * * * *", "minute: step in \"*/\" must be a number after \"/\"",
+	    2 },
+	{ "*/5x * * * *", "minute: step in \"*/5x\" must be a number after "
+	    "\"/\"", 4 },
+	{ "/5 * * * *", "minute: \"/5\" has no start before \"/\" (write "
+	    "\"*/n\" or \"a/n\")", 1 },
+	{ "0 0 * FOO *", "month: \"FOO\" is not a month name or number "
+	    "(expected 1-12 or JAN-DEC)", 7 },
+	{ "0 0 * * MONDAY", "day-of-week: \"MONDAY\" is not a weekday name or "
+	    "number (expected 0-7 or SUN-SAT)", 9 },
+	{ "JAN * * * *", "minute: \"JAN\" is not a number (expected 0-59)",
+	    1 },
+	{ "5- * * * *", "minute: missing value at the end of \"5-\" "
+	    "(expected 0-59)", 3 },
+	{ "5#3 * * * *", "minute: unexpected \"#\" in \"5#3\"", 2 },
+	{ "0 0 * * 5-", "day-of-week: missing value at the end of \"5-\" "
+	    "(expected 0-7 or SUN-SAT)", 11 },
+	{ "** * * * *", "minute: unexpected \"*\" in \"**\"", 2 },
+	{ "-5 * * * *", "minute: unexpected \"-\" in \"-5\" (expected a value "
+	    "0-59)", 1 },
+	{ "@sometimes", "\"@sometimes\" is not a known schedule (use @yearly, "
+	    "@annually, @monthly, @weekly, @daily, @midnight or @hourly)", 1 },
+	{ "0 0 32W * *", "day-of-month: \"32\" is out of range 1-31", 5 },
+	{ "0 0 5X * *", "day-of-month: \"5X\" is not a number (expected "
+	    "1-31)", 5 },
+	{ "0 0 * * 5#6", "day-of-week: occurrence \"6\" in \"5#6\" must be "
+	    "1-5 (\"5#3\" is the third Friday)", 11 },
+	{ "0 0 * * 5#", "day-of-week: occurrence \"\" in \"5#\" must be 1-5 "
+	    "(\"5#3\" is the third Friday)", 11 },
+	{ "0 0 * * 8L", "day-of-week: \"8\" is out of range 0-7", 9 },
+	{ "0 0 * * FOOL", "day-of-week: \"FOO\" is not a weekday name or "
+	    "number (expected 0-7 or SUN-SAT)", 9 },
+	{ "0 0 * * 5L/2", "day-of-week: \"5L\" is not a weekday name or "
+	    "number (expected 0-7 or SUN-SAT)", 9 },
+	{ "L * * * *", "minute: \"L\" is not a number (expected 0-59)", 1 },
+	{ "@daily 5", "\"@daily\" stands for a whole schedule and takes no "
+	    "other fields; remove \"5\"", 8 },
+};
+
+START_TEST(test_parse_error)
+{
+	const struct perr	*p = &perrs[_i];
+	char			 err[512];
+	int			 col = -1;
+
+	ck_assert_msg(nf_cron_parse(p->expr, err, sizeof(err), &col) == NULL,
+	    "\"%s\" parsed", p->expr);
+	ck_assert_str_eq(err, p->msg);
+	ck_assert_msg(col == p->col, "\"%s\": column %d, want %d", p->expr,
+	    col, p->col);
+}
+END_TEST
+
+START_TEST(test_parse_error_small_buffer)
+{
+	char	err[8];
+
+	ck_assert_ptr_null(nf_cron_parse("99 * * * *", err, sizeof(err),
+	    NULL));
+	ck_assert_str_eq(err, "minute:");
+	ck_assert_ptr_null(nf_cron_parse("99 * * * *", NULL, 0, NULL));
+	ck_assert_ptr_null(nf_cron_parse(NULL, err, sizeof(err), NULL));
+}
+END_TEST
+
+/* Two expressions that must fire at exactly the same times. */
+static void
+assert_same(const char *a, const char *b, const char *zone)
+{
+	struct nf_cron	*ca, *cb;
+	struct nf_tz	*tz;
+	int64_t		 ta, tb;
+	int		 i, fa, fb;
+
+	ca = cron_or_die(a);
+	cb = cron_or_die(b);
+	tz = tz_or_die(zone);
+	ta = tb = iso("2025-12-30T10:17:00");
+	for (i = 0; i < 200; i++) {
+		ta = nf_cron_next(ca, tz, ta, &fa);
+		tb = nf_cron_next(cb, tz, tb, &fb);
+		ck_assert_msg(ta == tb && fa == fb, "\"%s\" and \"%s\" differ "
+		    "at fire %d: %lld vs %lld", a, b, i, (long long)ta,
+		    (long long)tb);
+		if (ta == -1)
+			break;
+	}
+	nf_cron_free(ca);
+	nf_cron_free(cb);
+	nf_tz_free(tz);
+}
+
+START_TEST(test_equivalent_forms)
+{
+	assert_same("@yearly", "0 0 1 1 *", "Europe/Paris");
+	assert_same("@annually", "0 0 1 1 *", "UTC");
+	assert_same("@MONTHLY", "0 0 1 * *", "UTC");
+	assert_same("@weekly", "0 0 * * 0", "America/New_York");
+	assert_same("@daily", "0 0 * * *", "UTC");
+	assert_same("@midnight", "0 0 * * *", "UTC");
+	assert_same("@hourly", "0 * * * *", "Europe/Paris");
+	assert_same("0 0 * * 7", "0 0 * * 0", "UTC");
+	assert_same("0 0 * * sun", "0 0 * * 0", "UTC");
+	assert_same("0 0 * * 5-7", "0 0 * * 0,5,6", "UTC");
+	assert_same("0 0 * jan-Mar mOn-wed", "0 0 * 1-3 1-3", "UTC");
+	assert_same("5/20 * * * *", "5-59/20 * * * *", "UTC");
+	assert_same("5/20 * * * *", "5,25,45 * * * *", "UTC");
+	assert_same("10-50/20 */6 * * *", "10,30,50 0,6,12,18 * * *", "UTC");
+	assert_same("  0\t0  *  * *  ", "0 0 * * *", "UTC");
+	assert_same("0 0 * * */2", "0 0 * * 0,2,4,6", "UTC");
+	/* Vixie: "*" and "*\/1" both leave the day unrestricted. */
+	assert_same("0 0 */1 * 1", "0 0 * * 1", "UTC");
+	assert_same("0 0 1 * *", "0 0 1 * *", "Asia/Kathmandu");
+	assert_same("0 0 l * *", "0 0 L * *", "UTC");
+	assert_same("0 0 lw * *", "0 0 LW * *", "UTC");
+	assert_same("0 0 * * fril", "0 0 * * 5L", "UTC");
+	assert_same("0 0 * * 7L", "0 0 * * 0L", "UTC");
+	assert_same("0 0 * * sun#2", "0 0 * * 7#2", "UTC");
+}
+END_TEST
+
+/*
+ * Brute-force oracle.  A random expression is built from explicit value
+ * sets, so the oracle matches wall times without the parser, and walks
+ * UTC minute by minute applying the DST rules directly.
+ */
+struct oexpr {
+	char		 text[256];
+	uint64_t	 set[5];
+	int		 star[5];
+};
+
+static const int omin[5] = { 0, 0, 1, 1, 0 };
+static const int omax[5] = { 59, 23, 31, 12, 7 };
+
+static void
+ofield(struct oexpr *o, int f, int allow_restrict, struct nf_buf *b)
+{
+	int	lo = omin[f], hi = omax[f], a, z, st, v, k, n;
+
+	if (b->len > 0)
+		nf_buf_addc(b, ' ');
+	switch (allow_restrict ? rnd(6) : 0) {
+	case 0:
+		o->star[f] = 1;
+		nf_buf_adds(b, "*");
+		for (v = lo; v <= hi; v++)
+			o->set[f] |= 1ULL << v;
+		break;
+	case 1:
+		o->star[f] = 1;
+		st = 1 + rnd(f == 0 ? 30 : (hi - lo + 1) / 2);
+		nf_buf_printf(b, "*/%d", st);
+		for (v = lo; v <= hi; v += st)
+			o->set[f] |= 1ULL << v;
+		break;
+	case 2:
+		v = lo + rnd(hi - lo + 1);
+		nf_buf_printf(b, "%d", v);
+		o->set[f] |= 1ULL << v;
+		break;
+	case 3:
+		a = lo + rnd(hi - lo + 1);
+		z = a + rnd(hi - a + 1);
+		st = 1 + rnd(4);
+		nf_buf_printf(b, "%d-%d/%d", a, z, st);
+		for (v = a; v <= z; v += st)
+			o->set[f] |= 1ULL << v;
+		break;
+	default:
+		n = 1 + rnd(4);
+		for (k = 0; k < n; k++) {
+			v = lo + rnd(hi - lo + 1);
+			nf_buf_printf(b, "%s%d", k ? "," : "", v);
+			o->set[f] |= 1ULL << v;
+		}
+		break;
+	}
+	if (f == 4 && (o->set[4] & 0x80))
+		o->set[4] |= 1;
+}
+
+static void
+ogen(struct oexpr *o)
+{
+	struct nf_buf	b;
+	int		f;
+
+	memset(o, 0, sizeof(*o));
+	nf_buf_init(&b);
+	/* Minutes and hours vary freely; days rarely, to keep fires close. */
+	if (rnd(3) == 0) {
+		/* Fixed time, near the hours zones change at. */
+		static const int	hours[] = { 0, 1, 2, 3, 23 };
+		static const int	mins[] = { 0, 15, 30, 45 };
+
+		o->set[0] = 1ULL << (rnd(2) ? mins[rnd(4)] : rnd(60));
+		o->set[1] = 1ULL << (rnd(4) ? hours[rnd(5)] : rnd(24));
+		nf_buf_printf(&b, "%d %d", __builtin_ctzll(o->set[0]),
+		    __builtin_ctzll(o->set[1]));
+	} else {
+		ofield(o, 0, 1, &b);
+		ofield(o, 1, 1, &b);
+	}
+	for (f = 2; f < 5; f++)
+		ofield(o, f, rnd(4) == 0, &b);
+	snprintf(o->text, sizeof(o->text), "%s", b.data);
+	nf_buf_free(&b);
+}
+
+static int
+omatch(const struct oexpr *o, const struct tm *l)
+{
+	int	dom, dow;
+
+	if (l->tm_sec != 0 || !((o->set[0] >> l->tm_min) & 1) ||
+	    !((o->set[1] >> l->tm_hour) & 1) ||
+	    !((o->set[3] >> (l->tm_mon + 1)) & 1))
+		return 0;
+	dom = (o->set[2] >> l->tm_mday) & 1;
+	dow = (o->set[4] >> l->tm_wday) & 1;
+	return o->star[2] || o->star[4] ? dom && dow : dom || dow;
+}
+
+static int
+ofixed(const struct oexpr *o)
+{
+	return __builtin_popcountll(o->set[0]) == 1 &&
+	    __builtin_popcountll(o->set[1]) == 1;
+}
+
+/* Wall time of t, in seconds as if UTC. */
+static int64_t
+owall(const struct nf_tz *tz, int64_t t)
+{
+	return t + nf_tz_offset(tz, t, NULL);
+}
+
+/* Does the wall time of t also occur at an earlier / a later instant? */
+static int
+oseen(const struct nf_tz *tz, int64_t t, int dir)
+{
+	static const int	d[] = { 900, 1800, 2700, 3600, 7200 };
+	size_t			i;
+
+	for (i = 0; i < NF_NELEM(d); i++)
+		if (owall(tz, t + dir * d[i]) == owall(tz, t))
+			return 1;
+	return 0;
+}
+
+static int64_t
+oracle_next(const struct oexpr *o, const struct nf_tz *tz, int64_t after,
+    int64_t window, int *flags)
+{
+	struct tm	l;
+	int64_t		t, w, wprev;
+	int		fixed = ofixed(o);
+
+	*flags = 0;
+	for (t = after - (after % 60 + 60) % 60 + 60; t <= after + window;
+	    t += 60) {
+		/* A spring-forward between t - 60 and t: the gap's walls. */
+		wprev = owall(tz, t - 60) + 60;
+		if (fixed && owall(tz, t) > wprev) {
+			for (w = wprev; w < owall(tz, t); w += 60) {
+				nf_tz_localtime(NULL, w, &l);
+				if (omatch(o, &l)) {
+					*flags = NF_CRON_DST_GAP;
+					return t;
+				}
+			}
+		}
+		nf_tz_localtime(tz, t, &l);
+		if (!omatch(o, &l))
+			continue;
+		if (oseen(tz, t, -1) || oseen(tz, t, 1)) {
+			if (fixed && oseen(tz, t, -1))
+				continue;	/* fired on the first pass */
+			*flags = NF_CRON_DST_REPEAT;
+		}
+		return t;
+	}
+	return -1;
+}
+
+START_TEST(test_oracle)
+{
+	static const char	*zones[] = { "UTC", "Europe/Paris",
+	    "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
+	    "America/Santiago", "Pacific/Chatham" };
+	static const char	*near[] = { "2026-03-08T07:00:00",
+	    "2026-11-01T06:00:00", "2026-03-29T01:00:00",
+	    "2026-10-25T01:00:00", "2026-04-04T15:00:00",
+	    "2026-10-03T15:30:00", "2026-04-05T03:00:00",
+	    "2026-09-06T04:00:00" };
+	struct nf_tz		*tz;
+	struct nf_cron		*c;
+	struct oexpr		 o;
+	int64_t			 after, got, want, window = 3 * 86400;
+	int			 i, k, gf, wf;
+
+	rng_state += (uint64_t)_i * 7919;
+	tz = tz_or_die(zones[_i]);
+	for (i = 0; i < 300; i++) {
+		ogen(&o);
+		c = cron_or_die(o.text);
+		after = iso(near[rnd(NF_NELEM(near))]) - 2 * 86400 +
+		    rnd(3 * 86400);
+		for (k = 0; k < 6; k++) {
+			want = oracle_next(&o, tz, after, window, &wf);
+			got = nf_cron_next(c, tz, after, &gf);
+			if (want == -1) {
+				ck_assert_msg(got == -1 || got > after + window,
+				    "%s in %s after %lld: got %lld, oracle "
+				    "none within %lld s", o.text, zones[_i],
+				    (long long)after, (long long)got,
+				    (long long)window);
+				break;
+			}
+			ck_assert_msg(got == want && gf == wf, "%s in %s "
+			    "after %lld: got %lld flags %d, oracle %lld flags "
+			    "%d", o.text, zones[_i], (long long)after,
+			    (long long)got, gf, (long long)want, wf);
+			after = got;
+		}
+		nf_cron_free(c);
+	}
+	nf_tz_free(tz);
+}
+END_TEST
+
+START_TEST(test_horizon_and_limits)
+{
+	struct nf_cron	*c;
+	struct nf_tz	*tz;
+	int64_t		 t0, t1;
+	int		 flags = 7;
+
+	c = cron_or_die("0 0 30 2 *");
+	tz = tz_or_die("Europe/Paris");
+	t0 = nf_mono_us();
+	ck_assert_int_eq(nf_cron_next(c, tz, iso("2026-01-01"), &flags), -1);
+	t1 = nf_mono_us();
+	ck_assert_int_eq(flags, 0);
+	/* Giving up must still be quick (field skipping, not minutes). */
+	ck_assert_msg(t1 - t0 < 50000, "horizon search took %lld us",
+	    (long long)(t1 - t0));
+	nf_cron_free(c);
+	/* Leap day: found within the horizon from any start. */
+	c = cron_or_die("0 12 29 2 *");
+	ck_assert_int_eq(nf_cron_next(c, NULL, iso("2028-03-01"), NULL),
+	    iso("2032-02-29T12:00:00"));
+	/* Strictly after: a fire time itself gives the next one. */
+	ck_assert_int_eq(nf_cron_next(c, NULL, iso("2032-02-29T12:00:00"),
+	    NULL), iso("2036-02-29T12:00:00"));
+	ck_assert_int_eq(nf_cron_next(c, NULL, iso("2032-02-29T11:59:59"),
+	    NULL), iso("2032-02-29T12:00:00"));
+	nf_cron_free(c);
+	/* Instants before 1970 work; absurd ones give -1. */
+	c = cron_or_die("0 0 1 1 *");
+	ck_assert_int_eq(nf_cron_next(c, NULL, iso("1969-06-01"), NULL),
+	    iso("1970-01-01"));
+	ck_assert_int_eq(nf_cron_next(c, tz, INT64_MAX, NULL), -1);
+	ck_assert_int_eq(nf_cron_next(c, tz, INT64_MIN, NULL), -1);
+	nf_cron_free(c);
+	nf_tz_free(tz);
+}
+END_TEST
+
+START_TEST(test_speed)
+{
+	static const char	*exprs[] = { "*/15 * * * *", "0 2 * * *",
+	    "30 2 * * 1-5", "0 0 1,15 * MON", "@monthly", "5 4 * * sun" };
+	struct nf_cron		*c;
+	struct nf_tz		*tz;
+	int64_t			 t, t0, t1;
+	size_t			 i;
+	int			 k, n = 0;
+
+	tz = tz_or_die("Europe/Paris");
+	t0 = nf_mono_us();
+	for (i = 0; i < NF_NELEM(exprs); i++) {
+		c = cron_or_die(exprs[i]);
+		t = iso("2026-01-01");
+		for (k = 0; k < 2000; k++, n++)
+			t = nf_cron_next(c, tz, t, NULL);
+		ck_assert_int_gt(t, 0);
+		nf_cron_free(c);
+	}
+	t1 = nf_mono_us();
+	/* Generous (sanitizers, loaded CI): 25 us per call on average. */
+	ck_assert_msg((t1 - t0) < 25 * n, "%d calls took %lld us", n,
+	    (long long)(t1 - t0));
+	nf_tz_free(tz);
+}
+END_TEST
+
+/* Time zones. */
+
+static const char *glibc_zones[] = { "Europe/Paris", "America/New_York",
+    "Australia/Lord_Howe", "Asia/Kathmandu", "Europe/London",
+    "America/Los_Angeles", "America/Sao_Paulo", "America/Santiago",
+    "Australia/Sydney", "Pacific/Auckland", "Pacific/Chatham",
+    "Asia/Tehran", "Asia/Kolkata", "Africa/Casablanca", "America/St_Johns",
+    "Europe/Dublin", "Pacific/Apia", "America/Godthab", "Asia/Gaza",
+    "Antarctica/Troll", "Etc/GMT+5", "UTC", "Pacific/Kiritimati",
+    "America/Havana" };
+
+/* Compare nf_tz with glibc (TZ set) at n random instants in [lo, hi). */
+static void
+glibc_compare(const char *tzenv, const struct nf_tz *tz, int64_t lo,
+    int64_t hi, int n)
+{
+	struct tm	 g, m;
+	const char	*abbr;
+	time_t		 tt;
+	int64_t		 t;
+	int		 i, off;
+
+	ck_assert_int_eq(setenv("TZ", tzenv, 1), 0);
+	tzset();
+	for (i = 0; i < n; i++) {
+		t = lo + (int64_t)(rng() % (uint64_t)(hi - lo));
+		tt = (time_t)t;
+		ck_assert_ptr_nonnull(localtime_r(&tt, &g));
+		off = nf_tz_offset(tz, t, &abbr);
+		nf_tz_localtime(tz, t, &m);
+		ck_assert_msg(off == g.tm_gmtoff && strcmp(abbr,
+		    g.tm_zone) == 0 && m.tm_isdst == (g.tm_isdst > 0),
+		    "%s at %lld: ours %d %s dst %d, glibc %ld %s dst %d", tzenv,
+		    (long long)t, off, abbr, m.tm_isdst, g.tm_gmtoff,
+		    g.tm_zone, g.tm_isdst);
+		ck_assert_msg(m.tm_year == g.tm_year && m.tm_mon == g.tm_mon &&
+		    m.tm_mday == g.tm_mday && m.tm_hour == g.tm_hour &&
+		    m.tm_min == g.tm_min && m.tm_sec == g.tm_sec &&
+		    m.tm_wday == g.tm_wday && m.tm_yday == g.tm_yday,
+		    "%s at %lld: broken-down time differs", tzenv,
+		    (long long)t);
+	}
+}
+
+START_TEST(test_tz_vs_glibc)
+{
+	const char	*zone = glibc_zones[_i];
+	struct nf_tz	*tz;
+	char		 env[300];
+
+	tz = tz_or_die(zone);
+	ck_assert_str_eq(nf_tz_name(tz), zone);
+	snprintf(env, sizeof(env), ":%s", zone);
+	/* 1970-2100, and densely around now and after 2037 (the footer). */
+	glibc_compare(env, tz, 0, iso("2100-01-01"), 3000);
+	glibc_compare(env, tz, iso("2025-01-01"), iso("2028-01-01"), 2000);
+	glibc_compare(env, tz, iso("2037-01-01"), iso("2045-01-01"), 2000);
+	nf_tz_free(tz);
+}
+END_TEST
+
+/* A TZif v2 file with no transitions: everything comes from the footer. */
+static void
+write_footer_zone(const char *dir, const char *name, const char *footer)
+{
+	struct nf_buf	 b;
+	char		*path;
+	unsigned char	 head[44];
+	FILE		*fp;
+	int		 v;
+
+	nf_buf_init(&b);
+	for (v = 0; v < 2; v++) {
+		memset(head, 0, sizeof(head));
+		memcpy(head, "TZif2", 5);
+		head[39] = 1;		/* typecnt */
+		head[43] = 4;		/* charcnt */
+		nf_buf_add(&b, head, sizeof(head));
+		nf_buf_add(&b, "\0\0\0\0\0\0ZZZ\0", 10);
+	}
+	nf_buf_printf(&b, "\n%s\n", footer);
+	path = nf_xprintf("%s/%s", dir, name);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_eq(fwrite(b.data, 1, b.len, fp), b.len);
+	ck_assert_int_eq(fclose(fp), 0);
+	free(path);
+	nf_buf_free(&b);
+}
+
+static char *
+make_tmpdir(void)
+{
+	char	*d;
+
+	d = nf_xprintf("%s/nf-check-cron.XXXXXX", getenv("TMPDIR") != NULL ?
+	    getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	return d;
+}
+
+START_TEST(test_tz_posix_footers)
+{
+	static const char	*footers[] = {
+	    "CET-1CEST,M3.5.0,M10.5.0/3", "<+0545>-5:45",
+	    "EST5EDT,M3.2.0,M11.1.0", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+	    "<-04>4<-03>,M9.1.6/24,M4.1.6/24", "NZST-12NZDT,M9.5.0,M4.1.0/3",
+	    "IST-1GMT0,M10.5.0,M3.5.0/1", "<+0330>-3:30", "AAA3BBB,J60/2,J300",
+	    "AAA3BBB,59/-1,300/26", "EST5EDT", "ZZZ-14",
+	    "<-01>1<+00>,M3.5.0/0,M10.5.0/1", "<-02>2<-01>,M3.5.0/-1,M10.5.0/0",
+	    "WGT3WGST,M3.5.0/-2,M10.5.0/-1",
+	    "AAA-1:30:15BBB-2:45,M2.5.3,M11.5.3"
+	};
+	struct nf_tz		*tz;
+	char			*dir, *path, err[512];
+	size_t			 i;
+
+	dir = make_tmpdir();
+	ck_assert_int_eq(setenv("NOMAFLOW_ZONEINFO", dir, 1), 0);
+	for (i = 0; i < NF_NELEM(footers); i++) {
+		if (i == 0) {
+			path = nf_xprintf("%s/Test", dir);
+			ck_assert_int_eq(mkdir(path, 0700), 0);
+			free(path);
+		}
+		write_footer_zone(dir, "Test/F", footers[i]);
+		tz = nf_tz_load("Test/F", err, sizeof(err));
+		ck_assert_msg(tz != NULL, "%s: %s", footers[i], err);
+		/*
+		 * Without rules glibc takes them from its "posixrules" zone
+		 * (America/New_York), which has had ours since 2007 only.
+		 */
+		glibc_compare(footers[i], tz, strchr(footers[i], ',') == NULL &&
+		    strcmp(footers[i], "EST5EDT") == 0 ? iso("2008-01-01") : 0,
+		    iso("2100-01-01"), 3000);
+		nf_tz_free(tz);
+	}
+	/* Malformed footers are corrupt files. */
+	write_footer_zone(dir, "Test/Bad", "CET-1CEST,M13.5.0,M10.5.0/3");
+	ck_assert_ptr_null(nf_tz_load("Test/Bad", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "invalid POSIX TZ footer") != NULL, "%s",
+	    err);
+	write_footer_zone(dir, "Test/Bad", "C-1");
+	ck_assert_ptr_null(nf_tz_load("Test/Bad", err, sizeof(err)));
+	write_footer_zone(dir, "Test/Bad", "CET-1CEST,M3.5.0");
+	ck_assert_ptr_null(nf_tz_load("Test/Bad", err, sizeof(err)));
+	ck_assert_int_eq(unsetenv("NOMAFLOW_ZONEINFO"), 0);
+	path = nf_xprintf("%s/Test/F", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	path = nf_xprintf("%s/Test/Bad", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	path = nf_xprintf("%s/Test", dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	free(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_tz_names)
+{
+	static const char	*bad[] = { "../etc/passwd", "/etc/localtime",
+	    "Europe/../../etc", "Europe//Paris", "Europe/Paris ", "Europe/",
+	    "", "Europe/Pa;ris", "Europe/Par\nis" };
+	char			 err[512];
+	size_t			 i;
+	struct nf_tz		*tz;
+
+	for (i = 0; i < NF_NELEM(bad); i++) {
+		ck_assert_msg(nf_tz_load(bad[i], err, sizeof(err)) == NULL,
+		    "\"%s\" accepted", bad[i]);
+		ck_assert_msg(strstr(err, "not a valid IANA zone name") !=
+		    NULL, "%s", err);
+	}
+	ck_assert_ptr_null(nf_tz_load("Mars/Olympus_Mons", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "time zone \"Mars/Olympus_Mons\" is "
+	    "unknown") != NULL, "%s", err);
+	ck_assert_ptr_null(nf_tz_load("Europe", err, sizeof(err)));
+	/* UTC: built in (NULL too), no file needed. */
+	ck_assert_int_eq(setenv("NOMAFLOW_ZONEINFO", "/nonexistent", 1), 0);
+	tz = nf_tz_load("UTC", err, sizeof(err));
+	ck_assert_ptr_nonnull(tz);
+	ck_assert_str_eq(nf_tz_name(tz), "UTC");
+	ck_assert_int_eq(nf_tz_offset(tz, 1234567890, NULL), 0);
+	nf_tz_free(tz);
+	tz = nf_tz_load(NULL, err, sizeof(err));
+	ck_assert_ptr_nonnull(tz);
+	nf_tz_free(tz);
+	ck_assert_str_eq(nf_tz_name(NULL), "UTC");
+	ck_assert_ptr_null(nf_tz_load("Europe/Paris", err, sizeof(err)));
+	ck_assert_int_eq(unsetenv("NOMAFLOW_ZONEINFO"), 0);
+}
+END_TEST
+
+static void
+exercise(const struct nf_tz *tz)
+{
+	int64_t		out[2];
+	struct tm	tm;
+
+	(void)nf_tz_offset(tz, (int64_t)(rng() % (1ULL << 34)) - (1LL << 33),
+	    NULL);
+	nf_tz_localtime(tz, (int64_t)(rng() % (1ULL << 34)) - (1LL << 33), &tm);
+	(void)nf_tz_local_to_utc(tz, (int64_t)(rng() % (1ULL << 32)), out);
+	(void)nf_tz_next_change(tz, (int64_t)(rng() % (1ULL << 32)));
+}
+
+START_TEST(test_tz_corrupt)
+{
+	static const char	*zones[] = { "Europe/Paris", "Asia/Kathmandu",
+	    "America/New_York", "Australia/Lord_Howe" };
+	struct nf_tz		*tz;
+	char			*dir, *src, *dst, *buf, *mut, err[512];
+	size_t			 i, len, cut;
+	struct stat		 st;
+	FILE			*fp;
+	int			 fd, k, j;
+
+	dir = make_tmpdir();
+	ck_assert_int_eq(setenv("NOMAFLOW_ZONEINFO", dir, 1), 0);
+	dst = nf_xprintf("%s/Zone", dir);
+	for (i = 0; i < NF_NELEM(zones); i++) {
+		src = nf_xprintf("/usr/share/zoneinfo/%s", zones[i]);
+		ck_assert_int_eq(stat(src, &st), 0);
+		len = (size_t)st.st_size;
+		buf = nf_xmalloc(len + 1);
+		ck_assert_ptr_nonnull(fp = fopen(src, "r"));
+		ck_assert_int_eq(fread(buf, 1, len, fp), len);
+		fclose(fp);
+		tz = nf_tz_parse(zones[i], buf, len, err, sizeof(err));
+		ck_assert_msg(tz != NULL, "%s", err);
+		nf_tz_free(tz);
+		/* Every truncation is rejected, and so is trailing garbage. */
+		for (cut = 0; cut < len; cut++) {
+			tz = nf_tz_parse("Zone", buf, cut, err, sizeof(err));
+			ck_assert_msg(tz == NULL, "%s cut at %zu accepted",
+			    zones[i], cut);
+		}
+		buf[len] = 'x';
+		ck_assert_ptr_null(nf_tz_parse("Zone", buf, len + 1, err,
+		    sizeof(err)));
+		/* Random byte flips: rejected or usable, never a crash. */
+		mut = nf_xmalloc(len);
+		for (k = 0; k < 20000; k++) {
+			memcpy(mut, buf, len);
+			for (j = 0; j < 1 + rnd(4); j++)
+				mut[rnd((int)len)] = (char)rng();
+			tz = nf_tz_parse("Zone", mut, len, err, sizeof(err));
+			if (tz != NULL) {
+				exercise(tz);
+				nf_tz_free(tz);
+			}
+		}
+		free(mut);
+		/* Through the loader: a truncated file says where. */
+		fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, buf, len / 2), (ssize_t)(len / 2));
+		ck_assert_int_eq(close(fd), 0);
+		ck_assert_ptr_null(nf_tz_load("Zone", err, sizeof(err)));
+		ck_assert_msg(strstr(err, "/Zone is corrupt: truncated") !=
+		    NULL, "%s", err);
+		free(buf);
+		free(src);
+	}
+	ck_assert_int_eq(unlink(dst), 0);
+	/* A directory is not a zone. */
+	ck_assert_int_eq(mkdir(dst, 0700), 0);
+	ck_assert_ptr_null(nf_tz_load("Zone", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "Is a directory") != NULL, "%s", err);
+	ck_assert_int_eq(rmdir(dst), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(unsetenv("NOMAFLOW_ZONEINFO"), 0);
+	free(dst);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_tz_local_to_utc)
+{
+	struct nf_tz	*tz;
+	int64_t		 out[2], w, t;
+	struct tm	 tm;
+	int		 i, n, k;
+
+	tz = tz_or_die("Europe/Paris");
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-03-29T02:30:00"),
+	    out), NF_TZ_GAP);
+	ck_assert_int_eq(out[0], iso("2026-03-29T01:00:00"));
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-10-25T02:30:00"),
+	    out), NF_TZ_REPEATED);
+	ck_assert_int_eq(out[0], iso("2026-10-25T00:30:00"));
+	ck_assert_int_eq(out[1], iso("2026-10-25T01:30:00"));
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-07-01T12:00:00"),
+	    out), NF_TZ_UNIQUE);
+	ck_assert_int_eq(out[0], iso("2026-07-01T10:00:00"));
+	/* Edges: 02:00 is in the gap, 03:00 is not; 03:00 repeats. */
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-03-29T02:00:00"),
+	    out), NF_TZ_GAP);
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-03-29T03:00:00"),
+	    out), NF_TZ_UNIQUE);
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-10-25T02:59:59"),
+	    out), NF_TZ_REPEATED);
+	ck_assert_int_eq(nf_tz_local_to_utc(tz, iso("2026-10-25T03:00:00"),
+	    out), NF_TZ_UNIQUE);
+	/* The next change. */
+	ck_assert_int_eq(nf_tz_next_change(tz, iso("2026-06-01")),
+	    iso("2026-10-25T01:00:00"));
+	ck_assert_int_eq(nf_tz_next_change(tz, iso("2050-06-01")),
+	    iso("2050-10-30T01:00:00"));
+	/* Properties at random wall times, 1970-2100, in several zones. */
+	for (k = 0; k < 6; k++) {
+		nf_tz_free(tz);
+		tz = tz_or_die(glibc_zones[k]);
+		for (i = 0; i < 20000; i++) {
+			w = (int64_t)(rng() % (uint64_t)iso("2100-01-01"));
+			t = nf_tz_next_change(tz, w);
+			/* Odd rounds: near a change. */
+			if ((i & 1) && t < iso("2200-01-01"))
+				w = owall(tz, t) - 5400 + rnd(10800);
+			n = nf_tz_local_to_utc(tz, w, out);
+			if (n == NF_TZ_GAP) {
+				/* out[0]: a change that skips over w */
+				ck_assert(owall(tz, out[0] - 1) < w);
+				ck_assert(owall(tz, out[0]) > w);
+				continue;
+			}
+			for (t = 0; t < n; t++) {
+				nf_tz_localtime(tz, out[t], &tm);
+				ck_assert_int_eq(owall(tz, out[t]), w);
+			}
+			if (n == 2)
+				ck_assert(out[0] < out[1]);
+		}
+	}
+	nf_tz_free(tz);
+}
+END_TEST
+
+static Suite *
+cron_suite(void)
+{
+	Suite	*s = suite_create("cron");
+	TCase	*tc;
+
+	tc = tcase_create("golden");
+	tcase_add_loop_test(tc, test_golden, 0, NF_NELEM(goldens));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("parse");
+	tcase_add_loop_test(tc, test_parse_error, 0, NF_NELEM(perrs));
+	tcase_add_test(tc, test_parse_error_small_buffer);
+	tcase_add_test(tc, test_equivalent_forms);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("next");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_oracle, 0, 7);
+	tcase_add_test(tc, test_horizon_and_limits);
+	tcase_add_test(tc, test_speed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tz");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_tz_vs_glibc, 0, NF_NELEM(glibc_zones));
+	tcase_add_test(tc, test_tz_posix_footers);
+	tcase_add_test(tc, test_tz_names);
+	tcase_add_test(tc, test_tz_corrupt);
+	tcase_add_test(tc, test_tz_local_to_utc);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NF_CHECK_MAIN(cron_suite)
