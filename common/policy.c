@@ -21,8 +21,13 @@
  */
 #include "autoconf.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -255,6 +260,14 @@ struct nf_policy {
 	struct nf_rule	*rules;
 	size_t		 nrules;
 	scmp_filter_ctx	 ctx;
+	/*
+	 * The BPF program, once exported (nf_policy_export), or the program
+	 * a policy was made from (nf_policy_from_bpf, ctx NULL).  Installing
+	 * it is one system call: no allocation, which matters between fork()
+	 * and execve().
+	 */
+	struct sock_filter *bpf;
+	size_t		 nbpf;
 };
 
 static void	parse_file(struct pstate *, struct pfile *, const char *,
@@ -1222,6 +1235,7 @@ nf_policy_free(struct nf_policy *p)
 		return;
 	if (p->ctx != NULL)
 		seccomp_release(p->ctx);
+	free(p->bpf);
 	free(p->rules);
 	free(p->name);
 	free(p);
@@ -1234,12 +1248,89 @@ nf_policy_name(const struct nf_policy *p)
 }
 
 int
+nf_policy_export(struct nf_policy *p, const void **prog, size_t *len)
+{
+	struct stat	 sb;
+	ssize_t		 n;
+	int		 fd, rc;
+
+	if (p->bpf == NULL) {
+		if (p->ctx == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		/* libseccomp 2.5 exports to a descriptor only. */
+		if ((fd = memfd_create("nomaflow-bpf", MFD_CLOEXEC)) == -1)
+			return -1;
+		if ((rc = seccomp_export_bpf(p->ctx, fd)) < 0) {
+			close(fd);
+			errno = -rc;
+			return -1;
+		}
+		if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
+		    sb.st_size % sizeof(struct sock_filter) != 0 ||
+		    sb.st_size > (off_t)(BPF_MAXINSNS *
+		    sizeof(struct sock_filter))) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		p->bpf = nf_xmalloc((size_t)sb.st_size);
+		n = pread(fd, p->bpf, (size_t)sb.st_size, 0);
+		close(fd);
+		if (n != sb.st_size) {
+			free(p->bpf);
+			p->bpf = NULL;
+			errno = EIO;
+			return -1;
+		}
+		p->nbpf = (size_t)sb.st_size / sizeof(struct sock_filter);
+	}
+	*prog = p->bpf;
+	*len = p->nbpf * sizeof(struct sock_filter);
+	return 0;
+}
+
+struct nf_policy *
+nf_policy_from_bpf(const char *name, const void *prog, size_t len,
+    char *err, size_t errlen)
+{
+	struct nf_policy	*p;
+
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		snprintf(err, errlen, "compiled policy %s: %zu bytes is not a "
+		    "BPF program", name, len);
+		return NULL;
+	}
+	p = nf_xcalloc(1, sizeof(*p));
+	p->name = nf_xstrdup(name);
+	p->bpf = nf_xmalloc(len);
+	memcpy(p->bpf, prog, len);
+	p->nbpf = len / sizeof(struct sock_filter);
+	return p;
+}
+
+int
 nf_policy_install(const struct nf_policy *p)
 {
-	int	rc;
+	struct sock_fprog	prog;
+	int			rc;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return -1;
+	if (p->bpf != NULL) {
+		prog.len = (unsigned short)p->nbpf;
+		prog.filter = p->bpf;
+		/* TSYNC: every thread, or one started earlier escapes. */
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+			if (errno == 0)
+				errno = EINVAL;
+			return -1;
+		}
+		return 0;
+	}
 	/* Every thread, or a thread started earlier escapes the filter. */
 	if ((rc = seccomp_attr_set(p->ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
 		errno = -rc;
@@ -1303,6 +1394,10 @@ nf_policy_dump(const struct nf_policy *p, FILE *fp)
 	size_t			 i;
 
 	fprintf(fp, "# policy %s\n", p->name);
+	if (p->ctx == NULL) {
+		fprintf(fp, "# precompiled: %zu BPF instructions\n", p->nbpf);
+		return;
+	}
 	fprintf(fp, "# arch %s (any other architecture, and x32: kill)\n",
 	    native_arch_name());
 	fprintf(fp, "default %s\n", act_text(p->def_act, p->def_err, b,

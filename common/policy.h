@@ -33,6 +33,19 @@ const char	*nf_policy_name(const struct nf_policy *);
  * must then not run the step.
  */
 int		 nf_policy_install(const struct nf_policy *);
+/*
+ * The compiled BPF program of a loaded policy (exported once, kept in the
+ * policy).  nomaflowd compiles each policy once per configuration and hands
+ * the program to workers in a sealed memfd; a worker rebuilds a policy from
+ * it with nf_policy_from_bpf and installs it with one system call.  -1 with
+ * errno on failure.
+ */
+int		 nf_policy_export(struct nf_policy *, const void **prog,
+		    size_t *len);
+/* A policy made of a program from nf_policy_export (len in bytes); NULL
+ * and err if it is not a plausible BPF program. */
+struct nf_policy *nf_policy_from_bpf(const char *name, const void *prog,
+		    size_t len, char *err, size_t errlen);
 /* Human-readable dump of the resolved rule set (golden tests, -n -v). */
 void		 nf_policy_dump(const struct nf_policy *, FILE *);
 
