@@ -7,9 +7,14 @@
  * v matches), plus the calendar-relative day forms: L (last day of the
  * month), LW (last weekday), nW (weekday nearest day n), and in day-of-week
  * nL (last weekday n of the month) and n#k (k-th weekday n).  Day matching
- * lives in one function, cron_day_match().  The seconds bitset is already
- * walked by the search (5-field expressions set only second 0), so a
- * 6-field form is a parser change only.
+ * lives in one function, cron_day_match().  A 6-field expression has the
+ * seconds first; a 5-field one fires at second 0.
+ *
+ * An interval ("@every 90s", or the job key `every`) is not calendar based:
+ * it fires at anchor + k * interval for every integer k, in absolute time
+ * (UTC seconds), so it never drifts and ignores time zones and DST.  The
+ * default anchor is the epoch (1970-01-01T00:00:00Z): "15m" fires at :00,
+ * :15, :30 and :45 UTC, "6h" at 00, 06, 12 and 18 UTC.
  *
  * The next fire is found by walking local wall-clock time, span by span of
  * constant UTC offset: inside a span the wall clock is continuous, so the
@@ -49,8 +54,12 @@
 #define CRON_DAY_EXT	0x08	/* some L, W or # form is used */
 
 enum {
-	CRON_MIN, CRON_HOUR, CRON_DOM, CRON_MON, CRON_DOW, CRON_NFIELDS
+	CRON_SEC, CRON_MIN, CRON_HOUR, CRON_DOM, CRON_MON, CRON_DOW,
+	CRON_NFIELDS
 };
+
+/* Longest interval accepted: longer periods are calendar schedules. */
+#define CRON_EVERY_MAX	(INT64_C(366) * 86400)
 
 struct nf_cron {
 	uint64_t	 sec;	/* bits 0-59 */
@@ -65,6 +74,8 @@ struct nf_cron {
 	uint8_t		 wday_last;	/* nL: bits 0-6 */
 	uint64_t	 wday_nth;	/* n#k: bit n * 5 + k - 1 */
 	int		 flags;	/* CRON_* */
+	int64_t		 every;	/* interval in seconds; 0: calendar */
+	int64_t		 anchor;	/* interval: one of its fires */
 };
 
 struct cron_field {
@@ -80,6 +91,7 @@ static const char *const cron_dow_names[] = { "SUN", "MON", "TUE", "WED",
     "THU", "FRI", "SAT", NULL };
 
 static const struct cron_field cron_fields[CRON_NFIELDS] = {
+	{ "second", 0, 59, NULL, "0-59" },
 	{ "minute", 0, 59, NULL, "0-59" },
 	{ "hour", 0, 23, NULL, "0-23" },
 	{ "day-of-month", 1, 31, NULL, "1-31" },
@@ -229,6 +241,9 @@ cron_item(const struct cron_field *f, const char *expr, size_t s, size_t end,
 			if (cron_value(f, expr, s, &p, bend, &hi, e) == -1)
 				return -1;
 			ranged = 1;
+			/* "FRI-SUN", "5-0": Sunday ends a range as 7. */
+			if (f == &cron_fields[CRON_DOW] && hi == 0 && lo > 0)
+				hi = 7;
 			if (lo > hi) {
 				cron_error(e, s, "%s: range \"%.*s\" is "
 				    "reversed (%d > %d); write the low value "
@@ -392,13 +407,83 @@ cron_popcount(uint64_t v)
 	return __builtin_popcountll(v);
 }
 
+/*
+ * An interval "90s", "15m", "6h", "1d", "1h30m" in expr[s, end): one or
+ * more <number><unit> with unit s, m, h or d.  pos in messages is relative
+ * to expr.
+ */
+static int
+cron_duration(const char *expr, size_t s, size_t end, int64_t *out,
+    struct cron_err *e)
+{
+	size_t	p = s, ns;
+	int64_t	total = 0, v, mult;
+
+	if (s == end) {
+		cron_error(e, s, "interval: empty (write a number and a unit, "
+		    "e.g. \"90s\", \"15m\", \"6h\" or \"1h30m\")");
+		return -1;
+	}
+	while (p < end) {
+		ns = p;
+		v = 0;
+		while (p < end && expr[p] >= '0' && expr[p] <= '9') {
+			if (v <= CRON_EVERY_MAX)
+				v = v * 10 + (expr[p] - '0');
+			p++;
+		}
+		if (p == ns) {
+			cron_error(e, p, "interval \"%.*s\": expected a number "
+			    "at \"%c\" (write e.g. \"90s\", \"15m\", "
+			    "\"6h\" or \"1h30m\")", (int)(end - s), expr + s,
+			    expr[p]);
+			return -1;
+		}
+		if (p == end) {
+			cron_error(e, ns, "interval \"%.*s\": \"%.*s\" has no "
+			    "unit (add s, m, h or d: \"%.*ss\" is seconds)",
+			    (int)(end - s), expr + s, (int)(p - ns), expr + ns,
+			    (int)(p - ns), expr + ns);
+			return -1;
+		}
+		switch (expr[p]) {
+		case 's': case 'S': mult = 1; break;
+		case 'm': case 'M': mult = 60; break;
+		case 'h': case 'H': mult = 3600; break;
+		case 'd': case 'D': mult = 86400; break;
+		default:
+			cron_error(e, p, "interval \"%.*s\": unknown unit "
+			    "\"%c\" (use s, m, h or d)", (int)(end - s),
+			    expr + s, expr[p]);
+			return -1;
+		}
+		p++;
+		if (v > CRON_EVERY_MAX / mult)
+			v = CRON_EVERY_MAX / mult + 1;
+		total += v * mult;
+		if (total > CRON_EVERY_MAX) {
+			cron_error(e, s, "interval \"%.*s\" is longer than 366 "
+			    "days (use a cron expression such as \"@yearly\")",
+			    (int)(end - s), expr + s);
+			return -1;
+		}
+	}
+	if (total == 0) {
+		cron_error(e, s, "interval \"%.*s\" is zero (use 1s or more)",
+		    (int)(end - s), expr + s);
+		return -1;
+	}
+	*out = total;
+	return 0;
+}
+
 static struct nf_cron *
 cron_compile(const char *expr, struct cron_err *e, int depth)
 {
 	struct nf_cron	 c;
 	uint64_t	 masks[CRON_NFIELDS];
 	size_t		 starts[CRON_NFIELDS + 1], ends[CRON_NFIELDS + 1];
-	size_t		 p = 0, nf = 0, s, i, len;
+	size_t		 p = 0, nf = 0, s, i, len, f0;
 
 	memset(&c, 0, sizeof(c));
 	for (;;) {
@@ -417,6 +502,18 @@ cron_compile(const char *expr, struct cron_err *e, int depth)
 	}
 	if (nf >= 1 && expr[starts[0]] == '@' && depth == 0) {
 		len = ends[0] - starts[0];
+		if (len == 6 && strncasecmp(expr + starts[0], "@every", 6) == 0) {
+			if (nf != 2) {
+				cron_error(e, nf < 2 ? SIZE_MAX : starts[2],
+				    "\"@every\" takes one interval, e.g. "
+				    "\"@every 15m\" (got %zu)", nf - 1);
+				return NULL;
+			}
+			if (cron_duration(expr, starts[1], ends[1], &c.every,
+			    e) == -1)
+				return NULL;
+			return memcpy(nf_xmalloc(sizeof(c)), &c, sizeof(c));
+		}
 		if (nf > 1) {
 			cron_error(e, starts[1], "\"%.*s\" stands for a whole "
 			    "schedule and takes no other fields; remove "
@@ -432,21 +529,25 @@ cron_compile(const char *expr, struct cron_err *e, int depth)
 		}
 		cron_error(e, starts[0], "\"%.*s\" is not a known schedule "
 		    "(use @yearly, @annually, @monthly, @weekly, @daily, "
-		    "@midnight or @hourly)", (int)len, expr + starts[0]);
+		    "@midnight, @hourly or @every INTERVAL)", (int)len,
+		    expr + starts[0]);
 		return NULL;
 	}
-	if (nf != CRON_NFIELDS) {
+	if (nf != CRON_NFIELDS - 1 && nf != CRON_NFIELDS) {
 		cron_error(e, nf > CRON_NFIELDS ? starts[CRON_NFIELDS] :
 		    SIZE_MAX, "expected 5 fields (minute hour day-of-month "
-		    "month day-of-week), got %zu", nf);
+		    "month day-of-week) or 6 (second first), got %zu", nf);
 		return NULL;
 	}
-	for (i = 0; i < CRON_NFIELDS; i++) {
-		if (cron_field_parse(&c, (int)i, expr, starts[i], ends[i],
-		    &masks[i], e) == -1)
+	/* Field i of a 5-field expression is cron_fields[i + 1]. */
+	f0 = CRON_NFIELDS - nf;
+	masks[CRON_SEC] = 1;
+	for (i = 0; i < nf; i++) {
+		if (cron_field_parse(&c, (int)(i + f0), expr, starts[i],
+		    ends[i], &masks[i + f0], e) == -1)
 			return NULL;
 	}
-	c.sec = 1;
+	c.sec = masks[CRON_SEC];
 	c.min = masks[CRON_MIN];
 	c.hour = (uint32_t)masks[CRON_HOUR];
 	c.mday = (uint32_t)masks[CRON_DOM];
@@ -458,9 +559,9 @@ cron_compile(const char *expr, struct cron_err *e, int depth)
 	 * (even with a step); only when both are restricted does either
 	 * match.
 	 */
-	if (expr[starts[CRON_DOM]] == '*')
+	if (expr[starts[CRON_DOM - f0]] == '*')
 		c.flags |= CRON_DOM_STAR;
-	if (expr[starts[CRON_DOW]] == '*')
+	if (expr[starts[CRON_DOW - f0]] == '*')
 		c.flags |= CRON_DOW_STAR;
 	if (cron_popcount(c.sec) == 1 && cron_popcount(c.min) == 1 &&
 	    cron_popcount(c.hour) == 1)
@@ -488,6 +589,38 @@ void
 nf_cron_free(struct nf_cron *c)
 {
 	free(c);
+}
+
+int
+nf_cron_duration(const char *str, int64_t *secs, char *err, size_t errlen,
+    int *errcol)
+{
+	struct cron_err	e = { err, errlen, errcol };
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (errcol != NULL)
+		*errcol = 0;
+	return cron_duration(str, 0, strlen(str), secs, &e);
+}
+
+struct nf_cron *
+nf_cron_every(int64_t every, int64_t anchor)
+{
+	struct nf_cron	*c;
+
+	if (every < 1 || every > CRON_EVERY_MAX)
+		return NULL;
+	c = nf_xcalloc(1, sizeof(*c));
+	c->every = every;
+	c->anchor = anchor;
+	return c;
+}
+
+int64_t
+nf_cron_interval(const struct nf_cron *c)
+{
+	return c->every;
 }
 
 /* Search. */
@@ -665,6 +798,9 @@ nf_cron_next(const struct nf_cron *c, const struct nf_tz *tz, int64_t after,
 	*flags = 0;
 	if (c == NULL || after < CRON_T_MIN || after > CRON_T_MAX)
 		return -1;
+	if (c->every > 0)
+		return c->anchor + (cron_floordiv(after - c->anchor, c->every) +
+		    1) * c->every;
 	fixed = (c->flags & CRON_FIXED) != 0;
 	off = nf_tz_offset(tz, after, NULL);
 	limit = after + off + CRON_HORIZON;

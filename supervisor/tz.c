@@ -929,3 +929,88 @@ nf_tz_local_to_utc(const struct nf_tz *tz, int64_t local, int64_t out[2])
 	out[0] = gap != INT64_MAX ? gap : local - tz_lookup(tz, local)->off;
 	return NF_TZ_GAP;
 }
+
+/*
+ * "2026-03-29", "2026-03-29 02:30", "2026-03-29T02:30:15", each optionally
+ * followed by "Z" or "+HH:MM"/"-HH:MM"; or "@SECONDS" since the epoch.
+ * Without an offset the wall time is in tz (NULL: UTC): skipped by a
+ * gap, it means the first instant after the gap; repeated, its first
+ * occurrence.
+ */
+/* s starts with pat, where 'd' stands for a digit. */
+static int
+tz_shape(const char *s, const char *pat)
+{
+	for (; *pat != '\0'; pat++, s++)
+		if (*pat == 'd' ? !(*s >= '0' && *s <= '9') : *s != *pat)
+			return 0;
+	return 1;
+}
+
+/* The number in s[0..n). */
+static int
+tz_num(const char *s, int n)
+{
+	int	v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+int
+nf_tz_parse_time(const struct nf_tz *tz, const char *s, int64_t *out)
+{
+	int64_t	 local, inst[2];
+	int	 y, mo, d, h = 0, mi = 0, se = 0, off;
+	char	*end;
+	long long v;
+
+	if (s[0] == '@') {
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || *end != '\0' || errno != 0 ||
+		    v < -TZ_T_LIMIT || v > TZ_T_LIMIT)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (!tz_shape(s, "dddd-dd-dd"))
+		return -1;
+	y = tz_num(s, 4);
+	mo = tz_num(s + 5, 2);
+	d = tz_num(s + 8, 2);
+	s += 10;
+	if ((*s == ' ' || *s == 'T' || *s == 't') && tz_shape(s + 1,
+	    "dd:dd")) {
+		h = tz_num(s + 1, 2);
+		mi = tz_num(s + 4, 2);
+		s += 6;
+		if (tz_shape(s, ":dd")) {
+			se = tz_num(s + 1, 2);
+			s += 3;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > tz_mdays(y, mo) || h > 23 ||
+	    mi > 59 || se > 59)
+		return -1;
+	local = nf_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    se;
+	if (*s == '\0') {
+		nf_tz_local_to_utc(tz, local, inst);
+		*out = inst[0];
+		return 0;
+	}
+	if ((*s == 'Z' || *s == 'z') && s[1] == '\0') {
+		*out = local;
+		return 0;
+	}
+	if ((*s != '+' && *s != '-') || !tz_shape(s + 1, "dd:dd") ||
+	    s[6] != '\0')
+		return -1;
+	off = tz_num(s + 1, 2) * 3600 + tz_num(s + 4, 2) * 60;
+	if (off > 25 * 3600 + 59 * 60 || tz_num(s + 4, 2) > 59)
+		return -1;
+	*out = *s == '-' ? local + off : local - off;
+	return 0;
+}

@@ -178,6 +178,46 @@ static const struct golden {
 	{ "third-friday", "0 0 * * FRI#3", "UTC", "2026-01-01T00:00:00", 6 },
 	{ "fifth-monday", "0 0 * * 1#5", "UTC", "2026-01-01T00:00:00", 6 },
 	{ "vixie-l-or-sun", "0 0 L * 0", "UTC", "2026-01-01T00:00:00", 10 },
+	/* More DST: steps in and around the gap and the repeat. */
+	{ "paris-every20-0200-spring", "*/20 2 * * *", "Europe/Paris",
+	    "2026-03-28T00:00:00", 6 },
+	{ "paris-every20-0200-fall", "*/20 2 * * *", "Europe/Paris",
+	    "2026-10-24T00:00:00", 9 },
+	{ "paris-seconds-0230-spring", "15 30 2 * * *", "Europe/Paris",
+	    "2026-03-28T00:00:00", 3 },
+	{ "ny-hourly-spring", "0 * * * *", "America/New_York",
+	    "2026-03-08T05:30:00", 4 },
+	{ "ny-hourly-fall", "0 * * * *", "America/New_York",
+	    "2026-11-01T03:30:00", 5 },
+	{ "ny-0200-spring", "0 2 * * *", "America/New_York",
+	    "2026-03-07T12:00:00", 3 },
+	{ "ny-seconds-0159-fall", "*/30 59 1 * * *", "America/New_York",
+	    "2026-11-01T05:00:00", 6 },
+	{ "lordhowe-0130-fall", "30 1 * * *", "Australia/Lord_Howe",
+	    "2026-04-03T00:00:00", 3 },
+	{ "lordhowe-every10-0200-spring", "*/10 2 * * *",
+	    "Australia/Lord_Howe", "2026-10-03T00:00:00", 9 },
+	/* Kathmandu moved from +05:30 to +05:45 at 1986-01-01 00:00. */
+	{ "kathmandu-1986-midnight", "0 0 * * *", "Asia/Kathmandu",
+	    "1985-12-30T00:00:00", 4 },
+	{ "kathmandu-1986-every5", "*/5 0 * * *", "Asia/Kathmandu",
+	    "1985-12-31T18:00:00", 8 },
+	{ "kathmandu-every30", "*/30 * * * *", "Asia/Kathmandu",
+	    "2026-01-01T00:00:00", 4 },
+	/* Leap days; 2100 is no leap year: 8 years pass the horizon. */
+	{ "leap-feb29-2100", "0 0 29 2 *", "UTC", "2095-01-01T00:00:00", 3 },
+	{ "leap-last-feb", "0 0 L 2 *", "UTC", "2027-01-01T00:00:00", 4 },
+	{ "leap-fifth-monday-feb", "0 0 * 2 1#5", "UTC",
+	    "2014-01-01T00:00:00", 2 },
+	{ "day31-paris", "0 0 31 * *", "Europe/Paris", "2026-01-01T00:00:00",
+	    7 },
+	/* W and # edge months. */
+	{ "nearest-30w", "0 0 30W * *", "UTC", "2026-01-01T00:00:00", 8 },
+	{ "fifth-sunday", "0 0 * * 0#5", "UTC", "2026-01-01T00:00:00", 6 },
+	{ "last-weekday-paris-spring", "0 2 LW * *", "Europe/Paris",
+	    "2026-02-01T00:00:00", 3 },
+	{ "every-90s", "@every 90s", "America/New_York",
+	    "2026-11-01T05:57:00", 4 },
 };
 
 static char *
@@ -253,12 +293,37 @@ static const struct perr {
 	{ "0 0 * 13 *", "month: \"13\" is out of range 1-12", 7 },
 	{ "0 0 * * 99999999999", "day-of-week: \"99999999999\" is out of "
 	    "range 0-7", 9 },
-	{ "* * * * * *", "expected 5 fields (minute hour day-of-month month "
-	    "day-of-week), got 6", 11 },
+	{ "* * * * * * *", "expected 5 fields (minute hour day-of-month "
+	    "month day-of-week) or 6 (second first), got 7", 13 },
 	{ "* * * *", "expected 5 fields (minute hour day-of-month month "
-	    "day-of-week), got 4", 0 },
+	    "day-of-week) or 6 (second first), got 4", 0 },
 	{ "", "expected 5 fields (minute hour day-of-month month "
-	    "day-of-week), got 0", 0 },
+	    "day-of-week) or 6 (second first), got 0", 0 },
+	{ "60 * * * * *", "second: \"60\" is out of range 0-59", 1 },
+	{ "0 60 * * * *", "minute: \"60\" is out of range 0-59", 3 },
+	{ "*/0 * * * * *", "second: step 0 in \"*/0\" never advances (use a "
+	    "step of 1 or more)", 3 },
+	{ "0 0 0 32 * *", "day-of-month: \"32\" is out of range 1-31", 7 },
+	{ "0 0 0 * * 5#9", "day-of-week: occurrence \"9\" in \"5#9\" must "
+	    "be 1-5 (\"5#3\" is the third Friday)", 13 },
+	{ "@every", "\"@every\" takes one interval, e.g. \"@every 15m\" "
+	    "(got 0)", 0 },
+	{ "@every 5m 3", "\"@every\" takes one interval, e.g. \"@every 15m\" "
+	    "(got 2)", 11 },
+	{ "@every 90", "interval \"90\": \"90\" has no unit (add s, m, h or "
+	    "d: \"90s\" is seconds)", 8 },
+	{ "@every 5w", "interval \"5w\": unknown unit \"w\" (use s, m, h "
+	    "or d)", 9 },
+	{ "@every 0s", "interval \"0s\" is zero (use 1s or more)", 8 },
+	{ "@every 1h0x", "interval \"1h0x\": unknown unit \"x\" (use s, m, "
+	    "h or d)", 11 },
+	{ "@every h", "interval \"h\": expected a number at \"h\" (write "
+	    "e.g. \"90s\", \"15m\", \"6h\" or \"1h30m\")", 8 },
+	{ "@every 367d", "interval \"367d\" is longer than 366 days (use a "
+	    "cron expression such as \"@yearly\")", 8 },
+	{ "@every 99999999999999999999s", "interval "
+	    "\"99999999999999999999s\" is longer than 366 days (use a cron "
+	    "expression such as \"@yearly\")", 8 },
 	{ "1,,2 * * * *", "minute: empty list item in \"1,,2\" (remove the "
 	    "extra comma)", 3 },
 	{ "1, * * * *", "minute: empty list item in \"1,\" (remove the extra "
@@ -289,7 +354,8 @@ static const struct perr {
 	{ "-5 * * * *", "minute: unexpected \"-\" in \"-5\" (expected a value "
 	    "0-59)", 1 },
 	{ "@sometimes", "\"@sometimes\" is not a known schedule (use @yearly, "
-	    "@annually, @monthly, @weekly, @daily, @midnight or @hourly)", 1 },
+	    "@annually, @monthly, @weekly, @daily, @midnight, @hourly or @every "
+	    "INTERVAL)", 1 },
 	{ "0 0 32W * *", "day-of-month: \"32\" is out of range 1-31", 5 },
 	{ "0 0 5X * *", "day-of-month: \"5X\" is not a number (expected "
 	    "1-31)", 5 },
@@ -386,6 +452,113 @@ START_TEST(test_equivalent_forms)
 	assert_same("0 0 * * fril", "0 0 * * 5L", "UTC");
 	assert_same("0 0 * * 7L", "0 0 * * 0L", "UTC");
 	assert_same("0 0 * * sun#2", "0 0 * * 7#2", "UTC");
+	/* Seconds first: a 0 second is the 5-field form. */
+	assert_same("0 */5 * * * *", "*/5 * * * *", "Europe/Paris");
+	assert_same("0 30 2 * * *", "30 2 * * *", "America/New_York");
+	assert_same("0 0 0 L * 5#3", "0 0 L * 5#3", "UTC");
+	assert_same("0 0 0 * * 5L", "0 0 * * FRIL", "Australia/Lord_Howe");
+	assert_same("@EVERY 1m", "* * * * *", "Asia/Kathmandu");
+	assert_same("@every 1h", "0 * * * *", "UTC");
+	assert_same("@every 1d", "0 0 * * *", "UTC");
+	assert_same("@every 15s", "*/15 * * * * *", "UTC");
+	assert_same("@every 1h30m", "@every 90m", "UTC");
+	assert_same("@every 5400s", "@every 90m", "UTC");
+}
+END_TEST
+
+/* Seconds fields, in a zone with DST. */
+START_TEST(test_seconds)
+{
+	struct nf_cron	*c;
+	struct nf_tz	*tz;
+	int64_t		 t;
+	int		 fl;
+
+	tz = tz_or_die("Europe/Paris");
+	c = cron_or_die("10,40 0 2 * * *");	/* not fixed: two seconds */
+	/* 2026-03-29 02:00 does not exist in Paris: real time, no fire. */
+	t = nf_cron_next(c, tz, iso("2026-03-28T01:00:41"), &fl);
+	ck_assert_int_eq(t, iso("2026-03-30T00:00:10"));
+	ck_assert_int_eq(fl, 0);
+	nf_cron_free(c);
+	c = cron_or_die("30 15 2 * * *");	/* fixed: moved out of the gap */
+	t = nf_cron_next(c, tz, iso("2026-03-28T02:00:00"), &fl);
+	ck_assert_int_eq(t, iso("2026-03-29T01:00:00"));
+	ck_assert_int_eq(fl, NF_CRON_DST_GAP);
+	/* 02:15:30 twice on 2026-10-25 (UTC 00:15:30 and 01:15:30). */
+	t = nf_cron_next(c, tz, iso("2026-10-24T12:00:00"), &fl);
+	ck_assert_int_eq(t, iso("2026-10-25T00:15:30"));
+	ck_assert_int_eq(fl, NF_CRON_DST_REPEAT);
+	t = nf_cron_next(c, tz, t, &fl);
+	ck_assert_int_eq(t, iso("2026-10-26T01:15:30"));
+	nf_cron_free(c);
+	c = cron_or_die("*/20 59 1 * * *");
+	t = nf_cron_next(c, tz, iso("2026-03-29T00:59:20"), &fl);
+	ck_assert_int_eq(t, iso("2026-03-29T00:59:40"));
+	t = nf_cron_next(c, tz, t, &fl);
+	ck_assert_int_eq(t, iso("2026-03-29T23:59:00"));	/* CEST */
+	nf_cron_free(c);
+	nf_tz_free(tz);
+}
+END_TEST
+
+/* Intervals: anchored, so they never drift; zones do not matter. */
+START_TEST(test_every)
+{
+	struct nf_cron	*c;
+	struct nf_tz	*tz;
+	char		 err[256];
+	int64_t		 t, s, a;
+	int		 i, fl, col;
+
+	tz = tz_or_die("America/New_York");
+	c = cron_or_die("@every 90s");
+	ck_assert_int_eq(nf_cron_interval(c), 90);
+	/* Epoch-aligned: multiples of 90 s since 1970-01-01T00:00:00Z. */
+	t = nf_cron_next(c, tz, iso("2026-11-01T05:59:59"), &fl);
+	ck_assert_int_eq(t % 90, 0);
+	ck_assert_int_eq(fl, 0);
+	for (i = 0; i < 100; i++) {
+		s = nf_cron_next(c, tz, t, &fl);
+		ck_assert_int_eq(s - t, 90);
+		/* From any point in between, the same next fire. */
+		ck_assert_int_eq(nf_cron_next(c, NULL, t + i % 90, NULL), s);
+		t = s;
+	}
+	nf_cron_free(c);
+	/* Another anchor: 6h from 05:45 UTC. */
+	a = iso("2026-01-01T05:45:00");
+	c = nf_cron_every(6 * 3600, a);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(nf_cron_next(c, NULL, a - 1, NULL), a);
+	ck_assert_int_eq(nf_cron_next(c, NULL, a, NULL), a + 6 * 3600);
+	ck_assert_int_eq(nf_cron_next(c, NULL, iso("2025-12-31T23:00:00"),
+	    NULL), iso("2025-12-31T23:45:00"));
+	ck_assert_int_eq(nf_cron_next(c, NULL, iso("1969-12-31T23:50:00"),
+	    NULL), iso("1969-12-31T23:45:00") + 6 * 3600);
+	nf_cron_free(c);
+	ck_assert_ptr_null(nf_cron_every(0, 0));
+	ck_assert_ptr_null(nf_cron_every(367 * 86400, 0));
+	ck_assert_int_eq(nf_cron_duration("1h30m15s", &s, err, sizeof(err),
+	    &col), 0);
+	ck_assert_int_eq(s, 5415);
+	ck_assert_int_eq(nf_cron_duration("2D", &s, err, sizeof(err), &col),
+	    0);
+	ck_assert_int_eq(s, 2 * 86400);
+	ck_assert_int_eq(nf_cron_duration("15", &s, err, sizeof(err), &col),
+	    -1);
+	ck_assert_str_eq(err, "interval \"15\": \"15\" has no unit (add s, m, "
+	    "h or d: \"15s\" is seconds)");
+	ck_assert_int_eq(col, 1);
+	ck_assert_int_eq(nf_cron_duration("", &s, err, sizeof(err), &col),
+	    -1);
+	ck_assert_int_eq(nf_cron_duration("1m 5s", &s, err, sizeof(err),
+	    &col), -1);
+	ck_assert_int_eq(col, 3);
+	c = cron_or_die("*/5 * * * *");
+	ck_assert_int_eq(nf_cron_interval(c), 0);
+	nf_cron_free(c);
+	nf_tz_free(tz);
 }
 END_TEST
 
@@ -1020,6 +1193,8 @@ cron_suite(void)
 	tcase_add_loop_test(tc, test_parse_error, 0, NF_NELEM(perrs));
 	tcase_add_test(tc, test_parse_error_small_buffer);
 	tcase_add_test(tc, test_equivalent_forms);
+	tcase_add_test(tc, test_seconds);
+	tcase_add_test(tc, test_every);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("next");
