@@ -1,37 +1,47 @@
 /*
- * step_sql.c: the "sql_query" step on SQLite pools: one statement, in one
- * transaction, with named parameters bound (never interpolated).
+ * step_sql.c: the "sql_query" step, on SQLite and PostgreSQL pools alike,
+ * through the driver layer (db.h).
  *
- * Runs in nomaflow-worker; the worker's only user of sqlite3.h (the
- * supervisor's store is another process and another module).  prepare,
- * unsandboxed, opens the pool's database and touches it once so that the
- * file, its WAL/shm and the PRNG's /dev/urandom are open before the "sql"
- * seccomp policy; run, sandboxed, executes the statement.
+ * Runs in nomaflow-worker.  prepare, unsandboxed, connects to the pool
+ * (step_start "pool": {name, driver, path|conninfo, queries}); run,
+ * sandboxed under the "sql" policy, executes the SQL in one transaction.
  *
  * The SQL comes from spec.sql, or from spec.query naming one of the pool's
- * queries (step_start "pool" carries {name, driver, path, queries}).
- * Parameters :name, @name and $name are bound from spec.params first, then,
- * for names spec.params lacks, from the run's params (step_start "params",
- * where nomaflowd already merged job params under run params).
+ * queries.  One statement, or with spec.script = true every statement of
+ * the text, in order, in that one transaction.  Parameters :name (SQLite
+ * also @name and $name) are bound by the driver from spec.params first,
+ * then from the run's params (nomaflowd merged job params under run
+ * params): never interpolated into the text.
  *
- * Output: {columns, rows:[{column:value}], row_count (rows returned),
- * rows_affected, truncated}.  At most max_rows rows (spec.max_rows,
+ * spec.dry_run = true, or the run param dry_run = true, executes
+ * everything inside the transaction, reports what would change and rolls
+ * back: a real dry run.
+ *
+ * SIGTERM (step timeout, nfctl cancel) interrupts the statement on the
+ * server (PostgreSQL: a cancel request; SQLite: sqlite3_interrupt) and
+ * the step logs that it did; if the statement does not stop within the
+ * grace period nomaflowd kills the worker, and the server rolls back.
+ *
+ * Output: {columns, rows:[{column:value}], row_count (rows returned, of
+ * the last statement that returned rows), rows_affected (all statements),
+ * statements, truncated, dry_run}.  At most max_rows rows (spec.max_rows,
  * capped by step_start's max_rows; 100 by default) and at most what fits
  * in one OUTPUT frame.
  *
- * Invariants: the transaction commits only after the statement ran to
- * completion; OUTPUT and RESULT are sent after the commit, so they describe
- * committed work; on any failure the transaction is rolled back.
+ * Invariants: the transaction commits only after every statement ran to
+ * completion; OUTPUT and RESULT are sent after the commit (or the dry
+ * run's rollback), so they describe what happened; on any failure the
+ * transaction is rolled back.
  */
 #include "autoconf.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "log.h"
 #include "proto.h"
 #include "step.h"
@@ -39,94 +49,58 @@
 #include "val.h"
 
 #define SQL_DEFAULT_MAX_ROWS	100
-#define SQL_BUSY_TIMEOUT_MS	5000
 /* Rows stop before the OUTPUT frame could reach the channel's limit. */
 #define SQL_OUTPUT_BUDGET	(NF_MAX_FROM_WORKER - (256u << 10))
 
-/*
- * Rows the statement itself changed (not triggers' or foreign-key
- * actions').  sqlite3_changes64 appeared in 3.37; configure accepts 3.35.
- */
-#if SQLITE_VERSION_NUMBER >= 3037000
-#define sql_changes(db)	sqlite3_changes64(db)
-#else
-#define sql_changes(db)	((sqlite3_int64)sqlite3_changes(db))
-#endif
-
 struct sql_state {
-	sqlite3		*db;
-	const char	*pool;		/* pool name */
-	const char	*path;
-	const char	*sql;
-	char		*origin;	/* "spec.sql" or "query NAME" */
-	int64_t		 max_rows;
+	struct nf_step_ctx	*ctx;
+	struct nf_db		*db;
+	const char		*pool;	/* pool name */
+	const char		*sql;
+	char			*origin; /* "spec.sql" or "query NAME ..." */
+	int64_t			 max_rows;
+	int			 script;
+	int			 dry_run;
+	/* the statement being collected */
+	struct nf_val		*cols;
+	struct nf_val		*rows;
+	size_t			 size;
+	int			 truncated;
+	int			 warned;
 };
 
-static const struct {
-	int		 code;
-	const char	*name;
-} sql_codes[] = {
-	{ SQLITE_ERROR, "SQLITE_ERROR" },
-	{ SQLITE_INTERNAL, "SQLITE_INTERNAL" },
-	{ SQLITE_PERM, "SQLITE_PERM" },
-	{ SQLITE_ABORT, "SQLITE_ABORT" },
-	{ SQLITE_BUSY, "SQLITE_BUSY" },
-	{ SQLITE_BUSY_SNAPSHOT, "SQLITE_BUSY_SNAPSHOT" },
-	{ SQLITE_LOCKED, "SQLITE_LOCKED" },
-	{ SQLITE_NOMEM, "SQLITE_NOMEM" },
-	{ SQLITE_READONLY, "SQLITE_READONLY" },
-	{ SQLITE_READONLY_DBMOVED, "SQLITE_READONLY_DBMOVED" },
-	{ SQLITE_INTERRUPT, "SQLITE_INTERRUPT" },
-	{ SQLITE_IOERR, "SQLITE_IOERR" },
-	{ SQLITE_IOERR_READ, "SQLITE_IOERR_READ" },
-	{ SQLITE_IOERR_WRITE, "SQLITE_IOERR_WRITE" },
-	{ SQLITE_IOERR_FSYNC, "SQLITE_IOERR_FSYNC" },
-	{ SQLITE_IOERR_LOCK, "SQLITE_IOERR_LOCK" },
-	{ SQLITE_IOERR_DELETE, "SQLITE_IOERR_DELETE" },
-	{ SQLITE_IOERR_ACCESS, "SQLITE_IOERR_ACCESS" },
-	{ SQLITE_IOERR_SHMOPEN, "SQLITE_IOERR_SHMOPEN" },
-	{ SQLITE_IOERR_SHMMAP, "SQLITE_IOERR_SHMMAP" },
-	{ SQLITE_CORRUPT, "SQLITE_CORRUPT" },
-	{ SQLITE_NOTFOUND, "SQLITE_NOTFOUND" },
-	{ SQLITE_FULL, "SQLITE_FULL" },
-	{ SQLITE_CANTOPEN, "SQLITE_CANTOPEN" },
-	{ SQLITE_CANTOPEN_ISDIR, "SQLITE_CANTOPEN_ISDIR" },
-	{ SQLITE_PROTOCOL, "SQLITE_PROTOCOL" },
-	{ SQLITE_SCHEMA, "SQLITE_SCHEMA" },
-	{ SQLITE_TOOBIG, "SQLITE_TOOBIG" },
-	{ SQLITE_CONSTRAINT, "SQLITE_CONSTRAINT" },
-	{ SQLITE_CONSTRAINT_CHECK, "SQLITE_CONSTRAINT_CHECK" },
-	{ SQLITE_CONSTRAINT_FOREIGNKEY, "SQLITE_CONSTRAINT_FOREIGNKEY" },
-	{ SQLITE_CONSTRAINT_NOTNULL, "SQLITE_CONSTRAINT_NOTNULL" },
-	{ SQLITE_CONSTRAINT_PRIMARYKEY, "SQLITE_CONSTRAINT_PRIMARYKEY" },
-	{ SQLITE_CONSTRAINT_TRIGGER, "SQLITE_CONSTRAINT_TRIGGER" },
-	{ SQLITE_CONSTRAINT_UNIQUE, "SQLITE_CONSTRAINT_UNIQUE" },
-	{ SQLITE_CONSTRAINT_DATATYPE, "SQLITE_CONSTRAINT_DATATYPE" },
-	{ SQLITE_MISMATCH, "SQLITE_MISMATCH" },
-	{ SQLITE_MISUSE, "SQLITE_MISUSE" },
-	{ SQLITE_NOLFS, "SQLITE_NOLFS" },
-	{ SQLITE_AUTH, "SQLITE_AUTH" },
-	{ SQLITE_RANGE, "SQLITE_RANGE" },
-	{ SQLITE_NOTADB, "SQLITE_NOTADB" },
-};
+/* Set by the SIGTERM handler; the connection it interrupts. */
+static volatile sig_atomic_t	 sql_term;
+static struct nf_db		*sql_term_db, *sql_term_db2;
 
-/* "SQLITE_CONSTRAINT_UNIQUE", or the primary name and the number. */
-static const char *
-sql_code_name(int code, char *buf, size_t len)
+static void
+sql_on_term(int sig)
 {
-	size_t	i;
+	(void)sig;
+	sql_term = 1;
+	if (sql_term_db != NULL)
+		(void)nf_db_interrupt(sql_term_db);
+	if (sql_term_db2 != NULL)
+		(void)nf_db_interrupt(sql_term_db2);
+}
 
-	for (i = 0; i < NF_NELEM(sql_codes); i++)
-		if (sql_codes[i].code == code)
-			return sql_codes[i].name;
-	for (i = 0; i < NF_NELEM(sql_codes); i++)
-		if (sql_codes[i].code == (code & 0xff)) {
-			snprintf(buf, len, "%s (extended code %d)",
-			    sql_codes[i].name, code);
-			return buf;
-		}
-	snprintf(buf, len, "SQLite code %d", code);
-	return buf;
+int
+nf_step_sql_catch_term(struct nf_db *db, struct nf_db *db2)
+{
+	struct sigaction	sa;
+
+	sql_term_db = db;
+	sql_term_db2 = db2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sql_on_term;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+nf_step_sql_termed(void)
+{
+	return sql_term != 0;
 }
 
 /* 1-based line and column of byte offset off in s. */
@@ -141,58 +115,63 @@ sql_linecol(const char *s, size_t off, int *line, int *col)
 		if (s[i] == '\n') {
 			(*line)++;
 			*col = 1;
-		} else
+		} else if (((unsigned char)s[i] & 0xc0) != 0x80)
 			(*col)++;
 	}
 }
 
-static void
-sql_rollback(struct sql_state *st)
+/* Byte offset of the pos-th (1-based) character of s. */
+static size_t
+sql_char_off(const char *s, int pos)
 {
-	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-}
+	size_t	i;
+	int	n = 0;
 
-/*
- * Fail the step with the database's current error: what we were doing,
- * SQLite's message and code name, and where in the SQL when SQLite knows.
- */
-static int
-sql_fail(struct nf_step_ctx *ctx, struct sql_state *st, const char *what)
-{
-	char	 buf[64], where[128];
-	char	*msg;
-	int	 code, off = -1, line, col;
-
-	code = sqlite3_extended_errcode(st->db);
-	msg = nf_xstrdup(sqlite3_errmsg(st->db));
-#if SQLITE_VERSION_NUMBER >= 3038000
-	off = sqlite3_error_offset(st->db);
-#endif
-	where[0] = '\0';
-	if (off >= 0 && st->sql != NULL) {
-		sql_linecol(st->sql, (size_t)off, &line, &col);
-		snprintf(where, sizeof(where), " at offset %d (line %d, "
-		    "col %d) of %s", off, line, col, st->origin);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++n == pos)
+			return i;
 	}
-	sql_rollback(st);
-	nf_step_fail(ctx, "error", "job %s step %s: pool %s (%s): %s: %s "
-	    "[%s: %s]%s", ctx->job_id, ctx->step, st->pool, st->path, what,
-	    msg, sql_code_name(code, buf, sizeof(buf)), sqlite3_errstr(code),
-	    where);
-	free(msg);
-	return -1;
+	return i;
 }
 
-/* Resolve the SQL text, the pool and the row cap from step_start. */
+int
+nf_step_db_fail(struct nf_step_ctx *ctx, struct nf_db *db,
+    const char *pool, const char *what, const struct nf_db_err *err,
+    const char *text, const char *origin)
+{
+	char	where[256];
+	int	line, col;
+
+	where[0] = '\0';
+	if (err->pos > 0 && text != NULL) {
+		sql_linecol(text, sql_char_off(text, err->pos), &line, &col);
+		snprintf(where, sizeof(where), " at line %d, col %d of %s",
+		    line, col, origin);
+	} else if (origin != NULL)
+		snprintf(where, sizeof(where), " in %s", origin);
+	if (err->canceled && sql_term)
+		nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step %s: "
+		    "SIGTERM (timeout or cancel): the statement was stopped on "
+		    "the server by a cancel request and rolled back",
+		    ctx->job_id, ctx->step);
+	return nf_step_fail(ctx, err->canceled && sql_term ? "canceled" :
+	    "error", "job %s step %s: pool %s (%s): %s: %s%s%s%s%s%s%s",
+	    ctx->job_id, ctx->step, pool, db != NULL ? nf_db_where(db) : "?",
+	    what, err->msg, err->code[0] != '\0' ? " [" : "", err->code,
+	    err->code[0] != '\0' ? "]" : "", where,
+	    err->detail[0] != '\0' ? ": " : "", err->detail);
+}
+
+/* Resolve the SQL text and the options from step_start. */
 static int
 sql_resolve(struct nf_step_ctx *ctx, struct sql_state *st)
 {
 	const struct nf_val	*queries, *q;
-	const char		*driver, *name;
+	const char		*name;
 	struct nf_buf		 b;
 	int64_t			 n;
 	size_t			 i;
+	int			 bv;
 
 	if (ctx->pool == NULL)
 		return nf_step_fail(ctx, "error", "job %s step %s: "
@@ -204,16 +183,6 @@ sql_resolve(struct nf_step_ctx *ctx, struct sql_state *st)
 		st->pool = nf_val_get_str(ctx->spec, "pool");
 	if (st->pool == NULL)
 		st->pool = "?";
-	driver = nf_val_get_str(ctx->pool, "driver");
-	if (driver == NULL || strcmp(driver, "sqlite") != 0)
-		return nf_step_fail(ctx, "error", "job %s step %s: pool %s: "
-		    "driver \"%s\" is not supported by sql_query (only "
-		    "\"sqlite\")", ctx->job_id, ctx->step, st->pool,
-		    driver != NULL ? driver : "");
-	st->path = nf_val_get_str(ctx->pool, "path");
-	if (st->path == NULL || *st->path == '\0')
-		return nf_step_fail(ctx, "error", "job %s step %s: pool %s "
-		    "has no path", ctx->job_id, ctx->step, st->pool);
 
 	st->sql = nf_val_get_str(ctx->spec, "sql");
 	name = nf_val_get_str(ctx->spec, "query");
@@ -258,6 +227,30 @@ sql_resolve(struct nf_step_ctx *ctx, struct sql_state *st)
 	}
 	if (ctx->max_rows >= 0 && ctx->max_rows < st->max_rows)
 		st->max_rows = ctx->max_rows;
+	if (nf_val_get_bool(ctx->spec, "script", &bv))
+		st->script = bv;
+	st->dry_run = nf_step_dry_run(ctx);
+	return 0;
+}
+
+int
+nf_step_dry_run(struct nf_step_ctx *ctx)
+{
+	const struct nf_val	*v;
+	int			 b;
+
+	if (nf_val_get_bool(ctx->spec, "dry_run", &b) && b)
+		return 1;
+	v = nf_val_get(ctx->params, "dry_run");
+	if (v == NULL)
+		return 0;
+	if (v->type == NF_V_BOOL)
+		return v->u.b;
+	if (v->type == NF_V_INT)
+		return v->u.i != 0;
+	if (v->type == NF_V_STR)
+		return strcmp(v->u.s.p, "true") == 0 ||
+		    strcmp(v->u.s.p, "1") == 0 || strcmp(v->u.s.p, "yes") == 0;
 	return 0;
 }
 
@@ -265,44 +258,24 @@ static int
 sql_prepare(struct nf_step_ctx *ctx)
 {
 	struct sql_state	*st;
-	unsigned int		 seed;
-	int			 rc;
+	struct nf_db_err	 err;
 
 	st = nf_xcalloc(1, sizeof(*st));
+	st->ctx = ctx;
 	ctx->data = st;
 	if (sql_resolve(ctx, st) == -1)
 		return -1;
-	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		if (st->db == NULL)
-			return nf_step_fail(ctx, "error", "job %s step %s: "
-			    "pool %s: cannot open SQLite database %s: %s",
-			    ctx->job_id, ctx->step, st->pool, st->path,
-			    sqlite3_errstr(rc));
-		return sql_fail(ctx, st, "cannot open the database");
-	}
-	(void)sqlite3_extended_result_codes(st->db, 1);
-	(void)sqlite3_busy_timeout(st->db, SQL_BUSY_TIMEOUT_MS);
-	/*
-	 * Under the sandbox no new file should be needed: sort in memory
-	 * rather than in temp files, read the schema now (this opens the WAL
-	 * and shm of a WAL database) and seed SQLite's PRNG (which opens
-	 * /dev/urandom) while open(2) is still allowed.
-	 */
-	if (sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "PRAGMA schema_version", NULL, NULL,
-	    NULL) != SQLITE_OK)
-		return sql_fail(ctx, st, "cannot read the database");
-	sqlite3_randomness(sizeof(seed), &seed);
+	if ((st->db = nf_db_open(ctx->pool, &err)) == NULL)
+		return nf_step_db_fail(ctx, NULL, st->pool, "cannot open the "
+		    "pool", &err, NULL, NULL);
 	return 0;
 }
 
 /* The value of parameter key, from spec.params then the run's params. */
 static const struct nf_val *
-sql_param(struct nf_step_ctx *ctx, const char *key)
+sql_param(void *arg, const char *key)
 {
+	struct nf_step_ctx	*ctx = ((struct sql_state *)arg)->ctx;
 	const struct nf_val	*p, *v;
 
 	p = nf_val_get(ctx->spec, "params");
@@ -333,86 +306,30 @@ sql_param_names(struct nf_step_ctx *ctx, struct nf_buf *b)
 	}
 }
 
-static int
-sql_bind(struct nf_step_ctx *ctx, struct sql_state *st, sqlite3_stmt *stmt)
-{
-	const struct nf_val	*v;
-	const char		*name;
-	struct nf_buf		 b;
-	int			 i, n, rc;
-
-	n = sqlite3_bind_parameter_count(stmt);
-	for (i = 1; i <= n; i++) {
-		name = sqlite3_bind_parameter_name(stmt, i);
-		if (name == NULL || name[0] == '?')
-			return nf_step_fail(ctx, "error", "job %s step %s: "
-			    "%s: positional parameter ?%d is not supported; "
-			    "name it (:name) and set it in params",
-			    ctx->job_id, ctx->step, st->origin, i);
-		v = sql_param(ctx, name + 1);
-		if (v == NULL) {
-			nf_buf_init(&b);
-			sql_param_names(ctx, &b);
-			nf_step_fail(ctx, "error", "job %s step %s: %s: "
-			    "parameter %s is not set (params: %s)",
-			    ctx->job_id, ctx->step, st->origin, name,
-			    b.len > 0 ? b.data : "none");
-			nf_buf_free(&b);
-			return -1;
-		}
-		switch (v->type) {
-		case NF_V_NIL:
-			rc = sqlite3_bind_null(stmt, i);
-			break;
-		case NF_V_BOOL:
-			rc = sqlite3_bind_int(stmt, i, v->u.b ? 1 : 0);
-			break;
-		case NF_V_INT:
-			rc = sqlite3_bind_int64(stmt, i, v->u.i);
-			break;
-		case NF_V_FLOAT:
-			rc = sqlite3_bind_double(stmt, i, v->u.f);
-			break;
-		case NF_V_STR:
-			rc = sqlite3_bind_text64(stmt, i, v->u.s.p, v->u.s.len,
-			    SQLITE_STATIC, SQLITE_UTF8);
-			break;
-		case NF_V_BIN:
-			rc = sqlite3_bind_blob64(stmt, i, v->u.s.p, v->u.s.len,
-			    SQLITE_STATIC);
-			break;
-		default:
-			return nf_step_fail(ctx, "error", "job %s step %s: "
-			    "%s: parameter %s is %s; only strings, numbers, "
-			    "booleans and null can be bound", ctx->job_id,
-			    ctx->step, st->origin, name,
-			    nf_val_type_name(v->type));
-		}
-		if (rc != SQLITE_OK)
-			return sql_fail(ctx, st, "cannot bind a parameter");
-	}
-	return 0;
-}
-
 /* Column names, made unique so that each can key a row map. */
-static struct nf_val *
-sql_columns(sqlite3_stmt *stmt, int ncol)
+static void
+sql_columns(void *arg, const char *const *names, int ncol)
 {
-	struct nf_val	*cols, *item;
-	const char	*name;
-	char		*alt;
-	struct nf_buf	 b;
-	size_t		 j;
-	int		 i, k, dup;
+	struct sql_state	*st = arg;
+	struct nf_val		*cols;
+	char			*alt;
+	struct nf_buf		 b;
+	size_t			 j;
+	int			 i, k, dup;
 
+	nf_val_free(st->cols);
+	nf_val_free(st->rows);
+	st->rows = NULL;
+	st->size = 0;
+	st->truncated = 0;
 	cols = nf_val_arr();
 	for (i = 0; i < ncol; i++) {
-		name = sqlite3_column_name(stmt, i);
-		nf_buf_init(&b);
-		nf_step_utf8_sanitize(&b, name != NULL ? name : "?",
-		    name != NULL ? strlen(name) : 1);
-		alt = nf_buf_steal(&b);
-		for (k = 2; ; k++) {
+		for (k = 1; ; k++) {
+			nf_buf_init(&b);
+			nf_step_utf8_sanitize(&b, names[i], strlen(names[i]));
+			if (k > 1)
+				nf_buf_printf(&b, ":%d", k);
+			alt = nf_buf_steal(&b);
 			dup = 0;
 			for (j = 0; j < cols->u.a.n; j++)
 				if (strcmp(cols->u.a.items[j]->u.s.p,
@@ -421,177 +338,176 @@ sql_columns(sqlite3_stmt *stmt, int ncol)
 			if (!dup)
 				break;
 			free(alt);
-			nf_buf_init(&b);
-			nf_step_utf8_sanitize(&b, name != NULL ? name : "?",
-			    name != NULL ? strlen(name) : 1);
-			nf_buf_printf(&b, ":%d", k);
-			alt = nf_buf_steal(&b);
 		}
-		item = nf_val_str(alt);
+		nf_val_arr_push(cols, nf_val_str(alt));
 		free(alt);
-		nf_val_arr_push(cols, item);
 	}
-	return cols;
+	st->cols = cols;
+	st->rows = nf_val_arr();
 }
 
-/* One column of the current row as a value; *size grows by its weight. */
-static struct nf_val *
-sql_value(sqlite3_stmt *stmt, int i, size_t *size)
+static size_t
+sql_weight(const struct nf_val *v)
 {
-	struct nf_buf	 b;
-	struct nf_val	*v;
-	const void	*p;
-	int		 n;
-
-	switch (sqlite3_column_type(stmt, i)) {
-	case SQLITE_INTEGER:
-		*size += 9;
-		return nf_val_int(sqlite3_column_int64(stmt, i));
-	case SQLITE_FLOAT:
-		*size += 9;
-		return nf_val_float(sqlite3_column_double(stmt, i));
-	case SQLITE_TEXT:
-		p = sqlite3_column_text(stmt, i);
-		n = sqlite3_column_bytes(stmt, i);
-		nf_buf_init(&b);
-		nf_step_utf8_sanitize(&b, p != NULL ? p : "", (size_t)n);
-		v = nf_val_strn(b.data != NULL ? b.data : "", b.len);
-		*size += b.len + 5;
-		nf_buf_free(&b);
-		return v;
-	case SQLITE_BLOB:
-		p = sqlite3_column_blob(stmt, i);
-		n = sqlite3_column_bytes(stmt, i);
-		*size += (size_t)n + 5;
-		return nf_val_bin(p != NULL ? p : "", (size_t)n);
+	switch (v->type) {
+	case NF_V_STR:
+	case NF_V_BIN:
+		return v->u.s.len + 5;
+	case NF_V_NIL:
+	case NF_V_BOOL:
+		return 1;
 	default:
-		*size += 1;
-		return nf_val_nil();
+		return 9;
 	}
 }
 
-/* Check that nothing but blanks and comments follows the statement. */
 static int
-sql_one_statement(struct nf_step_ctx *ctx, struct sql_state *st,
-    const char *tail)
+sql_row(void *arg, struct nf_val **vals, int n)
 {
-	sqlite3_stmt	*next = NULL;
-	const char	*rest;
-	size_t		 off;
-	int		 rc, line, col;
+	struct sql_state	*st = arg;
+	struct nf_val		*row;
+	size_t			 rowsize = 0;
+	int			 i;
 
-	if (tail == NULL || *tail == '\0')
-		return 0;
-	rc = sqlite3_prepare_v2(st->db, tail, -1, &next, &rest);
-	if (rc == SQLITE_OK && next == NULL)
-		return 0;	/* only whitespace and comments */
-	(void)sqlite3_finalize(next);
-	while (*tail == ' ' || *tail == '\t' || *tail == '\n' ||
-	    *tail == '\r' || *tail == '\f' || *tail == '\v')
-		tail++;
-	off = (size_t)(tail - st->sql);
-	sql_linecol(st->sql, off, &line, &col);
-	sql_rollback(st);
-	return nf_step_fail(ctx, "error", "job %s step %s: %s: sql_query "
-	    "runs one statement; found more text at offset %zu (line %d, "
-	    "col %d)", ctx->job_id, ctx->step, st->origin, off, line, col);
+	if ((int64_t)st->rows->u.a.n >= st->max_rows) {
+		for (i = 0; i < n; i++)
+			nf_val_free(vals[i]);
+		st->truncated = 1;
+		return 1;
+	}
+	row = nf_val_map();
+	for (i = 0; i < n; i++) {
+		rowsize += st->cols->u.a.items[i]->u.s.len + 2 +
+		    sql_weight(vals[i]);
+		nf_val_map_set(row, st->cols->u.a.items[i]->u.s.p, vals[i]);
+	}
+	if (st->size + rowsize > SQL_OUTPUT_BUDGET) {
+		nf_val_free(row);
+		st->truncated = 1;
+		if (!st->warned)
+			nf_step_log(st->ctx, "worker", NF_LOG_WARN, "job %s "
+			    "step %s: output stops after %zu rows: the next "
+			    "row would exceed the %u-byte output limit",
+			    st->ctx->job_id, st->ctx->step, st->rows->u.a.n,
+			    SQL_OUTPUT_BUDGET);
+		st->warned = 1;
+		return 1;
+	}
+	st->size += rowsize;
+	nf_val_arr_push(st->rows, row);
+	return 0;
 }
 
 static int
 sql_run(struct nf_step_ctx *ctx)
 {
 	struct sql_state	*st = ctx->data;
-	struct nf_val		*cols = NULL, *rows, *row, *out, *res;
-	sqlite3_stmt		*stmt = NULL;
-	const char		*tail = NULL;
-	sqlite3_int64		 affected;
-	size_t			 size = 0, rowsize;
-	int64_t			 nrows = 0;
-	int			 rc, i, ncol, readonly, truncated = 0;
-	int			 too_big = 0;
+	struct nf_db_sink	 sink;
+	struct nf_db_err	 err;
+	struct nf_val		*out, *res, *lastcols = NULL, *lastrows = NULL;
+	struct nf_buf		 b;
+	const char		*p, *tail;
+	int64_t			 returned, affected, total = 0, lastn = 0;
+	int64_t			 nstmt = 0;
+	int			 empty, lasttrunc = 0;
 
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return sql_fail(ctx, st, "cannot begin a transaction");
-	rc = sqlite3_prepare_v2(st->db, st->sql, -1, &stmt, &tail);
-	if (rc != SQLITE_OK)
-		return sql_fail(ctx, st, "cannot prepare the statement");
-	if (stmt == NULL) {
-		sql_rollback(st);
+	if (nf_step_sql_catch_term(st->db, NULL) == -1)
+		nf_step_log(ctx, "worker", NF_LOG_WARN, "cannot catch SIGTERM: "
+		    "%s; a timeout will kill the worker without a cancel "
+		    "request", strerror(errno));
+	memset(&sink, 0, sizeof(sink));
+	sink.arg = st;
+	sink.columns = sql_columns;
+	sink.row = sql_row;
+	sink.param = sql_param;
+
+	if (nf_db_exec(st->db, nf_db_driver(st->db) == NF_DB_SQLITE ?
+	    "BEGIN IMMEDIATE" : "BEGIN", &err) == -1)
+		return nf_step_db_fail(ctx, st->db, st->pool, "cannot begin a "
+		    "transaction", &err, NULL, NULL);
+	for (p = st->sql; *p != '\0'; p = tail) {
+		if (nstmt > 0 && !st->script) {
+			(void)nf_db_exec(st->db, "ROLLBACK", &err);
+			return nf_step_fail(ctx, "error", "job %s step %s: %s: "
+			    "sql_query runs one statement; found a second one "
+			    "at offset %zu (set script = true to run several "
+			    "in one transaction)", ctx->job_id, ctx->step,
+			    st->origin, (size_t)(p - st->sql));
+		}
+		if (nf_db_query(st->db, p, &tail, &sink, &returned,
+		    &affected, &empty, &err) == -1) {
+			if (err.pos == -1) {
+				(void)nf_db_exec(st->db, "ROLLBACK", &(struct
+				    nf_db_err){ 0 });
+				nf_buf_init(&b);
+				sql_param_names(ctx, &b);
+				nf_step_fail(ctx, "error", "job %s step %s: %s: "
+				    "%s (params: %s)", ctx->job_id, ctx->step,
+				    st->origin, err.msg, b.len > 0 ? b.data :
+				    "none");
+				nf_buf_free(&b);
+				return -1;
+			}
+			(void)nf_db_exec(st->db, "ROLLBACK", &(struct
+			    nf_db_err){ 0 });
+			return nf_step_db_fail(ctx, st->db, st->pool,
+			    nstmt > 0 ? "a statement of the script failed" :
+			    "the statement failed", &err, p, st->origin);
+		}
+		if (tail == p)
+			break;
+		if (empty)
+			continue;
+		nstmt++;
+		total += affected;
+		if (st->cols != NULL && st->cols->u.a.n > 0) {
+			nf_val_free(lastcols);
+			nf_val_free(lastrows);
+			lastcols = st->cols;
+			lastrows = st->rows;
+			lastn = returned;
+			lasttrunc = st->truncated;
+		} else {
+			nf_val_free(st->cols);
+			nf_val_free(st->rows);
+		}
+		st->cols = st->rows = NULL;
+	}
+	if (nstmt == 0) {
+		(void)nf_db_exec(st->db, "ROLLBACK", &err);
 		return nf_step_fail(ctx, "error", "job %s step %s: %s is "
 		    "empty (only blanks or comments)", ctx->job_id,
 		    ctx->step, st->origin);
 	}
-	if (sql_one_statement(ctx, st, tail) == -1 ||
-	    sql_bind(ctx, st, stmt) == -1) {
-		(void)sqlite3_finalize(stmt);
-		sql_rollback(st);
-		return -1;
-	}
-
-	readonly = sqlite3_stmt_readonly(stmt);
-	ncol = sqlite3_column_count(stmt);
-	rows = nf_val_arr();
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (cols == NULL)
-			cols = sql_columns(stmt, ncol);
-		if (nrows >= st->max_rows || too_big) {
-			truncated = 1;
-			/* A read-only statement need not run further. */
-			if (readonly)
-				break;
-			continue;
-		}
-		row = nf_val_map();
-		rowsize = 0;
-		for (i = 0; i < ncol; i++) {
-			rowsize += cols->u.a.items[i]->u.s.len + 2;
-			nf_val_map_set(row, cols->u.a.items[i]->u.s.p,
-			    sql_value(stmt, i, &rowsize));
-		}
-		if (size + rowsize > SQL_OUTPUT_BUDGET) {
-			nf_val_free(row);
-			too_big = truncated = 1;
-			nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step "
-			    "%s: output stops after %lld rows: row %lld "
-			    "would exceed the %u-byte output limit",
-			    ctx->job_id, ctx->step, (long long)nrows,
-			    (long long)nrows + 1, SQL_OUTPUT_BUDGET);
-			if (readonly)
-				break;
-			continue;
-		}
-		size += rowsize;
-		nf_val_arr_push(rows, row);
-		nrows++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		nf_val_free(rows);
-		nf_val_free(cols);
-		rc = sql_fail(ctx, st, "the statement failed");
-		(void)sqlite3_finalize(stmt);
-		return rc;
-	}
-	if (cols == NULL)
-		cols = sql_columns(stmt, ncol);
-	(void)sqlite3_finalize(stmt);
-	/* A fresh connection: no earlier DML to mistake for this one's. */
-	affected = readonly ? 0 : sql_changes(st->db);
 
 	out = nf_val_map();
-	nf_val_map_set(out, "columns", cols);
-	nf_val_map_set(out, "rows", rows);
-	nf_val_map_set_int(out, "row_count", nrows);
-	nf_val_map_set_int(out, "rows_affected", affected);
-	nf_val_map_set_bool(out, "truncated", truncated);
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	nf_val_map_set(out, "columns", lastcols != NULL ? lastcols :
+	    nf_val_arr());
+	nf_val_map_set(out, "rows", lastrows != NULL ? lastrows :
+	    nf_val_arr());
+	nf_val_map_set_int(out, "row_count", lastn);
+	nf_val_map_set_int(out, "rows_affected", total);
+	nf_val_map_set_int(out, "statements", nstmt);
+	nf_val_map_set_bool(out, "truncated", lasttrunc);
+	nf_val_map_set_bool(out, "dry_run", st->dry_run);
+	if (st->dry_run) {
+		if (nf_db_exec(st->db, "ROLLBACK", &err) == -1) {
+			nf_val_free(out);
+			return nf_step_db_fail(ctx, st->db, st->pool, "cannot "
+			    "roll the dry run back", &err, NULL, NULL);
+		}
+		nf_step_log(ctx, "worker", NF_LOG_INFO, "dry run: %lld "
+		    "statement(s) would change %lld row(s); rolled back, "
+		    "nothing was changed", (long long)nstmt,
+		    (long long)total);
+	} else if (nf_db_exec(st->db, "COMMIT", &err) == -1) {
 		nf_val_free(out);
-		return sql_fail(ctx, st, "cannot commit");
+		return nf_step_db_fail(ctx, st->db, st->pool, "cannot commit",
+		    &err, NULL, NULL);
 	}
-	/* The output describes committed work only. */
 	nf_step_output(ctx, out);
 	res = nf_step_result_new(1, NULL, NULL);
-	nf_val_map_set_int(res, "rows_affected", affected);
+	nf_val_map_set_int(res, "rows_affected", st->dry_run ? 0 : total);
 	nf_step_result(ctx, res);
 	return 0;
 }
