@@ -1,0 +1,133 @@
+/*
+ * template.h: `${...}` templates in step fields and the references they
+ * share with `when` expressions (common/expr.c).
+ *
+ * A reference names a value of the running run: params.NAME..., job.id,
+ * run.id, run.scheduled_for, run.triggered_by, steps.NAME.output...,
+ * steps.NAME.rows_affected, prev.step, prev.rows_affected, prev.output...,
+ * and the date helpers today, yesterday, month.first, month.previous,
+ * week.monday (optionally "|FORMAT", strftime date conversions only).
+ * A path goes on with ".key", "[index]" or "[\"key\"]".
+ *
+ * Pure: no I/O, no global state.  Checked at load against a scope (which
+ * steps exist and which run earlier), resolved at run time against a
+ * context (what the run knows).
+ */
+#ifndef NF_TEMPLATE_H
+#define NF_TEMPLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "val.h"
+
+enum nf_tmpl_root {
+	NF_TR_PARAMS = 0,
+	NF_TR_JOB,
+	NF_TR_RUN,
+	NF_TR_STEPS,
+	NF_TR_PREV,
+	NF_TR_DATE,
+};
+
+enum nf_tmpl_date {
+	NF_TD_TODAY = 0,
+	NF_TD_YESTERDAY,
+	NF_TD_MONTH_FIRST,
+	NF_TD_MONTH_PREVIOUS,
+	NF_TD_WEEK_MONDAY,
+};
+
+struct nf_tmpl_seg {
+	char		*key;		/* NULL: an array index */
+	int64_t		 index;
+};
+
+struct nf_tmpl_ref {
+	enum nf_tmpl_root root;
+	enum nf_tmpl_date date;		/* root NF_TR_DATE */
+	char		*text;		/* as written, for messages */
+	struct nf_tmpl_seg *segs;	/* after the root word */
+	size_t		 nsegs;
+	char		*fmt;		/* date format, or NULL (%Y-%m-%d) */
+};
+
+/* What the load-time check knows: the job's steps in order. */
+struct nf_tmpl_scope {
+	const char *const *steps;	/* every step name (entries may be NULL) */
+	size_t		 nsteps;
+	size_t		 self;		/* index of the step being checked */
+};
+
+/* What the run-time resolution knows. */
+struct nf_tmpl_ctx {
+	const char	*job_id;
+	int64_t		 run_id;
+	const char	*triggered_by;
+	int64_t		 base_time;	/* seconds: slot, or trigger time */
+	int		 base_y, base_m, base_d; /* base_time's date, job zone */
+	const struct nf_val *params;	/* map */
+	const struct nf_val *outputs;	/* map: step name -> output */
+	const struct nf_val *rows;	/* map: step name -> rows_affected */
+	const struct nf_val *prev;	/* {step, rows_affected, output}/NULL */
+};
+
+/*
+ * Parse one reference ("steps.a.output.rows[0].n", "yesterday|%Y%m%d").
+ * *len: characters consumed (the parser stops before the first character
+ * that cannot continue the reference).  in_expr: "|format" is not part of
+ * the grammar and names stop at '-'.  NULL + err (and *errpos, 0-based) on
+ * error.
+ */
+struct nf_tmpl_ref *nf_tmpl_ref_parse(const char *s, size_t n, int in_expr,
+		    size_t *len, char *err, size_t errlen, size_t *errpos);
+void		 nf_tmpl_ref_free(struct nf_tmpl_ref *);
+/*
+ * Load-time check against scope; -1 + err if the reference can never
+ * resolve.  *type (may be NULL) gets the value type when it is known
+ * (NF_V_STR, NF_V_INT) or NF_V_ANY.
+ */
+int		 nf_tmpl_ref_check(const struct nf_tmpl_ref *,
+		    const struct nf_tmpl_scope *, enum nf_val_type *type,
+		    char *err, size_t errlen);
+/* Run-time value (caller owns it), or NULL + err naming the reference. */
+struct nf_val	*nf_tmpl_ref_resolve(const struct nf_tmpl_ref *,
+		    const struct nf_tmpl_ctx *, char *err, size_t errlen);
+
+/*
+ * Check a whole template string at load: every reference parses and passes
+ * nf_tmpl_ref_check.  Returns the number of references, or -1 + err and
+ * *errpos (0-based offset into s).
+ */
+int		 nf_tmpl_check(const char *s, const struct nf_tmpl_scope *,
+		    char *err, size_t errlen, size_t *errpos);
+/*
+ * Render a template string: "$$" is a literal "$", every "${REF}" is
+ * replaced by its value as text (strings as they are, numbers in decimal,
+ * booleans true/false, null as empty, arrays and maps as JSON).  When s is
+ * exactly one reference, the value keeps its type.  NULL + err on error.
+ */
+struct nf_val	*nf_tmpl_render(const char *s, const struct nf_tmpl_ctx *,
+		    char *err, size_t errlen);
+/* Render every string of a value tree (map keys are left as they are). */
+struct nf_val	*nf_tmpl_render_val(const struct nf_val *,
+		    const struct nf_tmpl_ctx *, char *err, size_t errlen);
+/* Does s hold a "${" reference (not "$${")? */
+int		 nf_tmpl_has_ref(const char *s);
+
+/* A date helper's value: format checked at load with nf_tmpl_fmt_check. */
+int		 nf_tmpl_fmt_check(const char *fmt, char *err, size_t errlen);
+/* A value as template text (the rule nf_tmpl_render uses); caller frees. */
+char		*nf_tmpl_text(const struct nf_val *);
+
+/*
+ * Secret redaction: a copy of s with every occurrence of each non-empty
+ * secret replaced by "***"; NULL when s has none (nothing to copy).
+ */
+char		*nf_tmpl_redact(const char *s, char *const *secrets,
+		    size_t nsecrets);
+/* The same over every string of a value tree, in place. */
+void		 nf_tmpl_redact_val(struct nf_val *, char *const *secrets,
+		    size_t nsecrets);
+
+#endif

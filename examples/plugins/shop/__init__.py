@@ -1,0 +1,1 @@
+"""Example plugins for python steps (examples/jobs.d/orders.toml)."""

@@ -1,0 +1,1 @@
+"""Plugins for tests/integration/python.sh: one behaviour per function."""
