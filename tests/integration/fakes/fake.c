@@ -11,6 +11,19 @@
  *                              log line, exits 0 without a RESULT
  *   NF_FAKE_CRASH_AFTER_RESULT HELLO, reads STEP_START, STEP_READY, a
  *                              successful RESULT, then dies of SIGSEGV
+ *   NF_FAKE_SCRIPTED           HELLO, reads STEP_START, STEP_READY, then
+ *                              does what the step's argv[0] names (the
+ *                              worker fault matrix, tests/integration/
+ *                              faults.sh): segv, abort, kill, sigsys,
+ *                              oom (allocate under RLIMIT_AS until malloc
+ *                              fails, then abort as an allocator does),
+ *                              flood MB (MB megabytes of 1 KiB log lines,
+ *                              then a successful RESULT), grandchild
+ *                              (leave a /bin/sleep 61 in its process
+ *                              group, answer, exit)
+ *   NF_FAKE_NOREAD             HELLO, then never reads its socket (the
+ *                              supervisor's STEP_START stays buffered)
+ *                              and waits to be killed
  *
  * Each runs as the worker would (socketpair on fd 3, PR_SET_PDEATHSIG) so a
  * supervisor that fails to kill it does not leave it behind.  A failure of
@@ -56,6 +69,10 @@ fake_write(const void *p, size_t n)
 	if (nf_write_all(NF_WORKER_FD, p, n) == -1)
 		fake_die("write");
 }
+#endif
+
+#if defined(NF_FAKE_GARBAGE) || defined(NF_FAKE_HUGE) || \
+    defined(NF_FAKE_NOREAD)
 
 /* Block until the supervisor kills us (or dies: PDEATHSIG). */
 static void __attribute__((noreturn))
@@ -66,10 +83,14 @@ fake_wait(void)
 }
 #endif
 
-#if defined(NF_FAKE_NORESULT) || defined(NF_FAKE_CRASH_AFTER_RESULT)
-/* Read the supervisor's HELLO and STEP_START, as a real worker does. */
+#if defined(NF_FAKE_NORESULT) || defined(NF_FAKE_CRASH_AFTER_RESULT) || \
+    defined(NF_FAKE_SCRIPTED)
+/*
+ * Read the supervisor's HELLO and STEP_START, as a real worker does; keep
+ * STEP_START when asked.
+ */
 static void
-fake_read_start(void)
+fake_read_start(struct nf_val **start)
 {
 	struct nf_frame_reader	 r;
 	enum nf_msg_type	 type;
@@ -85,9 +106,115 @@ fake_read_start(void)
 			    i == 0 ? "hello" : "step_start", err);
 			_exit(3);
 		}
-		nf_val_free(m);
+		if (i == 1 && start != NULL)
+			*start = m;
+		else
+			nf_val_free(m);
 	}
 	nf_frame_reader_free(&r);
+}
+#endif
+
+#if defined(NF_FAKE_SCRIPTED)
+static void __attribute__((noreturn))
+fake_signal(int sig)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	/* A crash, not a core file in the daemon's directory. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(3);
+}
+
+static void
+fake_result_ok(void)
+{
+	struct nf_val	*m;
+
+	m = nf_msg_new(NF_MSG_STEP_RESULT);
+	nf_val_map_set_bool(m, "ok", 1);
+	fake_send(m);
+}
+
+static void __attribute__((noreturn))
+fake_scripted(void)
+{
+	struct nf_val		*start = NULL, *m;
+	const struct nf_val	*spec, *argv;
+	const char		*mode, *arg = NULL;
+	char			 line[1024];
+	long			 mb, i, n;
+	pid_t			 pid;
+
+	fake_read_start(&start);
+	if ((spec = nf_val_get(start, "spec")) == NULL ||
+	    (argv = nf_val_get(spec, "argv")) == NULL ||
+	    argv->type != NF_V_ARR || argv->u.a.n == 0 ||
+	    argv->u.a.items[0]->type != NF_V_STR) {
+		fprintf(stderr, "fake worker: spec.argv[0] names no mode\n");
+		_exit(3);
+	}
+	mode = argv->u.a.items[0]->u.s.p;
+	if (argv->u.a.n > 1 && argv->u.a.items[1]->type == NF_V_STR)
+		arg = argv->u.a.items[1]->u.s.p;
+	fake_send(nf_msg_new(NF_MSG_STEP_READY));
+
+	if (strcmp(mode, "segv") == 0)
+		fake_signal(SIGSEGV);
+	if (strcmp(mode, "abort") == 0)
+		fake_signal(SIGABRT);
+	if (strcmp(mode, "kill") == 0)
+		fake_signal(SIGKILL);
+	if (strcmp(mode, "sigsys") == 0)
+		fake_signal(SIGSYS);
+	if (strcmp(mode, "oom") == 0) {
+		struct rlimit	 rl = { 128u << 20, 128u << 20 };
+		char		*p;
+
+		if (setrlimit(RLIMIT_AS, &rl) == -1)
+			fake_die("setrlimit RLIMIT_AS");
+		/* Leak on purpose, touching every page, until refused. */
+		while ((p = malloc(1u << 20)) != NULL)
+			memset(p, 0x5a, 1u << 20);
+		fake_signal(SIGABRT);
+	}
+	if (strcmp(mode, "flood") == 0) {
+		mb = arg != NULL ? strtol(arg, NULL, 10) : 1;
+		memset(line, 'x', sizeof(line) - 1);
+		line[sizeof(line) - 1] = '\0';
+		n = mb * 1024;
+		for (i = 0; i < n; i++) {
+			snprintf(line, 24, "%011ld ", i);
+			line[strlen(line)] = 'x';
+			m = nf_msg_new(NF_MSG_STEP_LOG);
+			nf_val_map_set_str(m, "stream", "stdout");
+			nf_val_map_set_str(m, "line", line);
+			fake_send(m);
+		}
+		fake_result_ok();
+		_exit(0);
+	}
+	if (strcmp(mode, "grandchild") == 0) {
+		if ((pid = fork()) == -1)
+			fake_die("fork");
+		if (pid == 0) {
+			/* Same process group; no PDEATHSIG after fork. */
+			execl("/bin/sleep", "sleep", "61", (char *)NULL);
+			_exit(127);
+		}
+		m = nf_msg_new(NF_MSG_STEP_LOG);
+		nf_val_map_set_str(m, "stream", "worker");
+		snprintf(line, sizeof(line), "grandchild %d left behind",
+		    (int)pid);
+		nf_val_map_set_str(m, "line", line);
+		fake_send(m);
+		fake_result_ok();
+		_exit(0);
+	}
+	fprintf(stderr, "fake worker: unknown mode %s\n", mode);
+	_exit(3);
 }
 #endif
 
@@ -128,7 +255,7 @@ main(void)
 	{
 		struct nf_val	*m;
 
-		fake_read_start();
+		fake_read_start(NULL);
 		fake_send(nf_msg_new(NF_MSG_STEP_READY));
 		m = nf_msg_new(NF_MSG_STEP_LOG);
 		nf_val_map_set_str(m, "stream", "worker");
@@ -143,7 +270,7 @@ main(void)
 		struct rlimit	 rl = { 0, 0 };
 		struct nf_val	*m;
 
-		fake_read_start();
+		fake_read_start(NULL);
 		fake_send(nf_msg_new(NF_MSG_STEP_READY));
 		m = nf_msg_new(NF_MSG_STEP_RESULT);
 		nf_val_map_set_bool(m, "ok", 1);
@@ -154,6 +281,11 @@ main(void)
 		raise(SIGSEGV);
 		_exit(3);
 	}
+#elif defined(NF_FAKE_SCRIPTED)
+	fake_scripted();
+#elif defined(NF_FAKE_NOREAD)
+	/* Never read: the supervisor's STEP_START stays in its buffers. */
+	fake_wait();
 #else
 #error "define one NF_FAKE_* mode"
 #endif
