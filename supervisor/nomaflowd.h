@@ -42,6 +42,7 @@
 
 struct nf_run;
 struct nf_worker;
+struct nf_bpf_cache;
 struct nf_client;
 
 /*
@@ -52,6 +53,7 @@ struct nf_client;
 struct nf_cfgref {
 	struct nf_config	*cfg;
 	int			 refs;
+	struct nf_bpf_cache	*bpf;	/* compiled policies (spawn.c) */
 };
 
 struct nf_cfgref *nf_cfgref_get(void);		/* current, +1 ref */

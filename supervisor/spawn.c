@@ -16,6 +16,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,7 +36,9 @@
 #include "proto.h"
 #include "run.h"
 #include "spawner.h"
+#include "policy.h"
 #include "steptype.h"
+#include "template.h"
 
 extern char **environ;
 
@@ -78,6 +81,22 @@ struct nf_worker {
 	struct nf_val		*output;
 };
 
+/*
+ * Compiled policies, per configuration: each policy a step type needs is
+ * compiled once (at the first spawn that needs it, from the policies that
+ * the configuration's load checked) and kept as a sealed memfd that every
+ * worker inherits, so a worker installs its filter with one system call
+ * instead of parsing and compiling the policy text again.
+ */
+struct nf_bpf_entry {
+	char	*name;
+	int	 fd;
+};
+struct nf_bpf_cache {
+	struct nf_bpf_entry	*e;
+	size_t			 n;
+};
+
 static void	worker_read_cb(struct ev_loop *, ev_io *, int);
 static void	worker_write_cb(struct ev_loop *, ev_io *, int);
 static void	worker_child_cb(struct ev_loop *, ev_child *, int);
@@ -96,6 +115,68 @@ nf_signal_name(int sig)
 	}
 	snprintf(buf, sizeof(buf), "signal %d", sig);
 	return buf;
+}
+
+void
+nf_spawn_cache_free(struct nf_cfgref *ref)
+{
+	size_t	i;
+
+	if (ref->bpf == NULL)
+		return;
+	for (i = 0; i < ref->bpf->n; i++) {
+		close(ref->bpf->e[i].fd);
+		free(ref->bpf->e[i].name);
+	}
+	free(ref->bpf->e);
+	free(ref->bpf);
+	ref->bpf = NULL;
+}
+
+/* The sealed memfd holding policy `name` compiled, or -1 and err. */
+static int
+policy_fd(struct nf_cfgref *ref, const char *name, char *err, size_t errlen)
+{
+	struct nf_policy	*p;
+	struct nf_errs		 errs;
+	const void		*prog;
+	size_t			 i, len;
+	int			 fd;
+
+	if (ref->bpf == NULL)
+		ref->bpf = nf_xcalloc(1, sizeof(*ref->bpf));
+	for (i = 0; i < ref->bpf->n; i++)
+		if (strcmp(ref->bpf->e[i].name, name) == 0)
+			return ref->bpf->e[i].fd;
+	nf_errs_init(&errs);
+	p = nf_policy_load(ref->cfg->policies_dir, name, &errs);
+	if (p == NULL) {
+		snprintf(err, errlen, "cannot compile policy %s: %s", name,
+		    errs.n > 0 ? errs.msgs[0] : "unknown error");
+		nf_errs_free(&errs);
+		return -1;
+	}
+	nf_errs_free(&errs);
+	fd = -1;
+	if (nf_policy_export(p, &prog, &len) == -1 ||
+	    (fd = memfd_create("nomaflow-policy", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1 || nf_write_all(fd, prog, len) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		snprintf(err, errlen, "cannot export policy %s: %s", name,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		nf_policy_free(p);
+		return -1;
+	}
+	nf_policy_free(p);
+	ref->bpf->e = nf_xreallocarray(ref->bpf->e, ref->bpf->n + 1,
+	    sizeof(*ref->bpf->e));
+	ref->bpf->e[ref->bpf->n].name = nf_xstrdup(name);
+	ref->bpf->e[ref->bpf->n].fd = fd;
+	ref->bpf->n++;
+	return fd;
 }
 
 static void
@@ -166,6 +247,56 @@ pool_map(const struct nf_pool *p)
 	return m;
 }
 
+/*
+ * What only python steps need: the parameters as the trigger gave them
+ * (kwargs rank between job params and run params) and the definitions of
+ * the pools named in spec.pools (config.c checked they exist).
+ */
+static void
+python_start_fields(struct nf_val *m, const struct nf_run *r,
+    const struct nf_step *st)
+{
+	const struct nf_val	*names, *v;
+	const struct nf_pool	*p;
+	struct nf_val		*pools;
+	size_t			 i;
+
+	nf_val_map_set(m, "run_params", nf_val_dup(r->run_params));
+	names = st->spec != NULL ? nf_val_get(st->spec, "pools") : NULL;
+	if (names == NULL || names->type != NF_V_ARR)
+		return;
+	pools = nf_val_map();
+	for (i = 0; i < names->u.a.n; i++) {
+		v = names->u.a.items[i];
+		if (v->type == NF_V_STR && (p = nf_config_pool(r->cfgref->cfg,
+		    v->u.s.p)) != NULL)
+			nf_val_map_set(pools, p->name, pool_map(p));
+	}
+	nf_val_map_set(m, "pools", pools);
+}
+
+/* sql_copy: the definitions of the source and target pools. */
+static void
+copy_start_fields(struct nf_val *m, const struct nf_run *r,
+    const struct nf_step *st)
+{
+	static const char *const ends[] = { "source", "target" };
+	const struct nf_pool	*p;
+	const char		*name;
+	struct nf_val		*pools;
+	size_t			 i;
+
+	pools = nf_val_map();
+	for (i = 0; i < NF_NELEM(ends); i++) {
+		name = st->spec != NULL ? nf_val_get_str(nf_val_get(st->spec,
+		    ends[i]), "pool") : NULL;
+		if (name != NULL && (p = nf_config_pool(r->cfgref->cfg,
+		    name)) != NULL && nf_val_get(pools, name) == NULL)
+			nf_val_map_set(pools, p->name, pool_map(p));
+	}
+	nf_val_map_set(m, "pools", pools);
+}
+
 static void
 worker_send_start(struct nf_worker *w)
 {
@@ -182,8 +313,20 @@ worker_send_start(struct nf_worker *w)
 	nf_val_map_set_str(m, "step", st->name);
 	nf_val_map_set_str(m, "type", st->type);
 	nf_val_map_set_str(m, "policy", w->policy);
-	nf_val_map_set(m, "spec", st->spec != NULL ? nf_val_dup(st->spec) :
-	    nf_val_map());
+	/* The spec as rendered for this attempt (templates filled in). */
+	nf_val_map_set(m, "spec", r->spec != NULL ? nf_val_dup(r->spec) :
+	    st->spec != NULL ? nf_val_dup(st->spec) : nf_val_map());
+	/*
+	 * Earlier outputs, for the types that read them at run time (python's
+	 * ctx); the others got them rendered into spec, and leaving them out
+	 * keeps big outputs from pushing STEP_START past its frame cap.
+	 */
+	if (strcmp(st->type, "python") == 0) {
+		if (r->outputs != NULL)
+			nf_val_map_set(m, "outputs", nf_val_dup(r->outputs));
+		if (r->prev != NULL)
+			nf_val_map_set(m, "prev", nf_val_dup(r->prev));
+	}
 	nf_val_map_set(m, "params", nf_val_dup(r->params));
 	nf_val_map_set_int(m, "timeout_ms",
 	    (int64_t)st->timeout_seconds * 1000);
@@ -191,6 +334,10 @@ worker_send_start(struct nf_worker *w)
 	if (st->pool != NULL)
 		nf_val_map_set(m, "pool", pool_map(st->pool));
 	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
+	if (strcmp(st->type, "python") == 0)
+		python_start_fields(m, r, st);
+	else if (strcmp(st->type, "sql_copy") == 0)
+		copy_start_fields(m, r, st);
 	worker_send(w, m);
 	w->state = W_STARTED;
 }
@@ -537,6 +684,7 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	struct nf_worker	*w = c->data;
 	struct nf_step_outcome	 o;
 	struct nf_run		*r;
+	char			*red;
 	int			 status = c->rstatus;
 
 	ev_child_stop(loop, c);
@@ -548,8 +696,12 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	nfd.nworkers--;
 	worker_classify(w, status, &o);
 	r = w->run;
+	/* The run's secret params never reach the daemon's log either. */
+	red = r != NULL && o.error != NULL ? nf_tmpl_redact(o.error,
+	    r->secrets, r->nsecrets) : NULL;
 	nf_debug("worker %d exited (status 0x%x): %s", (int)w->pid, status,
-	    o.error != NULL ? o.error : "ok");
+	    red != NULL ? red : o.error != NULL ? o.error : "ok");
+	free(red);
 	worker_free(w);
 	if (r != NULL)
 		nf_run_worker_done(r, &o);
@@ -572,8 +724,10 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	posix_spawnattr_t		 attr;
 	sigset_t			 none, dflt;
 	char				*argv[2], **envp;
-	size_t				 nenv, i;
-	int				 sv[2], rc;
+	const char			*self_name;
+	char				*path;
+	size_t				 nenv, first, i;
+	int				 sv[2], rc, pfd[2];
 	pid_t				 pid;
 
 	if ((type = nf_steptype_find(st->type)) == NULL) {
@@ -592,25 +746,63 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 		return -1;
 	}
 
-	/* The environment: the daemon's plus where the policies are. */
+	/* Compiled policies: the step's on fd 4, the worker's own on 5. */
+	self_name = type->worker_policy != NULL ? type->worker_policy :
+	    type->policy;
+	pfd[0] = pfd[1] = -1;
+	if (nf_daemon_sandboxed() &&
+	    ((pfd[0] = policy_fd(r->cfgref, type->policy, err, errlen)) ==
+	    -1 || (pfd[1] = policy_fd(r->cfgref, self_name, err,
+	    errlen)) == -1)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+
+	/*
+	 * The environment: the daemon's plus where the policies are (and
+	 * which descriptors hold them compiled) and the python interpreter
+	 * and plugins directory of python steps.
+	 */
 	for (nenv = 0; environ[nenv] != NULL; nenv++)
 		;
-	envp = nf_xcalloc(nenv + 2, sizeof(*envp));
+	envp = nf_xcalloc(nenv + 5, sizeof(*envp));
 	for (i = 0, nenv = 0; environ[i] != NULL; i++)
-		if (strncmp(environ[i], "NOMAFLOW_POLICIES_DIR=", 22) != 0)
+		if (strncmp(environ[i], "NOMAFLOW_POLICIES_DIR=", 22) != 0 &&
+		    strncmp(environ[i], "NOMAFLOW_POLICY_FDS=", 20) != 0 &&
+		    strncmp(environ[i], "NOMAFLOW_PYTHON=", 16) != 0 &&
+		    strncmp(environ[i], "NOMAFLOW_PLUGINS_DIR=", 21) != 0)
 			envp[nenv++] = environ[i];
+	first = nenv;
 	envp[nenv++] = nf_xprintf("NOMAFLOW_POLICIES_DIR=%s",
 	    cfg->policies_dir);
+	envp[nenv++] = nf_xprintf("NOMAFLOW_PYTHON=%s", cfg->python_path);
+	envp[nenv++] = nf_xprintf("NOMAFLOW_PLUGINS_DIR=%s",
+	    cfg->plugins_dir);
+	if (pfd[0] != -1)
+		envp[nenv++] = nf_xprintf("NOMAFLOW_POLICY_FDS=%s:%d,%s:%d",
+		    type->policy, NF_WORKER_FD + 1, self_name,
+		    NF_WORKER_FD + 2);
 	envp[nenv] = NULL;
 
-	argv[0] = nfd.worker_path;
+	/* nomaflow-worker, or its -sql / -http sibling for those types. */
+	path = type->worker != NULL ? nf_xprintf("%s-%s", nfd.worker_path,
+	    type->worker) : nf_xstrdup(nfd.worker_path);
+	argv[0] = path;
 	argv[1] = NULL;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], NF_WORKER_FD);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
 	    O_RDONLY, 0);
-	posix_spawn_file_actions_addclosefrom_np(&fa, NF_WORKER_FD + 1);
+	if (pfd[0] != -1) {
+		posix_spawn_file_actions_adddup2(&fa, pfd[0], NF_WORKER_FD + 1);
+		posix_spawn_file_actions_adddup2(&fa, pfd[1], NF_WORKER_FD + 2);
+		posix_spawn_file_actions_addclosefrom_np(&fa,
+		    NF_WORKER_FD + 3);
+	} else
+		posix_spawn_file_actions_addclosefrom_np(&fa,
+		    NF_WORKER_FD + 1);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigemptyset(&dflt);
@@ -624,18 +816,21 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&pid, nfd.worker_path, &fa, &attr, argv, envp);
+	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	free(envp[nenv - 1]);
+	for (i = first; i < nenv; i++)
+		free(envp[i]);
 	free(envp);
 	close(sv[1]);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start worker %s: %s",
-		    nfd.worker_path, strerror(rc));
+		    path, strerror(rc));
+		free(path);
 		close(sv[0]);
 		return -1;
 	}
+	free(path);
 
 	w = nf_xcalloc(1, sizeof(*w));
 	w->gen = ++nfd.gen;

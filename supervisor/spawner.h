@@ -24,5 +24,7 @@ void	nf_spawn_kill(struct nf_worker *, enum nf_reason reason);
 /* Detach a worker from its run (the run is going away). */
 void	nf_spawn_detach(struct nf_worker *);
 const char *nf_signal_name(int sig);
+/* Drop the compiled policies of a configuration that is going away. */
+void	nf_spawn_cache_free(struct nf_cfgref *);
 
 #endif

@@ -1,6 +1,29 @@
-# worker/: nomaflow-worker, one process per step attempt.
-pkglibexec_PROGRAMS += nomaflow-worker
-nomaflow_worker_SOURCES = worker/main.c worker/step.h worker/sandbox.c \
-	worker/step_exec.c worker/step_sql.c
-nomaflow_worker_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-nomaflow_worker_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS)
+# worker/: the worker binaries, one process per step attempt.  One main
+# (worker/main.c), three programs, so that each spawn loads only the
+# libraries its step type needs:
+#   nomaflow-worker       exec, python            (no database/network libs)
+#   nomaflow-worker-sql   sql_query, sql_copy     (SQLite, libpq)
+#   nomaflow-worker-http  http                    (libcurl, jansson)
+# nomaflowd runs "<worker.path>-sql" and "<worker.path>-http" for those
+# types (common/steptype.c says which type goes where).
+pkglibexec_PROGRAMS += nomaflow-worker nomaflow-worker-sql nomaflow-worker-http
+NF_WORKER_COMMON = worker/main.c worker/step.h worker/sandbox.c
+
+nomaflow_worker_SOURCES = $(NF_WORKER_COMMON) worker/step_exec.c \
+	worker/step_python.c
+nomaflow_worker_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS)
+
+nomaflow_worker_sql_SOURCES = $(NF_WORKER_COMMON) worker/step_sql.c \
+	worker/step_copy.c worker/db.h worker/db_driver.h worker/db.c \
+	worker/db_params.c worker/db_sqlite.c worker/db_pg.c
+nomaflow_worker_sql_CPPFLAGS = $(AM_CPPFLAGS) -DNF_WORKER_SQL
+nomaflow_worker_sql_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(LIBPQ_CFLAGS)
+nomaflow_worker_sql_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS) \
+	$(LIBPQ_LIBS)
+
+nomaflow_worker_http_SOURCES = $(NF_WORKER_COMMON) worker/step_http.c \
+	worker/json.c worker/json.h
+nomaflow_worker_http_CPPFLAGS = $(AM_CPPFLAGS) -DNF_WORKER_HTTP
+nomaflow_worker_http_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+nomaflow_worker_http_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(CURL_LIBS) \
+	$(JANSSON_LIBS)

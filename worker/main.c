@@ -10,8 +10,11 @@
  *   argv   no arguments are used
  *   env    NOMAFLOW_POLICIES_DIR: directory of the *.policy files (the
  *          daemon's configured policies directory); when unset, the
- *          compiled-in NF_POLICYDIR.  Every other variable is only passed
- *          on to exec steps that set inherit_env.
+ *          compiled-in NF_POLICYDIR.  NOMAFLOW_PYTHON and
+ *          NOMAFLOW_PLUGINS_DIR: python steps' interpreter and plugins
+ *          directory; NOMAFLOW_PYTHON_RUNNER: the runner module when not
+ *          the installed one (source-tree runs).  Every other variable is
+ *          only passed on to exec steps that set inherit_env.
  *
  * Sequence: PR_SET_PDEATHSIG (and exit if the parent is already gone);
  * close inherited strays >= 4; HELLO both ways; read one STEP_START; find
@@ -49,9 +52,20 @@
 #include "util.h"
 #include "val.h"
 
+/*
+ * One source, three binaries (worker/local.mk): each links only the
+ * libraries of its step types, since every spawn pays for loading them.
+ */
 static const struct nf_step_impl *const step_registry[] = {
-	&nf_step_exec,
+#if defined(NF_WORKER_SQL)
 	&nf_step_sql_query,
+	&nf_step_sql_copy,
+#elif defined(NF_WORKER_HTTP)
+	&nf_step_http,
+#else
+	&nf_step_exec,
+	&nf_step_python,
+#endif
 	NULL,
 };
 
@@ -238,6 +252,16 @@ nf_step_output(struct nf_step_ctx *ctx, struct nf_val *data)
 	worker_send(ctx, m);
 }
 
+void
+nf_step_progress(struct nf_step_ctx *ctx, struct nf_val *data)
+{
+	struct nf_val	*m;
+
+	m = nf_msg_new(NF_MSG_STEP_PROGRESS);
+	nf_val_map_set(m, "data", data);
+	worker_send(ctx, m);
+}
+
 struct nf_val *
 nf_step_result_new(int ok, const char *reason, const char *fmt, ...)
 {
@@ -410,6 +434,9 @@ main(void)
 	if (nf_set_cloexec(NF_WORKER_FD) == -1)
 		worker_die("cannot set close-on-exec on fd %d: %s",
 		    NF_WORKER_FD, strerror(errno));
+	/* Compiled policies handed over by nomaflowd, before closing strays. */
+	if (nf_sandbox_preload(err, sizeof(err)) == -1)
+		worker_die("%s", err);
 	if (nf_sandbox_close_from(NF_WORKER_FD + 1, err, sizeof(err)) == -1)
 		worker_die("%s", err);
 	/* Blocking writes: the supervisor's end may be non-blocking. */

@@ -14,6 +14,7 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -43,6 +44,65 @@ nf_sandbox_policies_dir(void)
 	return NF_POLICYDIR;
 }
 
+/* Compiled policies from nomaflowd (nf_sandbox_preload). */
+struct preloaded {
+	char	*name;
+	void	*prog;
+	size_t	 len;
+};
+static struct preloaded	preloaded[4];
+static size_t		npreloaded;
+
+int
+nf_sandbox_preload(char *err, size_t errlen)
+{
+	const char	*env;
+	char		*list, *item, *save, *colon;
+	struct stat	 sb;
+	long long	 fd;
+	ssize_t		 n;
+	void		*prog;
+
+	if ((env = getenv("NOMAFLOW_POLICY_FDS")) == NULL || *env == '\0')
+		return 0;
+	list = nf_xstrdup(env);
+	for (item = strtok_r(list, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if ((colon = strchr(item, ':')) == NULL ||
+		    nf_parse_int(colon + 1, 4, 64, &fd) == -1 ||
+		    npreloaded == NF_NELEM(preloaded)) {
+			snprintf(err, errlen, "NOMAFLOW_POLICY_FDS: bad entry "
+			    "\"%s\"", item);
+			free(list);
+			return -1;
+		}
+		*colon = '\0';
+		if (fstat((int)fd, &sb) == -1 || sb.st_size <= 0 ||
+		    sb.st_size > 1 << 20) {
+			snprintf(err, errlen, "compiled policy %s on fd %lld: "
+			    "%s", item, fd, sb.st_size <= 0 ? "empty" :
+			    strerror(errno));
+			free(list);
+			return -1;
+		}
+		prog = nf_xmalloc((size_t)sb.st_size);
+		if ((n = pread((int)fd, prog, (size_t)sb.st_size, 0)) !=
+		    sb.st_size) {
+			snprintf(err, errlen, "compiled policy %s on fd %lld: "
+			    "short read", item, fd);
+			free(prog);
+			free(list);
+			return -1;
+		}
+		preloaded[npreloaded].name = nf_xstrdup(item);
+		preloaded[npreloaded].prog = prog;
+		preloaded[npreloaded].len = (size_t)n;
+		npreloaded++;
+	}
+	free(list);
+	return 0;
+}
+
 struct nf_policy *
 nf_sandbox_load(const char *dir, const char *name, char *err, size_t errlen)
 {
@@ -51,6 +111,10 @@ nf_sandbox_load(const char *dir, const char *name, char *err, size_t errlen)
 	struct nf_buf		 b;
 	size_t			 i;
 
+	for (i = 0; i < npreloaded; i++)
+		if (strcmp(preloaded[i].name, name) == 0)
+			return nf_policy_from_bpf(name, preloaded[i].prog,
+			    preloaded[i].len, err, errlen);
 	nf_errs_init(&errs);
 	p = nf_policy_load(dir, name, &errs);
 	if (p == NULL) {

@@ -63,6 +63,27 @@ struct nf_step_ctx {
 const struct nf_step_impl *nf_step_find(const char *type);
 extern const struct nf_step_impl nf_step_exec;
 extern const struct nf_step_impl nf_step_sql_query;
+extern const struct nf_step_impl nf_step_sql_copy;
+
+/* worker/step_sql.c, shared with step_copy.c */
+struct nf_db;
+struct nf_db_err;
+/* The step is a dry run: spec.dry_run or the run param dry_run. */
+int	nf_step_dry_run(struct nf_step_ctx *);
+/* On SIGTERM, interrupt the statement running on db (signal-safe). */
+int	nf_step_sql_catch_term(struct nf_db *db, struct nf_db *db2);
+/* SIGTERM arrived. */
+int	nf_step_sql_termed(void);
+/*
+ * Fail the step with a database error: what, the server's message and
+ * code, the line and column in text (origin names it), the detail; reason
+ * "canceled" when SIGTERM stopped the statement.  Returns -1.
+ */
+int	nf_step_db_fail(struct nf_step_ctx *, struct nf_db *, const char *pool,
+	    const char *what, const struct nf_db_err *, const char *text,
+	    const char *origin);
+extern const struct nf_step_impl nf_step_python;
+extern const struct nf_step_impl nf_step_http;
 
 /*
  * LOG frame.  stream is "stdout", "stderr" or "worker"; level < 0 sends no
@@ -79,6 +100,8 @@ void	nf_step_log_line(struct nf_step_ctx *, const char *stream, int level,
  * turning it off writes what is held.  For bursts of log lines.
  */
 void	nf_step_batch(struct nf_step_ctx *, int on);
+/* PROGRESS frame {data} (a map); takes ownership of data. */
+void	nf_step_progress(struct nf_step_ctx *, struct nf_val *data);
 /* OUTPUT frame {data}; takes ownership of data. */
 void	nf_step_output(struct nf_step_ctx *, struct nf_val *data);
 /*
@@ -103,6 +126,12 @@ void	nf_step_utf8_sanitize(struct nf_buf *b, const char *s, size_t len);
 /* worker/sandbox.c */
 /* Where policies live: $NOMAFLOW_POLICIES_DIR, else the compiled-in path. */
 const char *nf_sandbox_policies_dir(void);
+/*
+ * Read the compiled policies nomaflowd passed as sealed memfds (env
+ * NOMAFLOW_POLICY_FDS="name:fd,..."), so nf_sandbox_load needs no
+ * libseccomp work.  Call before closing stray descriptors.
+ */
+int	nf_sandbox_preload(char *err, size_t errlen);
 /* Load and compile dir/name.policy; NULL and err (every error, "; "-joined). */
 struct nf_policy *nf_sandbox_load(const char *dir, const char *name,
 	    char *err, size_t errlen);
