@@ -24,6 +24,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
@@ -36,9 +37,11 @@
 
 #include "config.h"
 #include "cron.h"
+#include "expr.h"
 #include "log.h"
 #include "policy.h"
 #include "steptype.h"
+#include "template.h"
 #include "toml.h"
 #include "util.h"
 #include "val.h"
@@ -53,6 +56,7 @@
 #define DEF_SOCKET_MODE		0660
 #define DEF_JOBS_DIR		"jobs.d"
 #define DEF_PYTHON		"/usr/bin/python3"
+#define DEF_PLUGINS_DIR		"plugins"
 #define DEF_MAX_WORKERS		8
 #define DEF_GRACE		5
 #define DEF_SHUTDOWN_GRACE	30
@@ -71,12 +75,14 @@
  * build is old.
  */
 static const char *const planned_types[] = {
-	"sql_copy", "python", "http", "ldap_sync", "call_job", NULL
+	"ldap_sync", NULL
 };
 
 static const char *const job_keys[] = {
 	"id", "description", "schedule", "timezone", "enabled", "tags",
-	"params", "retry", "timeout_seconds", "steps", NULL
+	"params", "retry", "timeout_seconds", "steps", "overlap", "catchup",
+	"catchup_window", "jitter", "after", "after_on", "presets", "every",
+	"every_anchor", "schedules", "secret_params", "on_interrupt", NULL
 };
 
 /* The state of one load: where messages go and which file is read. */
@@ -86,6 +92,8 @@ struct ld {
 	const char		*file;	/* file being read, for messages */
 	char			*dir;	/* real directory of nomaflow.toml */
 	size_t			 nerrs0; /* errs->n when the load began */
+	int			 tmpl;	/* strings of a step's spec: keep
+					   run-time templates (get_str) */
 };
 
 static void
@@ -180,12 +188,59 @@ var_char(char c)
 	return var_start(c) || (c >= '0' && c <= '9');
 }
 
+/* An environment value; keep: "$" doubled (see expand()). */
+static void
+add_env(struct nf_buf *b, const char *val, int keep)
+{
+	if (!keep) {
+		nf_buf_adds(b, val);
+		return;
+	}
+	for (; *val != '\0'; val++) {
+		if (*val == '$')
+			nf_buf_addc(b, '$');
+		nf_buf_addc(b, *val);
+	}
+}
+
+/*
+ * The first words of run-time template references (common/template.c).
+ * In a step's fields, "${" followed by one of them is left for the
+ * renderer; everywhere else they name environment variables like any
+ * other word.
+ */
+static const char *const tmpl_roots[] = {
+	"params", "job", "run", "steps", "prev", "today", "yesterday",
+	"month", "week", NULL
+};
+
+static int
+tmpl_root(const char *name)
+{
+	size_t	i, n;
+
+	for (n = 0; var_char(name[n]) || name[n] == '-'; n++)
+		;
+	/* A path or a format is never an environment variable. */
+	if (n > 0 && (name[n] == '.' || name[n] == '[' || name[n] == '|'))
+		return 1;
+	for (i = 0; tmpl_roots[i] != NULL; i++)
+		if (strlen(tmpl_roots[i]) == n &&
+		    strncmp(tmpl_roots[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Expansion.  Only "${" starts a reference, so shell text such as
  * "echo $i" in an argv passes through untouched; "$$" is a literal "$".
+ * keep (a step's fields): template references and "$$" are left as they
+ * are for the run-time renderer, which turns "$$" into "$" itself, and a
+ * "$" inside an inserted environment value is doubled so the renderer
+ * keeps it literal.
  */
-char *
-nf_config_expand(const char *in, char *err, size_t errlen)
+static char *
+expand(const char *in, int keep, char *err, size_t errlen)
 {
 	struct nf_buf	 b;
 	const char	*p, *q, *name, *def, *end, *val;
@@ -198,11 +253,19 @@ nf_config_expand(const char *in, char *err, size_t errlen)
 			continue;
 		}
 		if (p[1] == '$') {
-			nf_buf_addc(&b, '$');
+			nf_buf_adds(&b, keep ? "$$" : "$");
 			p += 2;
 			continue;
 		}
 		name = p + 2;
+		if (keep && tmpl_root(name)) {
+			/* Checked by config.c's check_step_refs(). */
+			if ((end = strchr(name, '}')) == NULL)
+				end = name + strlen(name) - 1;
+			nf_buf_add(&b, p, end + 1 - p);
+			p = end + 1;
+			continue;
+		}
 		if (!var_start(*name)) {
 			snprintf(err, errlen, "malformed reference \"%.*s\": "
 			    "a variable name starts with a letter or \"_\" "
@@ -218,11 +281,15 @@ nf_config_expand(const char *in, char *err, size_t errlen)
 			if (val == NULL) {
 				snprintf(err, errlen, "environment variable "
 				    "\"%s\" is not set (set it, or write "
-				    "\"${%s:-default}\")", var, var);
+				    "\"${%s:-default}\")%s", var, var,
+				    keep && *var >= 'a' && *var <= 'z' ?
+				    "; run-time templates start with params., "
+				    "job., run., steps., prev., today, "
+				    "yesterday, month. or week." : "");
 				free(var);
 				goto fail;
 			}
-			nf_buf_adds(&b, val);
+			add_env(&b, val, keep);
 			p = q + 1;
 		} else if (q[0] == ':' && q[1] == '-') {
 			def = q + 2;
@@ -234,7 +301,7 @@ nf_config_expand(const char *in, char *err, size_t errlen)
 			}
 			/* Shell semantics: an empty value takes the default. */
 			if (val != NULL && *val != '\0')
-				nf_buf_adds(&b, val);
+				add_env(&b, val, keep);
 			else
 				nf_buf_add(&b, def, end - def);
 			p = end + 1;
@@ -253,6 +320,12 @@ fail:
 	return NULL;
 }
 
+char *
+nf_config_expand(const char *in, char *err, size_t errlen)
+{
+	return expand(in, 0, err, errlen);
+}
+
 /* A string value, NUL-checked and expanded; NULL (reported) on error. */
 static char *
 get_str(struct ld *ld, const struct nf_toml_value *v, const char *what)
@@ -268,7 +341,7 @@ get_str(struct ld *ld, const struct nf_toml_value *v, const char *what)
 		lerr(ld, v->line, v->col, "%s contains a NUL character", what);
 		return NULL;
 	}
-	if ((s = nf_config_expand(v->u.str.s, err, sizeof(err))) == NULL) {
+	if ((s = expand(v->u.str.s, ld->tmpl, err, sizeof(err))) == NULL) {
 		lerr(ld, v->line, v->col, "%s: %s", what, err);
 		return NULL;
 	}
@@ -811,8 +884,9 @@ static void
 load_daemon(struct ld *ld, const struct nf_toml_value *root)
 {
 	static const char *const keys[] = { "state_dir", "store", "control",
-	    "worker", "policies_dir", "jobs_dir", "python", "log_level",
-	    "shutdown_grace_seconds", "log_cap_bytes", "pools", NULL };
+	    "worker", "policies_dir", "jobs_dir", "python", "plugins_dir",
+	    "log_level", "shutdown_grace_seconds", "log_cap_bytes", "pools",
+	    NULL };
 	const struct nf_toml_kv *kv;
 	const struct nf_toml_value *v;
 	struct nf_config *cfg = ld->cfg;
@@ -834,6 +908,7 @@ load_daemon(struct ld *ld, const struct nf_toml_value *root)
 	cfg->policies_dir = resolve(ld->dir, NF_POLICYDIR);
 	cfg->jobs_dir = resolve(ld->dir, DEF_JOBS_DIR);
 	cfg->python_path = nf_xstrdup(DEF_PYTHON);
+	cfg->plugins_dir = resolve(ld->dir, DEF_PLUGINS_DIR);
 	cfg->max_workers = DEF_MAX_WORKERS;
 	cfg->log_level = NF_LOG_INFO;
 	cfg->grace_seconds = DEF_GRACE;
@@ -877,7 +952,9 @@ load_daemon(struct ld *ld, const struct nf_toml_value *root)
 			}
 			free(cfg->python_path);
 			cfg->python_path = s;
-		} else if (strcmp(kv->key, "log_level") == 0) {
+		} else if (strcmp(kv->key, "plugins_dir") == 0)
+			set_path(ld, v, "plugins_dir", &cfg->plugins_dir);
+		else if (strcmp(kv->key, "log_level") == 0) {
 			if ((s = get_str(ld, v, "log_level")) == NULL)
 				continue;
 			if ((lvl = nf_log_level_parse(s)) < 0)
@@ -1080,20 +1157,288 @@ step_check_sql_query(struct ld *ld, struct nf_step *st,
 		    pool, pool);
 		return;
 	}
-	if (st->pool->driver != NULL &&
-	    strcmp(st->pool->driver, "sqlite") != 0) {
-		lerr(ld, pkv->val->line, pkv->val->col, "%spool \"%s\" is a "
-		    "%s pool; sql_query steps on %s pools arrive in a later "
-		    "release (this one runs them on sqlite pools)", pfx, pool,
-		    st->pool->driver, st->pool->driver);
-		st->pool = NULL;
-		return;
-	}
 	if (qkv != NULL && (q = nf_val_get_str(st->spec, "query")) != NULL &&
 	    nf_val_get(st->pool->queries, q) == NULL)
 		lerr(ld, qkv->val->line, qkv->val->col, "%spool \"%s\" has no "
 		    "query named \"%s\" (add it under [pools.%s.queries])",
 		    pfx, pool, q, pool);
+}
+
+/* A Python identifier as the runner accepts it: ASCII only. */
+static int
+py_ident(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* "a.b.c": dotted identifiers. */
+static int
+py_dotted(const char *s, size_t n)
+{
+	const char	*dot;
+
+	while ((dot = memchr(s, '.', n)) != NULL) {
+		if (!py_ident(s, (size_t)(dot - s)))
+			return 0;
+		n -= (size_t)(dot - s) + 1;
+		s = dot + 1;
+	}
+	return py_ident(s, n);
+}
+
+static void
+step_check_python(struct ld *ld, const struct nf_toml_value *t,
+    const char *pfx)
+{
+	const struct nf_toml_value *c, *pools, *p;
+	const char	*s, *colon;
+	size_t		 i;
+
+	c = nf_toml_get(t, "callable");
+	if (c != NULL && c->type == NF_TOML_STRING) {
+		s = c->u.str.s;
+		colon = strchr(s, ':');
+		if (colon == NULL || !py_dotted(s, (size_t)(colon - s)) ||
+		    !py_dotted(colon + 1, strlen(colon + 1)))
+			lerr(ld, c->line, c->col, "%scallable \"%s\" must be "
+			    "\"package.module:function\" (a module importable "
+			    "from plugins_dir, a colon, a function in it)", pfx,
+			    s);
+	}
+	pools = nf_toml_get(t, "pools");
+	for (i = 0; pools != NULL && pools->type == NF_TOML_ARRAY &&
+	    i < pools->u.arr.n; i++) {
+		p = pools->u.arr.items[i];
+		if (p->type == NF_TOML_STRING &&
+		    nf_config_pool(ld->cfg, p->u.str.s) == NULL)
+			lerr(ld, p->line, p->col, "%spools[%zu]: no pool named "
+			    "\"%s\" (declare it as [pools.%s] in "
+			    "nomaflow.toml)", pfx, i, p->u.str.s, p->u.str.s);
+	}
+}
+
+/* A string that a template or the environment fills in is judged later. */
+static int
+http_templated(const struct nf_toml_value *v)
+{
+	return v->type == NF_TOML_STRING && strstr(v->u.str.s, "${") != NULL;
+}
+
+/* One element of expect_status: 404, "404", "2xx" or "200-299". */
+static void
+http_check_status(struct ld *ld, const struct nf_toml_value *v,
+    const char *pfx)
+{
+	int	lo, hi;
+
+	if (v->type == NF_TOML_INTEGER && v->u.i >= 100 && v->u.i <= 599)
+		return;
+	if (v->type == NF_TOML_STRING &&
+	    nf_steptype_status_range(v->u.str.s, &lo, &hi) == 0)
+		return;
+	lerr(ld, v->line, v->col, "%sexpect_status: each entry is a status "
+	    "(100-599), a class such as \"2xx\" or a range such as "
+	    "\"200-299\"", pfx);
+}
+
+static void
+step_check_http(struct ld *ld, const struct nf_toml_value *t,
+    const char *pfx)
+{
+	static const char *const auth_keys[][6] = {
+		{ "bearer", "token", NULL },
+		{ "basic", "username", "password", NULL },
+		{ "oauth2", "token_url", "client_id", "client_secret", NULL },
+	};
+	static const char *const auth_opt[] = { "type", "scope",
+	    "client_auth", NULL };
+	const struct nf_toml_value *v, *a, *ty;
+	const char	*s;
+	size_t		 i, k, j;
+
+	if ((v = nf_toml_get(t, "method")) != NULL &&
+	    v->type == NF_TOML_STRING && !http_templated(v)) {
+		for (s = v->u.str.s; *s >= 'A' && *s <= 'Z'; s++)
+			;
+		if (*s != '\0' || s == v->u.str.s)
+			lerr(ld, v->line, v->col, "%smethod \"%s\" must be an "
+			    "HTTP method in capitals (GET, POST, PUT, PATCH, "
+			    "DELETE, HEAD, ...)", pfx, v->u.str.s);
+	}
+	if ((v = nf_toml_get(t, "url")) != NULL && v->type ==
+	    NF_TOML_STRING && !http_templated(v) &&
+	    strncasecmp(v->u.str.s, "http://", 7) != 0 &&
+	    strncasecmp(v->u.str.s, "https://", 8) != 0)
+		lerr(ld, v->line, v->col, "%surl must start with http:// or "
+		    "https://", pfx);
+	if ((v = nf_toml_get(t, "body")) != NULL &&
+	    v->type != NF_TOML_STRING && v->type != NF_TOML_TABLE &&
+	    v->type != NF_TOML_ARRAY)
+		lerr(ld, v->line, v->col, "%sbody must be a string (sent as "
+		    "is) or a table or array (sent as JSON), not %s", pfx,
+		    toml_what(v->type));
+	if ((v = nf_toml_get(t, "query")) != NULL && v->type == NF_TOML_TABLE)
+		for (i = 0; i < v->u.tab.n; i++)
+			if (v->u.tab.kv[i].val->type == NF_TOML_ARRAY ||
+			    v->u.tab.kv[i].val->type == NF_TOML_TABLE)
+				lerr(ld, v->u.tab.kv[i].line,
+				    v->u.tab.kv[i].col, "%squery.%s must be "
+				    "a string, number or boolean", pfx,
+				    v->u.tab.kv[i].key);
+	if ((a = nf_toml_get(t, "auth")) != NULL && a->type == NF_TOML_TABLE) {
+		ty = nf_toml_get(a, "type");
+		for (k = 0; ty != NULL && ty->type == NF_TOML_STRING &&
+		    k < NF_NELEM(auth_keys); k++)
+			if (strcmp(ty->u.str.s, auth_keys[k][0]) == 0)
+				break;
+		if (ty == NULL || ty->type != NF_TOML_STRING ||
+		    k == NF_NELEM(auth_keys)) {
+			lerr(ld, ty != NULL ? ty->line : a->line, ty != NULL ?
+			    ty->col : a->col, "%sauth.type must be \"bearer\" "
+			    "(token), \"basic\" (username, password) or "
+			    "\"oauth2\" (token_url, client_id, client_secret, "
+			    "scope)", pfx);
+		} else {
+			for (j = 1; auth_keys[k][j] != NULL; j++)
+				if (nf_toml_get(a, auth_keys[k][j]) == NULL)
+					lerr(ld, a->line, a->col, "%sauth of "
+					    "type %s needs %s", pfx,
+					    auth_keys[k][0], auth_keys[k][j]);
+			for (i = 0; i < a->u.tab.n; i++) {
+				for (j = 1; auth_keys[k][j] != NULL; j++)
+					if (strcmp(a->u.tab.kv[i].key,
+					    auth_keys[k][j]) == 0)
+						break;
+				if (auth_keys[k][j] != NULL ||
+				    (in_list(auth_opt, a->u.tab.kv[i].key) &&
+				    (k == 2 || strcmp(a->u.tab.kv[i].key,
+				    "type") == 0)))
+					continue;
+				lerr(ld, a->u.tab.kv[i].line,
+				    a->u.tab.kv[i].col, "%sauth: unknown key "
+				    "\"%s\" for type %s", pfx,
+				    a->u.tab.kv[i].key, auth_keys[k][0]);
+			}
+			v = nf_toml_get(a, "client_auth");
+			if (v != NULL && v->type == NF_TOML_STRING &&
+			    strcmp(v->u.str.s, "basic") != 0 &&
+			    strcmp(v->u.str.s, "body") != 0)
+				lerr(ld, v->line, v->col, "%sauth.client_auth "
+				    "must be \"basic\" or \"body\"", pfx);
+		}
+	}
+	if ((v = nf_toml_get(t, "expect_status")) != NULL) {
+		if (v->type == NF_TOML_ARRAY) {
+			if (v->u.arr.n == 0)
+				lerr(ld, v->line, v->col, "%sexpect_status "
+				    "is empty: no response would do", pfx);
+			for (i = 0; i < v->u.arr.n; i++)
+				http_check_status(ld, v->u.arr.items[i], pfx);
+		} else
+			http_check_status(ld, v, pfx);
+	}
+	if ((v = nf_toml_get(t, "max_body_bytes")) != NULL &&
+	    v->type == NF_TOML_INTEGER && (v->u.i < 1 ||
+	    v->u.i > NF_STEPTYPE_HTTP_MAX_BODY))
+		lerr(ld, v->line, v->col, "%smax_body_bytes must be between 1 "
+		    "and %u; stream larger bodies to a file with save_to",
+		    pfx, NF_STEPTYPE_HTTP_MAX_BODY);
+	if ((v = nf_toml_get(t, "max_redirects")) != NULL &&
+	    v->type == NF_TOML_INTEGER && (v->u.i < 0 || v->u.i > 50))
+		lerr(ld, v->line, v->col, "%smax_redirects must be between 0 "
+		    "and 50", pfx);
+	if ((v = nf_toml_get(t, "connect_timeout_seconds")) != NULL &&
+	    ((v->type == NF_TOML_INTEGER && (v->u.i < 1 || v->u.i > 3600)) ||
+	    (v->type == NF_TOML_FLOAT && !(v->u.f > 0 && v->u.f <= 3600))))
+		lerr(ld, v->line, v->col, "%sconnect_timeout_seconds must be "
+		    "more than 0 and at most 3600", pfx);
+	if ((v = nf_toml_get(t, "save_to")) != NULL &&
+	    v->type == NF_TOML_STRING && !http_templated(v) &&
+	    v->u.str.s[0] != '/')
+		lerr(ld, v->line, v->col, "%ssave_to must be an absolute path",
+		    pfx);
+}
+
+/* source or target of sql_copy: {pool, table} (source: or query). */
+static void
+copy_check_end(struct ld *ld, const struct nf_toml_value *t, const char *pfx,
+    const char *which)
+{
+	static const char *const keys[] = { "pool", "table", "query", NULL };
+	const struct nf_toml_value *e, *v;
+	size_t		 i;
+
+	if ((e = nf_toml_get(t, which)) == NULL || e->type != NF_TOML_TABLE)
+		return;
+	for (i = 0; i < e->u.tab.n; i++)
+		if (!in_list(keys, e->u.tab.kv[i].key) ||
+		    (strcmp(which, "target") == 0 &&
+		    strcmp(e->u.tab.kv[i].key, "query") == 0))
+			lerr(ld, e->u.tab.kv[i].line, e->u.tab.kv[i].col,
+			    "%s%s: unknown key \"%s\" (%s)", pfx, which,
+			    e->u.tab.kv[i].key, strcmp(which, "source") == 0 ?
+			    "pool, and table or query" : "pool and table");
+	if ((v = nf_toml_get(e, "pool")) == NULL)
+		lerr(ld, e->line, e->col, "%s%s needs pool = \"NAME\"", pfx,
+		    which);
+	else if (v->type == NF_TOML_STRING &&
+	    nf_config_pool(ld->cfg, v->u.str.s) == NULL)
+		lerr(ld, v->line, v->col, "%s%s: no pool named \"%s\" (declare "
+		    "it as [pools.%s] in nomaflow.toml)", pfx, which,
+		    v->u.str.s, v->u.str.s);
+	if (strcmp(which, "source") == 0 &&
+	    (nf_toml_get(e, "table") == NULL) ==
+	    (nf_toml_get(e, "query") == NULL))
+		lerr(ld, e->line, e->col, "%ssource needs either table = "
+		    "\"NAME\" or query = \"SELECT ...\"", pfx);
+	if (strcmp(which, "target") == 0 && nf_toml_get(e, "table") == NULL)
+		lerr(ld, e->line, e->col, "%starget needs table = \"NAME\"",
+		    pfx);
+}
+
+static void
+step_check_sql_copy(struct ld *ld, const struct nf_toml_value *t,
+    const char *pfx)
+{
+	const struct nf_toml_value *v, *k;
+
+	copy_check_end(ld, t, pfx, "source");
+	copy_check_end(ld, t, pfx, "target");
+	v = nf_toml_get(t, "mode");
+	if (v != NULL && v->type == NF_TOML_STRING &&
+	    strcmp(v->u.str.s, "overwrite") != 0 &&
+	    strcmp(v->u.str.s, "append") != 0 &&
+	    strcmp(v->u.str.s, "upsert") != 0)
+		lerr(ld, v->line, v->col, "%smode must be \"overwrite\", "
+		    "\"append\" or \"upsert\", not \"%s\"", pfx, v->u.str.s);
+	k = nf_toml_get(t, "key");
+	if (v != NULL && v->type == NF_TOML_STRING &&
+	    strcmp(v->u.str.s, "upsert") == 0 &&
+	    (k == NULL || k->type != NF_TOML_ARRAY || k->u.arr.n == 0))
+		lerr(ld, v->line, v->col, "%smode \"upsert\" needs key = "
+		    "[\"COLUMN\", ...] (the target's unique key)", pfx);
+	if (k != NULL && (v == NULL || v->type != NF_TOML_STRING ||
+	    strcmp(v->u.str.s, "upsert") != 0))
+		lerr(ld, k->line, k->col, "%skey is only used by mode = "
+		    "\"upsert\"", pfx);
+	v = nf_toml_get(t, "decimal");
+	if (v != NULL && v->type == NF_TOML_STRING &&
+	    strcmp(v->u.str.s, "preserve") != 0 &&
+	    strcmp(v->u.str.s, "truncate") != 0)
+		lerr(ld, v->line, v->col, "%sdecimal must be \"preserve\" or "
+		    "\"truncate\", not \"%s\"", pfx, v->u.str.s);
+	v = nf_toml_get(t, "batch_size");
+	if (v != NULL && v->type == NF_TOML_INTEGER &&
+	    (v->u.i < 1 || v->u.i > 1000000))
+		lerr(ld, v->line, v->col, "%sbatch_size must be between 1 and "
+		    "1000000", pfx);
 }
 
 static void
@@ -1193,6 +1538,9 @@ load_step(struct ld *ld, struct nf_job *job, const struct nf_toml_value *t,
 			    &st->timeout_seconds);
 			continue;
 		}
+		/* Checked once every step is known: check_step_refs(). */
+		if (strcmp(kv->key, "when") == 0)
+			continue;
 		/* Unknown type: its keys cannot be judged. */
 		if (type == NULL)
 			continue;
@@ -1204,18 +1552,22 @@ load_step(struct ld *ld, struct nf_job *job, const struct nf_toml_value *t,
 			for (f = type->fields; f->key != NULL; f++)
 				nf_buf_printf(&allowed, "%s, ", f->key);
 			nf_buf_adds(&allowed, "name, type, enabled, "
-			    "timeout_seconds");
+			    "timeout_seconds, when");
 			lerr(ld, kv->line, kv->col, "%sunknown key \"%s\" for "
 			    "a step of type %s (allowed: %s)", pfx, kv->key,
 			    type->name, allowed.data);
 			nf_buf_free(&allowed);
 			continue;
 		}
+		/* Run-time templates stay in the spec's strings. */
+		ld->tmpl = 1;
 		if ((c = step_field(ld, f, kv, pfx)) != NULL)
 			nf_val_map_set(st->spec, kv->key, c);
+		ld->tmpl = 0;
 	}
 	if (type == NULL)
 		return;
+	ld->tmpl = 1;
 	for (f = type->fields; f->key != NULL; f++)
 		if (f->required && nf_toml_get(t, f->key) == NULL)
 			lerr(ld, line, col, "%smissing required key \"%s\" for "
@@ -1224,6 +1576,20 @@ load_step(struct ld *ld, struct nf_job *job, const struct nf_toml_value *t,
 		step_check_exec(ld, t, pfx);
 	else if (strcmp(type->name, "sql_query") == 0)
 		step_check_sql_query(ld, st, t, pfx, line, col);
+	else if (strcmp(type->name, "sql_copy") == 0)
+		step_check_sql_copy(ld, t, pfx);
+	else if (strcmp(type->name, "python") == 0)
+		step_check_python(ld, t, pfx);
+	else if (strcmp(type->name, "http") == 0)
+		step_check_http(ld, t, pfx);
+	else if (type->in_supervisor && nf_toml_get(t,
+	    "timeout_seconds") != NULL) {
+		v = nf_toml_get(t, "timeout_seconds");
+		lerr(ld, v->line, v->col, "%sa %s step has no timeout_seconds "
+		    "of its own: set timeout_seconds on the called job", pfx,
+		    type->name);
+	}
+	ld->tmpl = 0;
 }
 
 static void
@@ -1280,31 +1646,979 @@ load_retry(struct ld *ld, struct nf_job *job, const struct nf_toml_value *t,
 		    job->retry.base_seconds);
 }
 
+/*
+ * Schedules.  Every form appends one nf_schedule to the job; zones are
+ * resolved at the end of the job (finish_schedules), as `timezone` may
+ * come after them.
+ */
+static struct nf_schedule *
+add_schedule(struct nf_job *job, char *expr, struct nf_cron *cron,
+    const struct nf_toml_value *v)
+{
+	struct nf_schedule *sc;
+
+	job->schedules = nf_xreallocarray(job->schedules, job->nschedules + 1,
+	    sizeof(*job->schedules));
+	sc = &job->schedules[job->nschedules++];
+	memset(sc, 0, sizeof(*sc));
+	sc->expr = expr;
+	sc->cron = cron;
+	sc->line = v->line;
+	sc->col = v->col;
+	return sc;
+}
+
+/*
+ * A column in the file for errcol of string value v: the value starts with
+ * its quote, so the token's column is col + errcol.  After ${VAR}
+ * expansion (or in an escaped or multi-line string) the columns no longer
+ * line up: then point at the value.
+ */
+static int
+str_errcol(const struct nf_toml_value *v, const char *expanded, int ecol)
+{
+	if (ecol > 0 && strcmp(expanded, v->u.str.s) == 0 &&
+	    strchr(v->u.str.s, '\\') == NULL && strchr(v->u.str.s, '\n') ==
+	    NULL)
+		return v->col + ecol;
+	return v->col;
+}
+
+/* One cron expression string (also "@every 15m"). */
+static struct nf_schedule *
+load_cron_str(struct ld *ld, struct nf_job *job, const struct nf_toml_value *v,
+    const char *what)
+{
+	struct nf_cron	*c;
+	char		 err[512], *s;
+	int		 ecol = 0;
+
+	if ((s = get_str(ld, v, what)) == NULL)
+		return NULL;
+	if ((c = nf_cron_parse(s, err, sizeof(err), &ecol)) == NULL) {
+		lerr(ld, v->line, str_errcol(v, s, ecol), "%s \"%s\": %s",
+		    what, s, err);
+		free(s);
+		return NULL;
+	}
+	return add_schedule(job, s, c, v);
+}
+
+/* every = "15m" with an optional every_anchor (an offset date-time). */
+static struct nf_schedule *
+load_every(struct ld *ld, struct nf_job *job, const struct nf_toml_value *v,
+    const struct nf_toml_value *anchor, const char *what)
+{
+	const struct nf_toml_datetime *dt;
+	struct nf_cron	*c;
+	char		 err[512], *s, *a, *expr;
+	int64_t		 secs, at = 0;
+	int		 ecol = 0;
+
+	if ((s = get_str(ld, v, what)) == NULL)
+		return NULL;
+	if (nf_cron_duration(s, &secs, err, sizeof(err), &ecol) == -1) {
+		lerr(ld, v->line, str_errcol(v, s, ecol), "%s: %s", what, err);
+		free(s);
+		return NULL;
+	}
+	if (anchor != NULL) {
+		if (anchor->type != NF_TOML_DATETIME) {
+			lerr(ld, anchor->line, anchor->col, "%s_anchor must "
+			    "be an offset date-time such as "
+			    "2026-01-01T00:00:00+05:45 (unquoted, with its "
+			    "UTC offset), not %s", what,
+			    toml_what(anchor->type));
+			free(s);
+			return NULL;
+		}
+		dt = &anchor->u.dt;
+		at = nf_tz_days_from_civil(dt->year, dt->month, dt->day) *
+		    86400 + dt->hour * 3600 + dt->minute * 60 + dt->second -
+		    (int64_t)dt->offset_minutes * 60;
+		a = datetime_str(anchor);
+		expr = nf_xprintf("@every %s from %s", s, a);
+		free(a);
+	} else
+		expr = nf_xprintf("@every %s", s);
+	free(s);
+	c = nf_cron_every(secs, at);
+	return add_schedule(job, expr, c, v);
+}
+
+/* schedule = "EXPR" or ["EXPR", ...] */
 static void
 load_schedule(struct ld *ld, struct nf_job *job,
     const struct nf_toml_value *v, const char *pfx)
 {
-	char	 err[512], what[1024];
-	int	 ecol = 0, col;
+	char	 what[1024];
+	size_t	 i;
 
-	snprintf(what, sizeof(what), "%sschedule", pfx);
-	if ((job->schedule = get_str(ld, v, what)) == NULL)
+	if (v->type != NF_TOML_ARRAY) {
+		snprintf(what, sizeof(what), "%sschedule", pfx);
+		load_cron_str(ld, job, v, what);
 		return;
-	if ((job->cron = nf_cron_parse(job->schedule, err, sizeof(err),
-	    &ecol)) != NULL)
+	}
+	if (v->u.arr.n == 0)
+		lerr(ld, v->line, v->col, "%sschedule is an empty array "
+		    "(remove it for a job that only runs on demand)", pfx);
+	for (i = 0; i < v->u.arr.n; i++) {
+		snprintf(what, sizeof(what), "%sschedule[%zu]", pfx, i);
+		load_cron_str(ld, job, v->u.arr.items[i], what);
+	}
+}
+
+static const char *const schedule_keys[] = {
+	"cron", "every", "every_anchor", "timezone", NULL
+};
+
+/* [[jobs.schedules]]: cron or every, every_anchor, timezone. */
+static void
+load_schedule_tables(struct ld *ld, struct nf_job *job,
+    const struct nf_toml_value *v, const char *pfx)
+{
+	const struct nf_toml_value *t, *cron, *every, *anchor, *tzv;
+	struct nf_schedule *sc;
+	char		 what[1100], where[1024], err[512], *s;
+	size_t		 i, k;
+	int		 line, col;
+
+	if (v->type != NF_TOML_ARRAY) {
+		lerr(ld, v->line, v->col, "%sschedules must be an array of "
+		    "tables ([[jobs.schedules]]), not %s", pfx,
+		    toml_what(v->type));
 		return;
-	/*
-	 * Point at the bad token: the value starts with its quote, so the
-	 * token's column in the file is col + errcol.  After ${VAR}
-	 * expansion (or in an escaped or multi-line string) the columns no
-	 * longer line up: then point at the value.
-	 */
-	col = v->col;
-	if (ecol > 0 && strcmp(job->schedule, v->u.str.s) == 0 &&
-	    strchr(v->u.str.s, '\\') == NULL)
-		col += ecol;
-	lerr(ld, v->line, col, "%sschedule \"%s\": %s", pfx, job->schedule,
-	    err);
+	}
+	for (i = 0; i < v->u.arr.n; i++) {
+		t = v->u.arr.items[i];
+		if (!is_table(ld, t, "[[jobs.schedules]]"))
+			continue;
+		tab_pos(t, &line, &col);
+		snprintf(where, sizeof(where), "%sschedules[%zu]", pfx, i);
+		for (k = 0; k < t->u.tab.n; k++) {
+			if (!key_ok(ld, &t->u.tab.kv[k]) ||
+			    in_list(schedule_keys, t->u.tab.kv[k].key))
+				continue;
+			snprintf(what, sizeof(what), "schedules[%zu] of job "
+			    "\"%s\"", i, job->id != NULL ? job->id : "?");
+			unknown_key(ld, &t->u.tab.kv[k], what, schedule_keys);
+		}
+		cron = nf_toml_get(t, "cron");
+		every = nf_toml_get(t, "every");
+		anchor = nf_toml_get(t, "every_anchor");
+		tzv = nf_toml_get(t, "timezone");
+		if ((cron == NULL) == (every == NULL)) {
+			lerr(ld, line, col, "%s: give exactly one of cron = "
+			    "\"...\" or every = \"...\"", where);
+			continue;
+		}
+		if (anchor != NULL && every == NULL) {
+			lerr(ld, anchor->line, anchor->col, "%s: every_anchor "
+			    "without every (it anchors an interval)", where);
+			continue;
+		}
+		if (cron != NULL) {
+			snprintf(what, sizeof(what), "%s.cron", where);
+			sc = load_cron_str(ld, job, cron, what);
+		} else {
+			snprintf(what, sizeof(what), "%s.every", where);
+			sc = load_every(ld, job, every, anchor, what);
+		}
+		if (sc == NULL || tzv == NULL)
+			continue;
+		snprintf(what, sizeof(what), "%s.timezone", where);
+		if ((s = get_str(ld, tzv, what)) == NULL)
+			continue;
+		sc->timezone = s;
+		if ((sc->own_tz = nf_tz_load(s, err, sizeof(err))) == NULL)
+			lerr(ld, tzv->line, tzv->col, "%s: %s", what, err);
+	}
+}
+
+/* After the job's keys: zones, and the first schedule as job->schedule. */
+static void
+finish_schedules(struct nf_job *job)
+{
+	struct nf_schedule *sc;
+	size_t		 i;
+
+	for (i = 0; i < job->nschedules; i++) {
+		sc = &job->schedules[i];
+		sc->tz = sc->own_tz != NULL ? sc->own_tz : job->tz;
+	}
+	if (job->nschedules > 0) {
+		job->schedule = job->schedules[0].expr;
+		job->cron = job->schedules[0].cron;
+	}
+}
+
+/*
+ * Scheduling policies of a job: overlap, catchup, catchup_window, jitter,
+ * after, after_on and presets.  Cross-job checks (after names a job, no
+ * cycle) run once every job file is read: check_after().
+ */
+
+#define DEF_CATCHUP_WINDOW	3600
+#define MAX_CATCHUP_WINDOW	(31 * 24 * 3600)
+#define MAX_JITTER		(24 * 3600)
+
+/* Index order is the enum order (config.h). */
+static const char *const overlap_names[] = {
+	"skip", "queue", "allow", "cancel_previous", NULL
+};
+static const char *const catchup_names[] = {
+	"latest", "none", "all", NULL
+};
+static const char *const after_on_names[] = { "success", "always", NULL };
+static const char *const on_interrupt_names[] = { "fail", "retry", NULL };
+
+static const char *const preset_keys[] = {
+	"name", "description", "schedule", "timezone", "params", "steps", NULL
+};
+
+/* "90s", "15m", "6h", "1h30m", "2d"; a bare number is seconds.  -1: bad. */
+static int64_t
+parse_duration(const char *s)
+{
+	int64_t	 total = 0, n, mul;
+	int	 parts = 0;
+
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (n = 0; *s >= '0' && *s <= '9'; s++)
+			if ((n = n * 10 + (*s - '0')) > INT32_MAX)
+				return -1;
+		switch (*s) {
+		case 's':
+			mul = 1;
+			break;
+		case 'm':
+			mul = 60;
+			break;
+		case 'h':
+			mul = 3600;
+			break;
+		case 'd':
+			mul = 86400;
+			break;
+		case '\0':
+			if (parts > 0)
+				return -1;	/* "1h30": unit missing */
+			return n;
+		default:
+			return -1;
+		}
+		s++;
+		if ((total += n * mul) > INT32_MAX)
+			return -1;
+		parts++;
+	}
+	return parts > 0 ? total : -1;
+}
+
+static void
+set_duration(struct ld *ld, const struct nf_toml_value *v, const char *what,
+    int max, int *out)
+{
+	int64_t	 d;
+	char	*s;
+
+	if (v->type == NF_TOML_INTEGER) {
+		set_int(ld, v, what, 0, max, out);
+		return;
+	}
+	if ((s = get_str(ld, v, what)) == NULL)
+		return;
+	if ((d = parse_duration(s)) < 0)
+		lerr(ld, v->line, v->col, "%s \"%s\" is not a duration (write "
+		    "e.g. \"30s\", \"15m\", \"1h30m\" or \"2d\")", what, s);
+	else if (d > max)
+		lerr(ld, v->line, v->col, "%s \"%s\" is too long (at most %d "
+		    "seconds)", what, s, max);
+	else
+		*out = (int)d;
+	free(s);
+}
+
+static void
+set_enum(struct ld *ld, const struct nf_toml_value *v, const char *what,
+    const char *const *names, int *out)
+{
+	struct nf_buf	 b;
+	char		*s;
+	size_t		 i;
+
+	if ((s = get_str(ld, v, what)) == NULL)
+		return;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], s) == 0) {
+			*out = (int)i;
+			free(s);
+			return;
+		}
+	nf_buf_init(&b);
+	for (i = 0; names[i] != NULL; i++)
+		nf_buf_printf(&b, "%s\"%s\"", i ? ", " : "", names[i]);
+	lerr(ld, v->line, v->col, "%s must be one of %s, not \"%s\"", what,
+	    b.data, s);
+	nf_buf_free(&b);
+	free(s);
+}
+
+static void
+load_after(struct ld *ld, struct nf_job *job, const struct nf_toml_value *v,
+    const char *what)
+{
+	const struct nf_toml_value *e;
+	char	*s;
+	size_t	 i, j;
+
+	if (v->type != NF_TOML_ARRAY) {
+		lerr(ld, v->line, v->col, "%s must be an array of job ids, not "
+		    "%s", what, toml_what(v->type));
+		return;
+	}
+	for (i = 0; i < v->u.arr.n; i++) {
+		e = v->u.arr.items[i];
+		if ((s = get_str(ld, e, what)) == NULL)
+			continue;
+		if (!nf_valid_ident(s)) {
+			lerr(ld, e->line, e->col, "%s: \"%s\" is not a job id",
+			    what, s);
+			free(s);
+			continue;
+		}
+		for (j = 0; j < job->nafter; j++)
+			if (strcmp(job->after[j].job, s) == 0)
+				break;
+		if (j < job->nafter) {
+			lerr(ld, e->line, e->col, "%s names job \"%s\" twice",
+			    what, s);
+			free(s);
+			continue;
+		}
+		job->after = nf_xreallocarray(job->after, job->nafter + 1,
+		    sizeof(*job->after));
+		job->after[job->nafter].job = s;
+		job->after[job->nafter].line = e->line;
+		job->after[job->nafter].col = e->col;
+		job->nafter++;
+	}
+}
+
+/* steps = { NAME = { enabled = false, FIELD = ... }, ... } of a preset. */
+static void
+load_preset_steps(struct ld *ld, struct nf_job *job, struct nf_preset *p,
+    const struct nf_toml_value *v, const char *pfx)
+{
+	const struct nf_steptype *type;
+	const struct nf_steptype_field *f;
+	const struct nf_toml_kv *skv, *kv;
+	const struct nf_step *st;
+	struct nf_val	*ov, *c;
+	char		 what[1024], spfx[1024];
+	size_t		 i, j;
+	int		 b;
+
+	snprintf(what, sizeof(what), "%ssteps", pfx);
+	if (!is_table(ld, v, what))
+		return;
+	for (i = 0; i < v->u.tab.n; i++) {
+		skv = &v->u.tab.kv[i];
+		if (!key_ok(ld, skv))
+			continue;
+		for (st = NULL, j = 0; j < job->nsteps; j++)
+			if (job->steps[j].name != NULL &&
+			    strcmp(job->steps[j].name, skv->key) == 0)
+				st = &job->steps[j];
+		if (st == NULL) {
+			lerr(ld, skv->line, skv->col, "%ssteps: the job has no "
+			    "step named \"%s\"", pfx, skv->key);
+			continue;
+		}
+		snprintf(spfx, sizeof(spfx), "%sstep \"%s\": ", pfx, st->name);
+		snprintf(what, sizeof(what), "%ssteps.%s", pfx, st->name);
+		if (!is_table(ld, skv->val, what))
+			continue;
+		type = st->type != NULL ? nf_steptype_find(st->type) : NULL;
+		ov = nf_val_map();
+		for (j = 0; j < skv->val->u.tab.n; j++) {
+			kv = &skv->val->u.tab.kv[j];
+			if (!key_ok(ld, kv))
+				continue;
+			snprintf(what, sizeof(what), "%s%s", spfx, kv->key);
+			if (strcmp(kv->key, "enabled") == 0) {
+				b = -1;
+				set_bool(ld, kv->val, what, &b);
+				if (b != -1)
+					nf_val_map_set_bool(ov, "enabled", b);
+				continue;
+			}
+			if (strcmp(kv->key, "timeout_seconds") == 0) {
+				b = -1;
+				set_int(ld, kv->val, what, 0, MAX_TIMEOUT, &b);
+				if (b != -1)
+					nf_val_map_set_int(ov,
+					    "timeout_seconds", b);
+				continue;
+			}
+			if (strcmp(kv->key, "name") == 0 ||
+			    strcmp(kv->key, "type") == 0) {
+				lerr(ld, kv->line, kv->col, "%sa preset cannot "
+				    "change a step's %s", spfx, kv->key);
+				continue;
+			}
+			if (type == NULL)
+				continue;
+			for (f = type->fields; f->key != NULL; f++)
+				if (strcmp(f->key, kv->key) == 0)
+					break;
+			if (f->key == NULL) {
+				lerr(ld, kv->line, kv->col, "%sunknown key "
+				    "\"%s\" for a step of type %s", spfx,
+				    kv->key, type->name);
+				continue;
+			}
+			/* Run-time templates stay (see load_step()). */
+			ld->tmpl = 1;
+			if ((c = step_field(ld, f, kv, spfx)) != NULL)
+				nf_val_map_set(ov, kv->key, c);
+			ld->tmpl = 0;
+		}
+		nf_val_map_set(p->steps, st->name, ov);
+	}
+}
+
+/* The job as preset p runs it (see struct nf_preset). */
+static void
+derive_preset(struct nf_job *job, struct nf_preset *p)
+{
+	const struct nf_val	*ov, *e;
+	struct nf_job		*d;
+	struct nf_step		*st;
+	size_t			 i, j;
+
+	d = nf_xcalloc(1, sizeof(*d));
+	*d = *job;
+	d->presets = NULL;
+	d->npresets = 0;
+	d->after = NULL;
+	d->nafter = 0;
+	d->preset = p;
+	d->params = nf_val_dup(job->params);
+	for (i = 0; i < p->params->u.m.n; i++)
+		nf_val_map_set(d->params, p->params->u.m.kv[i].key,
+		    nf_val_dup(p->params->u.m.kv[i].val));
+	d->steps = nf_xcalloc(job->nsteps > 0 ? job->nsteps : 1,
+	    sizeof(*d->steps));
+	for (i = 0; i < job->nsteps; i++) {
+		st = &d->steps[i];
+		*st = job->steps[i];
+		st->spec = st->spec != NULL ? nf_val_dup(st->spec) :
+		    nf_val_map();
+		if (st->name == NULL ||
+		    (ov = nf_val_get(p->steps, st->name)) == NULL)
+			continue;
+		for (j = 0; j < ov->u.m.n; j++) {
+			e = ov->u.m.kv[j].val;
+			if (strcmp(ov->u.m.kv[j].key, "enabled") == 0)
+				st->enabled = e->u.b;
+			else if (strcmp(ov->u.m.kv[j].key,
+			    "timeout_seconds") == 0)
+				st->timeout_seconds = (int)e->u.i;
+			else
+				nf_val_map_set(st->spec, ov->u.m.kv[j].key,
+				    nf_val_dup(e));
+		}
+	}
+	p->job = d;
+}
+
+static void
+load_preset(struct ld *ld, struct nf_job *job, const struct nf_toml_value *t,
+    const char *jobpfx)
+{
+	const struct nf_toml_kv *kv;
+	const struct nf_toml_value *v, *tzv = NULL;
+	struct nf_preset *p;
+	struct nf_val	*pv;
+	char		 pfx[512], what[1024], err[512], *s;
+	size_t		 i;
+	int		 line, col, ecol;
+
+	tab_pos(t, &line, &col);
+	job->presets = nf_xreallocarray(job->presets, job->npresets + 1,
+	    sizeof(*job->presets));
+	p = &job->presets[job->npresets++];
+	memset(p, 0, sizeof(*p));
+	p->params = nf_val_map();
+	p->steps = nf_val_map();
+	p->line = line;
+	p->col = col;
+	snprintf(what, sizeof(what), "%spreset name", jobpfx);
+	if ((v = nf_toml_get(t, "name")) == NULL)
+		lerr(ld, line, col, "%sa preset has no name (add name = "
+		    "\"...\")", jobpfx);
+	else if ((s = get_str(ld, v, what)) != NULL) {
+		p->name = s;
+		if (!nf_valid_ident(s))
+			lerr(ld, v->line, v->col, "%spreset name \"%s\" may "
+			    "only contain letters, digits, \"_\" and \"-\"",
+			    jobpfx, s);
+		for (i = 0; i + 1 < job->npresets; i++)
+			if (job->presets[i].name != NULL &&
+			    strcmp(job->presets[i].name, s) == 0)
+				lerr(ld, v->line, v->col, "%sduplicate preset "
+				    "\"%s\" (also at line %d)", jobpfx, s,
+				    job->presets[i].line);
+	}
+	snprintf(pfx, sizeof(pfx), "%spreset \"%s\": ", jobpfx,
+	    p->name != NULL ? p->name : "?");
+	for (i = 0; i < t->u.tab.n; i++) {
+		kv = &t->u.tab.kv[i];
+		v = kv->val;
+		if (!key_ok(ld, kv))
+			continue;
+		snprintf(what, sizeof(what), "%s%s", pfx, kv->key);
+		if (strcmp(kv->key, "name") == 0)
+			continue;
+		else if (strcmp(kv->key, "description") == 0) {
+			if ((s = get_str(ld, v, what)) != NULL) {
+				free(p->description);
+				p->description = s;
+			}
+		} else if (strcmp(kv->key, "schedule") == 0) {
+			if ((p->schedule = get_str(ld, v, what)) == NULL)
+				continue;
+			ecol = 0;
+			if ((p->cron = nf_cron_parse(p->schedule, err,
+			    sizeof(err), &ecol)) == NULL)
+				lerr(ld, v->line, v->col + (ecol > 0 &&
+				    strcmp(p->schedule, v->u.str.s) == 0 ?
+				    ecol : 0), "%s \"%s\": %s", what,
+				    p->schedule, err);
+		} else if (strcmp(kv->key, "timezone") == 0) {
+			if ((s = get_str(ld, v, what)) == NULL)
+				continue;
+			p->timezone = s;
+			tzv = v;
+			if ((p->tz = nf_tz_load(s, err, sizeof(err))) == NULL)
+				lerr(ld, v->line, v->col, "%s: %s", what, err);
+		} else if (strcmp(kv->key, "params") == 0) {
+			if (!is_table(ld, v, what))
+				continue;
+			if ((pv = to_val(ld, v, what)) != NULL) {
+				nf_val_free(p->params);
+				p->params = pv;
+			}
+		} else if (strcmp(kv->key, "steps") == 0)
+			load_preset_steps(ld, job, p, v, pfx);
+		else {
+			snprintf(what, sizeof(what), "preset \"%s\" of job "
+			    "\"%s\"", p->name != NULL ? p->name : "?",
+			    job->id != NULL ? job->id : "?");
+			unknown_key(ld, kv, what, preset_keys);
+		}
+	}
+	if (tzv != NULL && p->schedule == NULL)
+		lerr(ld, tzv->line, tzv->col, "%stimezone without a schedule "
+		    "(a preset's timezone applies to its own schedule)", pfx);
+	if (p->description == NULL)
+		p->description = nf_xstrdup("");
+}
+
+/* The policy keys of a job; 1 if kv was one. */
+static int
+load_job_policy(struct ld *ld, struct nf_job *job, const struct nf_toml_kv *kv,
+    const char *what)
+{
+	int	e;
+
+	if (strcmp(kv->key, "overlap") == 0) {
+		e = (int)job->overlap;
+		set_enum(ld, kv->val, what, overlap_names, &e);
+		job->overlap = (enum nf_overlap)e;
+	} else if (strcmp(kv->key, "catchup") == 0) {
+		e = (int)job->catchup;
+		set_enum(ld, kv->val, what, catchup_names, &e);
+		job->catchup = (enum nf_catchup)e;
+	} else if (strcmp(kv->key, "catchup_window") == 0)
+		set_duration(ld, kv->val, what, MAX_CATCHUP_WINDOW,
+		    &job->catchup_window);
+	else if (strcmp(kv->key, "jitter") == 0)
+		set_duration(ld, kv->val, what, MAX_JITTER, &job->jitter);
+	else if (strcmp(kv->key, "after") == 0)
+		load_after(ld, job, kv->val, what);
+	else if (strcmp(kv->key, "after_on") == 0)
+		set_enum(ld, kv->val, what, after_on_names, &job->after_always);
+	else if (strcmp(kv->key, "on_interrupt") == 0)
+		set_enum(ld, kv->val, what, on_interrupt_names,
+		    &job->on_interrupt_retry);
+	else if (strcmp(kv->key, "presets") == 0)
+		;	/* after the steps: load_job_presets() */
+	else
+		return 0;
+	return 1;
+}
+
+static void
+load_job_presets(struct ld *ld, struct nf_job *job,
+    const struct nf_toml_value *t, const char *pfx)
+{
+	const struct nf_toml_value *v, *e;
+	size_t	 i;
+
+	if ((v = nf_toml_get(t, "presets")) == NULL)
+		return;
+	if (v->type != NF_TOML_ARRAY) {
+		lerr(ld, v->line, v->col, "%spresets must be an array of "
+		    "tables ([[jobs.presets]]), not %s", pfx,
+		    toml_what(v->type));
+		return;
+	}
+	for (i = 0; i < v->u.arr.n; i++) {
+		e = v->u.arr.items[i];
+		if (e->type != NF_TOML_TABLE) {
+			lerr(ld, e->line, e->col, "%seach preset must be a "
+			    "table ([[jobs.presets]]), not %s", pfx,
+			    toml_what(e->type));
+			continue;
+		}
+		load_preset(ld, job, e, pfx);
+	}
+	/* Once the array no longer moves: derived jobs point at presets. */
+	for (i = 0; i < job->npresets; i++)
+		derive_preset(job, &job->presets[i]);
+}
+
+/* Depth-first search for a cycle through `after`; 1 = on the path. */
+static void
+after_dfs(struct ld *ld, size_t i, unsigned char *mark, size_t *path,
+    size_t depth)
+{
+	const struct nf_config	*cfg = ld->cfg;
+	const struct nf_job	*job = &cfg->jobs[i], *dep;
+	struct nf_buf		 b;
+	size_t			 j, k;
+
+	mark[i] = 1;
+	path[depth] = i;
+	for (j = 0; j < job->nafter; j++) {
+		if ((dep = nf_config_job(cfg, job->after[j].job)) == NULL)
+			continue;
+		k = (size_t)(dep - cfg->jobs);
+		if (mark[k] == 0)
+			after_dfs(ld, k, mark, path, depth + 1);
+		else if (mark[k] == 1) {
+			/* path from k to i, then back to k */
+			nf_buf_init(&b);
+			for (k = 0; path[k] != (size_t)(dep - cfg->jobs); k++)
+				;
+			for (; k <= depth; k++)
+				nf_buf_printf(&b, "%s -> ",
+				    cfg->jobs[path[k]].id);
+			nf_buf_adds(&b, dep->id);
+			ld->file = job->file;
+			lerr(ld, job->after[j].line, job->after[j].col,
+			    "job \"%s\": after: dependency cycle %s (each job "
+			    "runs after the next one; remove one link)",
+			    job->id, b.data);
+			nf_buf_free(&b);
+		}
+	}
+	mark[i] = 2;
+}
+
+/* The job a call_job step names, if it is literal (no template). */
+static const char *
+call_target(const struct nf_step *st)
+{
+	const struct nf_steptype *type;
+	const char	*j;
+
+	if (st->type == NULL || (type = nf_steptype_find(st->type)) == NULL ||
+	    !type->in_supervisor || st->spec == NULL ||
+	    (j = nf_val_get_str(st->spec, "job")) == NULL ||
+	    nf_tmpl_has_ref(j) || strstr(j, "$$") != NULL)
+		return NULL;
+	return j;
+}
+
+/* Depth-first search for a call cycle; mark: 0 new, 1 on path, 2 done. */
+static void
+calls_dfs(struct ld *ld, size_t i, unsigned char *mark, size_t *path,
+    size_t depth)
+{
+	const struct nf_config	*cfg = ld->cfg;
+	const struct nf_job	*job = &cfg->jobs[i], *to;
+	const struct nf_step	*st;
+	struct nf_buf		 b;
+	const char		*target;
+	size_t			 j, k, ti;
+
+	mark[i] = 1;
+	path[depth] = i;
+	for (j = 0; j < job->nsteps; j++) {
+		st = &job->steps[j];
+		if ((target = call_target(st)) == NULL ||
+		    (to = nf_config_job(cfg, target)) == NULL)
+			continue;
+		ti = (size_t)(to - cfg->jobs);
+		if (mark[ti] == 1) {
+			nf_buf_init(&b);
+			for (k = 0; k <= depth; k++)
+				if (k >= depth || path[k] == ti || b.len > 0)
+					nf_buf_printf(&b, "%s -> ",
+					    cfg->jobs[path[k]].id);
+			nf_buf_adds(&b, to->id);
+			ld->file = job->file;
+			lerr(ld, st->line, st->col, "job \"%s\": step \"%s\": "
+			    "call_job cycle: %s (a job cannot call itself, "
+			    "directly or through the jobs it calls)", job->id,
+			    st->name, b.data);
+			nf_buf_free(&b);
+		} else if (mark[ti] == 0)
+			calls_dfs(ld, ti, mark, path, depth + 1);
+	}
+	mark[i] = 2;
+}
+
+/* call_job steps: the job exists, and calls form no cycle. */
+static void
+check_calls(struct ld *ld)
+{
+	const struct nf_config	*cfg = ld->cfg;
+	const struct nf_job	*job;
+	const struct nf_step	*st;
+	const char		*target;
+	unsigned char		*mark;
+	size_t			*path, i, j;
+
+	if (ld_failed(ld))
+		return;
+	for (i = 0; i < cfg->njobs; i++) {
+		job = &cfg->jobs[i];
+		for (j = 0; j < job->nsteps; j++) {
+			st = &job->steps[j];
+			if ((target = call_target(st)) == NULL ||
+			    nf_config_job(cfg, target) != NULL)
+				continue;
+			ld->file = job->file;
+			lerr(ld, st->line, st->col, "job \"%s\": step \"%s\": "
+			    "call_job: no job \"%s\" (job names a job id of "
+			    "any job file)", job->id, st->name, target);
+		}
+	}
+	if (ld_failed(ld))
+		return;
+	mark = nf_xcalloc(cfg->njobs + 1, 1);
+	path = nf_xcalloc(cfg->njobs + 1, sizeof(*path));
+	for (i = 0; i < cfg->njobs; i++)
+		if (mark[i] == 0)
+			calls_dfs(ld, i, mark, path, 0);
+	free(mark);
+	free(path);
+}
+
+static void
+check_after(struct ld *ld)
+{
+	const struct nf_config	*cfg = ld->cfg;
+	const struct nf_job	*job;
+	unsigned char		*mark;
+	size_t			*path, i, j;
+
+	for (i = 0; i < cfg->njobs; i++) {
+		job = &cfg->jobs[i];
+		if (job->id == NULL)
+			return;		/* already reported */
+		for (j = 0; j < job->nafter; j++) {
+			ld->file = job->file;
+			if (strcmp(job->after[j].job, job->id) == 0)
+				lerr(ld, job->after[j].line, job->after[j].col,
+				    "job \"%s\": after: a job cannot run after "
+				    "itself", job->id);
+			else if (nf_config_job(cfg, job->after[j].job) == NULL)
+				lerr(ld, job->after[j].line, job->after[j].col,
+				    "job \"%s\": after: no job \"%s\" (after "
+				    "lists job ids of any job file)", job->id,
+				    job->after[j].job);
+		}
+	}
+	if (ld_failed(ld))
+		return;
+	mark = nf_xcalloc(cfg->njobs + 1, 1);
+	path = nf_xcalloc(cfg->njobs + 1, sizeof(*path));
+	for (i = 0; i < cfg->njobs; i++)
+		if (mark[i] == 0)
+			after_dfs(ld, i, mark, path, 0);
+	free(mark);
+	free(path);
+}
+
+static void
+free_job_policy(struct nf_job *job)
+{
+	struct nf_preset	*p;
+	size_t			 i, j;
+
+	for (i = 0; i < job->nafter; i++)
+		free(job->after[i].job);
+	free(job->after);
+	for (i = 0; i < job->npresets; i++) {
+		p = &job->presets[i];
+		free(p->name);
+		free(p->description);
+		free(p->schedule);
+		if (p->cron != NULL)
+			nf_cron_free(p->cron);
+		free(p->timezone);
+		if (p->tz != NULL)
+			nf_tz_free(p->tz);
+		nf_val_free(p->params);
+		nf_val_free(p->steps);
+		if (p->job != NULL) {
+			for (j = 0; j < p->job->nsteps; j++)
+				nf_val_free(p->job->steps[j].spec);
+			free(p->job->steps);
+			nf_val_free(p->job->params);
+			free(p->job);
+		}
+	}
+	free(job->presets);
+}
+
+/* secret_params = ["token", ...]: names of params, redacted in history. */
+static void
+load_secret_params(struct ld *ld, struct nf_job *job,
+    const struct nf_toml_value *v, const char *what)
+{
+	const struct nf_toml_value *e;
+	char	*s;
+	size_t	 i;
+
+	if (v->type != NF_TOML_ARRAY) {
+		lerr(ld, v->line, v->col, "%s must be an array of parameter "
+		    "names, not %s", what, toml_what(v->type));
+		return;
+	}
+	for (i = 0; i < v->u.arr.n; i++) {
+		e = v->u.arr.items[i];
+		if ((s = get_str(ld, e, what)) == NULL)
+			continue;
+		if (!nf_valid_ident(s)) {
+			lerr(ld, e->line, e->col, "%s: \"%s\" is not a "
+			    "parameter name (letters, digits, \"_\", \"-\")",
+			    what, s);
+			free(s);
+			continue;
+		}
+		job->secret_params = nf_xreallocarray(job->secret_params,
+		    job->nsecret_params + 1, sizeof(*job->secret_params));
+		job->secret_params[job->nsecret_params++] = s;
+	}
+}
+
+/*
+ * Column of byte pos of a string value's text: exact when the value reads
+ * as it is written (a one-line basic or literal string), else the value's.
+ */
+static int
+str_col(const struct nf_toml_value *v, const char *text, size_t pos)
+{
+	if (strcmp(text, v->u.str.s) == 0 && strchr(text, '\\') == NULL &&
+	    strchr(text, '\n') == NULL && strchr(text, '"') == NULL)
+		return v->col + 1 + (int)pos;
+	return v->col;
+}
+
+/* Every string under v: its templates must resolve at run time. */
+static void
+check_tmpl_val(struct ld *ld, const struct nf_toml_value *v,
+    const struct nf_tmpl_scope *sc, const char *what)
+{
+	char	 err[512], *s;
+	size_t	 i, pos;
+
+	switch (v->type) {
+	case NF_TOML_STRING:
+		if ((s = expand(v->u.str.s, 1, err, sizeof(err))) == NULL)
+			return;		/* reported by load_step() */
+		if (nf_tmpl_check(s, sc, err, sizeof(err), &pos) == -1)
+			lerr(ld, v->line, str_col(v, s, pos), "%s: %s", what,
+			    err);
+		free(s);
+		break;
+	case NF_TOML_ARRAY:
+		for (i = 0; i < v->u.arr.n; i++)
+			check_tmpl_val(ld, v->u.arr.items[i], sc, what);
+		break;
+	case NF_TOML_TABLE:
+		for (i = 0; i < v->u.tab.n; i++)
+			check_tmpl_val(ld, v->u.tab.kv[i].val, sc, what);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Once a job's steps are all known: the templates of every step and its
+ * `when` condition may only name earlier steps, known roots and helpers.
+ */
+static void
+check_step_refs(struct ld *ld, struct nf_job *job,
+    const struct nf_toml_value *steps, const char *jobpfx)
+{
+	const struct nf_toml_value *t, *v;
+	const struct nf_toml_kv *kv;
+	struct nf_tmpl_scope sc;
+	struct nf_step	*st;
+	const char	**names;
+	char		 pfx[512], what[1024], err[512];
+	size_t		 i, j, k, pos;
+
+	if (steps == NULL || job->nsteps == 0)
+		return;
+	names = nf_xcalloc(job->nsteps, sizeof(*names));
+	for (i = 0; i < job->nsteps; i++)
+		names[i] = job->steps[i].name;
+	sc.steps = names;
+	sc.nsteps = job->nsteps;
+	for (i = 0, j = 0; i < steps->u.arr.n && j < job->nsteps; i++) {
+		t = steps->u.arr.items[i];
+		if (t->type != NF_TOML_TABLE)
+			continue;
+		st = &job->steps[j];
+		sc.self = j++;
+		snprintf(pfx, sizeof(pfx), "%sstep \"%s\": ", jobpfx,
+		    st->name != NULL ? st->name : "?");
+		for (k = 0; k < t->u.tab.n; k++) {
+			kv = &t->u.tab.kv[k];
+			if (strcmp(kv->key, "name") == 0 ||
+			    strcmp(kv->key, "type") == 0 ||
+			    strcmp(kv->key, "when") == 0)
+				continue;
+			snprintf(what, sizeof(what), "%s%s", pfx, kv->key);
+			check_tmpl_val(ld, kv->val, &sc, what);
+		}
+		if ((v = nf_toml_get(t, "when")) == NULL)
+			continue;
+		if (v->type != NF_TOML_STRING) {
+			lerr(ld, v->line, v->col, "%swhen must be a string "
+			    "holding a condition, e.g. when = \"params.full "
+			    "and prev.rows_affected > 0\"; not %s", pfx,
+			    toml_what(v->type));
+			continue;
+		}
+		st->when = nf_expr_parse(v->u.str.s, v->u.str.len, &sc, err,
+		    sizeof(err), &pos);
+		if (st->when == NULL)
+			lerr(ld, v->line, str_col(v, v->u.str.s, pos),
+			    "%swhen \"%s\": %s", pfx, v->u.str.s, err);
+	}
+	free(names);
 }
 
 static void
@@ -1329,6 +2643,7 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 	job->retry.backoff = NF_BACKOFF_EXPONENTIAL;
 	job->retry.base_seconds = DEF_RETRY_BASE;
 	job->retry.max_seconds = DEF_RETRY_MAX;
+	job->catchup_window = DEF_CATCHUP_WINDOW;
 	job->file = nf_xstrdup(jobfile);
 	job->line = line;
 	job->col = col;
@@ -1375,6 +2690,15 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 			}
 		} else if (strcmp(kv->key, "schedule") == 0)
 			load_schedule(ld, job, v, pfx);
+		else if (strcmp(kv->key, "every") == 0)
+			load_every(ld, job, v, nf_toml_get(t, "every_anchor"),
+			    what);
+		else if (strcmp(kv->key, "every_anchor") == 0) {
+			if (nf_toml_get(t, "every") == NULL)
+				lerr(ld, v->line, v->col, "%s without every (it "
+				    "anchors an interval)", what);
+		} else if (strcmp(kv->key, "schedules") == 0)
+			load_schedule_tables(ld, job, v, pfx);
 		else if (strcmp(kv->key, "timezone") == 0) {
 			if ((s = get_str(ld, v, what)) == NULL)
 				continue;
@@ -1434,7 +2758,11 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 				continue;
 			}
 			steps = v;
-		} else {
+		} else if (strcmp(kv->key, "secret_params") == 0)
+			load_secret_params(ld, job, v, what);
+		else if (load_job_policy(ld, job, kv, what))
+			continue;
+		else {
 			if (job->id != NULL)
 				snprintf(what, sizeof(what), "job \"%s\"",
 				    job->id);
@@ -1445,6 +2773,7 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 	}
 	if (job->description == NULL)
 		job->description = nf_xstrdup("");
+	finish_schedules(job);
 
 	for (i = 0; steps != NULL && i < steps->u.arr.n; i++) {
 		v = steps->u.arr.items[i];
@@ -1460,6 +2789,8 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 	    (steps == NULL || steps->u.arr.n == 0))
 		lerr(ld, line, col, "%shas no steps (add at least one "
 		    "[[jobs.steps]])", pfx);
+	check_step_refs(ld, job, steps, pfx);
+	load_job_presets(ld, job, t, pfx);
 }
 
 static void
@@ -1584,7 +2915,8 @@ check_policies(struct ld *ld)
 			    (type = nf_steptype_find(
 			    ld->cfg->jobs[i].steps[j].type)) == NULL)
 				continue;
-			p = type->policy;
+			if ((p = type->policy) == NULL)
+				continue;	/* in_supervisor: no worker */
 			for (k = 0; k < n; k++)
 				if (strcmp(names[k], p) == 0)
 					break;
@@ -1623,6 +2955,32 @@ config_dir(const char *path)
 	return real;
 }
 
+static int
+job_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct nf_job *const *)a)->id,
+	    (*(const struct nf_job *const *)b)->id);
+}
+
+/*
+ * nf_config_job() is on the path of every scheduled fire and control
+ * request: with 10,000 jobs a linear search compares thousands of ids per
+ * fire.  Ids are unique and set once the load succeeded.
+ */
+static void
+index_jobs(struct nf_config *cfg)
+{
+	size_t	i;
+
+	if (cfg->njobs == 0)
+		return;
+	cfg->jobs_by_id = nf_xcalloc(cfg->njobs, sizeof(*cfg->jobs_by_id));
+	for (i = 0; i < cfg->njobs; i++)
+		cfg->jobs_by_id[i] = &cfg->jobs[i];
+	qsort(cfg->jobs_by_id, cfg->njobs, sizeof(*cfg->jobs_by_id),
+	    job_id_cmp);
+}
+
 struct nf_config *
 nf_config_load(const char *path, int with_policies, struct nf_errs *errs)
 {
@@ -1655,6 +3013,8 @@ nf_config_load(const char *path, int with_policies, struct nf_errs *errs)
 	 */
 	jkv = nf_toml_get_kv(root, "jobs_dir");
 	load_jobs_dir(&ld, jkv ? jkv->val->line : 0, jkv ? jkv->val->col : 0);
+	check_after(&ld);
+	check_calls(&ld);
 	ld.file = path;
 	if (with_policies)
 		check_policies(&ld);
@@ -1665,6 +3025,7 @@ nf_config_load(const char *path, int with_policies, struct nf_errs *errs)
 		nf_config_free(ld.cfg);
 		return NULL;
 	}
+	index_jobs(ld.cfg);
 	return ld.cfg;
 }
 
@@ -1677,13 +3038,20 @@ nf_config_free(struct nf_config *cfg)
 
 	if (cfg == NULL)
 		return;
+	free(cfg->jobs_by_id);
 	for (i = 0; i < cfg->njobs; i++) {
 		job = &cfg->jobs[i];
 		free(job->id);
 		free(job->description);
-		free(job->schedule);
-		if (job->cron != NULL)
-			nf_cron_free(job->cron);
+		for (j = 0; j < job->nschedules; j++) {
+			free(job->schedules[j].expr);
+			if (job->schedules[j].cron != NULL)
+				nf_cron_free(job->schedules[j].cron);
+			free(job->schedules[j].timezone);
+			if (job->schedules[j].own_tz != NULL)
+				nf_tz_free(job->schedules[j].own_tz);
+		}
+		free(job->schedules);
 		free(job->timezone);
 		if (job->tz != NULL)
 			nf_tz_free(job->tz);
@@ -1691,12 +3059,17 @@ nf_config_free(struct nf_config *cfg)
 			free(job->tags[j]);
 		free(job->tags);
 		nf_val_free(job->params);
+		for (j = 0; j < job->nsecret_params; j++)
+			free(job->secret_params[j]);
+		free(job->secret_params);
 		for (j = 0; j < job->nsteps; j++) {
 			free(job->steps[j].name);
 			free(job->steps[j].type);
 			nf_val_free(job->steps[j].spec);
+			nf_expr_free(job->steps[j].when);
 		}
 		free(job->steps);
+		free_job_policy(job);
 		free(job->file);
 	}
 	free(cfg->jobs);
@@ -1719,17 +3092,38 @@ nf_config_free(struct nf_config *cfg)
 	free(cfg->policies_dir);
 	free(cfg->jobs_dir);
 	free(cfg->python_path);
+	free(cfg->plugins_dir);
 	free(cfg);
 }
 
 const struct nf_job *
 nf_config_job(const struct nf_config *cfg, const char *id)
 {
-	size_t	i;
+	struct nf_job		 key;
+	const struct nf_job	*kp = &key, **found;
+	size_t			 i;
 
+	if (cfg->jobs_by_id != NULL) {
+		key.id = (char *)id;
+		found = bsearch(&kp, cfg->jobs_by_id, cfg->njobs,
+		    sizeof(*cfg->jobs_by_id), job_id_cmp);
+		return found != NULL ? *found : NULL;
+	}
 	for (i = 0; i < cfg->njobs; i++)
 		if (cfg->jobs[i].id != NULL && strcmp(cfg->jobs[i].id, id) == 0)
 			return &cfg->jobs[i];
+	return NULL;
+}
+
+const struct nf_preset *
+nf_config_preset(const struct nf_job *job, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < job->npresets; i++)
+		if (job->presets[i].name != NULL &&
+		    strcmp(job->presets[i].name, name) == 0)
+			return &job->presets[i];
 	return NULL;
 }
 
@@ -1911,6 +3305,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 	dump_kv_str(fp, "policies_dir", cfg->policies_dir);
 	dump_kv_str(fp, "jobs_dir", cfg->jobs_dir);
 	dump_kv_str(fp, "python", cfg->python_path);
+	dump_kv_str(fp, "plugins_dir", cfg->plugins_dir);
 	dump_kv_str(fp, "log_level", nf_log_level_name(cfg->log_level));
 	fprintf(fp, "shutdown_grace_seconds = %d\n",
 	    cfg->shutdown_grace_seconds);
@@ -1965,10 +3360,20 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		fputs("\n[[jobs]]\n", fp);
 		dump_kv_str(fp, "id", job->id);
 		dump_kv_str(fp, "description", job->description);
-		if (job->schedule != NULL)
-			dump_kv_str(fp, "schedule", job->schedule);
-		else
+		if (job->nschedules == 0)
 			fputs("# schedule: none (manual runs only)\n", fp);
+		else if (job->nschedules == 1 &&
+		    job->schedules[0].timezone == NULL)
+			dump_kv_str(fp, "schedule", job->schedule);
+		else for (j = 0; j < job->nschedules; j++) {
+			fprintf(fp, "schedule.%zu = ", j);
+			dump_cstr(fp, job->schedules[j].expr);
+			if (job->schedules[j].timezone != NULL) {
+				fputs("  # in ", fp);
+				fputs(job->schedules[j].timezone, fp);
+			}
+			fputc('\n', fp);
+		}
 		dump_kv_str(fp, "timezone", job->timezone != NULL ?
 		    job->timezone : "UTC");
 		fprintf(fp, "enabled = %s\n", job->enabled ? "true" : "false");
@@ -1983,6 +3388,15 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		fputs("params = ", fp);
 		dump_val(fp, job->params);
 		fputc('\n', fp);
+		if (job->nsecret_params > 0) {
+			fputs("secret_params = [", fp);
+			for (j = 0; j < job->nsecret_params; j++) {
+				if (j > 0)
+					fputs(", ", fp);
+				dump_cstr(fp, job->secret_params[j]);
+			}
+			fputs("]\n", fp);
+		}
 		fprintf(fp, "retry = { attempts = %d, backoff = \"%s\", "
 		    "base_seconds = ", job->retry.attempts,
 		    job->retry.backoff == NF_BACKOFF_FIXED ? "fixed" :
@@ -2000,6 +3414,8 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 			    "false");
 			fprintf(fp, "timeout_seconds = %d\n",
 			    st->timeout_seconds);
+			if (st->when != NULL)
+				dump_kv_str(fp, "when", nf_expr_text(st->when));
 			dump_map_lines(fp, st->spec);
 		}
 	}

@@ -17,6 +17,7 @@
 #include "val.h"
 
 struct nf_cron;
+struct nf_expr;
 struct nf_tz;
 
 struct nf_pool {
@@ -48,24 +49,101 @@ struct nf_step {
 	 * validated against the type's schema (common/steptype.c). */
 	struct nf_val	*spec;
 	const struct nf_pool *pool;	/* the pool the step uses, or NULL */
+	struct nf_expr	*when;		/* condition (common/expr.c), or NULL */
+	int		 line, col;
+};
+
+/* What a scheduled or dependency fire does while the job has a run. */
+enum nf_overlap {
+	NF_OVERLAP_SKIP = 0,	/* record a skipped run */
+	NF_OVERLAP_QUEUE,	/* hold one run until the active one ends */
+	NF_OVERLAP_ALLOW,	/* start another run at once */
+	NF_OVERLAP_CANCEL,	/* cancel the active run, start the new one */
+};
+
+/* Which slots missed while the daemon was down (or the job off) fire. */
+enum nf_catchup {
+	NF_CATCHUP_LATEST = 0,	/* the newest missed slot within the window */
+	NF_CATCHUP_NONE,
+	NF_CATCHUP_ALL,		/* every missed slot within the window */
+};
+
+/* One entry of `after`: fire when that job's run ends. */
+struct nf_dep {
+	char		*job;
+	int		 line, col;
+};
+
+struct nf_job;
+
+/*
+ * A preset: a named parameter set with per-step overrides and toggles, and
+ * optionally its own schedule.  `job` is the job as the preset runs it
+ * (params merged, step specs overridden, toggles applied); it shares the
+ * strings of the base job and owns only its params, steps array and
+ * step specs.
+ */
+struct nf_preset {
+	char		*name;
+	char		*description;
+	char		*schedule;	/* NULL: manual (nfctl run --preset) */
+	struct nf_cron	*cron;
+	char		*timezone;	/* NULL: the job's */
+	struct nf_tz	*tz;		/* NULL: the job's */
+	struct nf_val	*params;	/* the preset's own (map) */
+	struct nf_val	*steps;		/* map step -> map of overrides */
+	struct nf_job	*job;		/* derived job, see above */
+	int		 line, col;
+};
+
+/*
+ * One schedule of a job: a cron expression or an interval, with its zone.
+ * A job has any number (schedule = "..." or [...], every, and
+ * [[jobs.schedules]] tables); it fires at the earliest next time over all
+ * of them, an instant matched by several once.
+ */
+struct nf_schedule {
+	char		*expr;		/* as written: "0 3 * * *", "@every 15m" */
+	struct nf_cron	*cron;		/* compiled, intervals too */
+	char		*timezone;	/* own zone name, NULL: the job's */
+	struct nf_tz	*own_tz;	/* loaded own zone, or NULL */
+	const struct nf_tz *tz;		/* own_tz or the job's; NULL: UTC */
 	int		 line, col;
 };
 
 struct nf_job {
 	char		*id;
 	char		*description;
-	char		*schedule;	/* NULL: manual only */
-	struct nf_cron	*cron;		/* parsed schedule, or NULL */
+	/* The first of schedules[] (borrowed), NULL: manual only. */
+	char		*schedule;
+	struct nf_cron	*cron;
 	char		*timezone;	/* NULL: UTC */
 	struct nf_tz	*tz;		/* loaded zone, or NULL (UTC) */
+	struct nf_schedule *schedules;
+	size_t		 nschedules;
 	int		 enabled;
 	char		**tags;
 	size_t		 ntags;
 	struct nf_val	*params;	/* map, never NULL */
+	/* Params whose values are redacted ("***") in logs and history. */
+	char		**secret_params;
+	size_t		 nsecret_params;
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
 	struct nf_step	*steps;
 	size_t		 nsteps;
+	/* Scheduling policies (scheduler.c). */
+	enum nf_overlap	 overlap;
+	enum nf_catchup	 catchup;
+	int		 catchup_window;	/* seconds */
+	int		 jitter;		/* seconds, 0 = none */
+	struct nf_dep	*after;
+	size_t		 nafter;
+	int		 after_always;	/* after_on = "always" */
+	int		 on_interrupt_retry;	/* on_interrupt = "retry" */
+	struct nf_preset *presets;
+	size_t		 npresets;
+	const struct nf_preset *preset;	/* set in a preset's derived job */
 	char		*file;
 	int		 line, col;
 };
@@ -82,6 +160,7 @@ struct nf_config {
 	char		*policies_dir;
 	char		*jobs_dir;
 	char		*python_path;
+	char		*plugins_dir;	/* python steps import from here */
 	int		 max_workers;
 	int		 log_level;	/* enum nf_log_level */
 	int		 grace_seconds;	/* TERM/timeout: SIGTERM -> SIGKILL */
@@ -93,6 +172,7 @@ struct nf_config {
 	size_t		 npools;
 	struct nf_job	*jobs;
 	size_t		 njobs;
+	const struct nf_job **jobs_by_id;	/* sorted by id, for lookups */
 };
 
 /*
@@ -107,6 +187,9 @@ void			 nf_config_free(struct nf_config *);
 /* Normalised config as TOML-like text (nomaflowd -n -v, golden tests). */
 void			 nf_config_dump(const struct nf_config *, FILE *);
 const struct nf_job	*nf_config_job(const struct nf_config *, const char *id);
+/* A preset of a job, or NULL. */
+const struct nf_preset	*nf_config_preset(const struct nf_job *,
+			    const char *name);
 const struct nf_pool	*nf_config_pool(const struct nf_config *,
 			    const char *name);
 /* Expand ${VAR} / ${VAR:-default}; NULL + err on an unset var without default

@@ -84,6 +84,10 @@ static const struct msg_field step_start_fields[] = {
 	{ "sandbox",	NF_V_BOOL,	1, NULL, 0 },
 	{ "pool",	NF_V_MAP,	0, NULL, 0 },
 	{ "max_rows",	NF_V_INT,	0, NULL, 0 },
+	{ "run_params",	NF_V_MAP,	0, NULL, 0 },
+	{ "pools",	NF_V_MAP,	0, NULL, 0 },
+	{ "outputs",	NF_V_MAP,	0, NULL, 0 },
+	{ "prev",	NF_V_MAP,	0, NULL, 0 },
 };
 
 static const struct msg_field step_ready_fields[] = {

@@ -1,5 +1,12 @@
 exampledir = $(docdir)/examples
 dist_example_DATA = examples/nomaflow.toml examples/jobs.d/demo.toml
+# The "API -> python -> sqlite" example: job, plugin and stand-in API data.
+dist_example_DATA += examples/jobs.d/orders.toml
+exampleshopdir = $(exampledir)/plugins/shop
+dist_exampleshop_DATA = examples/plugins/shop/__init__.py \
+	examples/plugins/shop/orders.py
+exampleapidir = $(exampledir)/api
+dist_exampleapi_DATA = examples/api/orders.json
 systemdunitdir = $(prefix)/lib/systemd/system
 nodist_systemdunit_DATA = nomaflowd.service
 EXTRA_DIST += examples/nomaflowd.service.in

@@ -1,3 +1,3 @@
 policiesdir = $(pkgdatadir)/policies
 dist_policies_DATA = policies/base.policy policies/exec.policy \
-	policies/relay.policy policies/sql.policy
+	policies/relay.policy policies/sql.policy policies/http.policy

@@ -9,10 +9,13 @@ scripts/deps.sh
 mkdir -p build
 cd build
 [ -f Makefile ] || ../configure -q
-make -s -j"$(nproc)" nomaflowd nomaflow-worker nfctl
+make -s -j"$(nproc)" nomaflowd nomaflow-worker nomaflow-worker-sql \
+    nomaflow-worker-http nfctl
 cd "$top"
 
 export NOMAFLOW_STATE="$top/state"
+# python steps run the runner module of this source tree.
+export NOMAFLOW_PYTHON_RUNNER="$top/python/nomaflow_runner.py"
 sock="$NOMAFLOW_STATE/nomaflowd.sock"
 nfctl="$top/build/nfctl -s $sock"
 build/nomaflowd -n -f examples/nomaflow.toml
@@ -31,9 +34,20 @@ if ! $nfctl status >/dev/null 2>&1; then
 		sleep 0.05
 	done
 fi
+# The "orders" job's API, offline: examples/api/ served on 127.0.0.1:8765.
+if ! /usr/bin/python3 -c 'import urllib.request as u
+u.urlopen("http://127.0.0.1:8765/orders.json", timeout=1)' 2>/dev/null; then
+	mkdir -p "$NOMAFLOW_STATE"
+	/usr/bin/python3 -m http.server --bind 127.0.0.1 \
+	    --directory examples/api 8765 >> "$NOMAFLOW_STATE/api.log" 2>&1 &
+	echo "example API started (pid $!) on http://127.0.0.1:8765/"
+	sleep 0.3
+fi
 $nfctl jobs
 echo
 $nfctl run demo --follow || true
+echo
+$nfctl run orders --follow || true
 echo
 $nfctl runs --job demo --limit 5
 cat <<MSG

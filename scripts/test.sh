@@ -16,7 +16,7 @@ scripts/deps.sh --test || exit 1
 
 # Test services (tests/services/<name>-up.sh prints "export VAR=..." lines;
 # <name>-down.sh stops it).  Stopped whatever happens.
-services="pg"
+services="pg http"
 started=""
 cleanup() {
 	for s in $started; do "$top/tests/services/$s-down.sh" >/dev/null 2>&1; done
@@ -32,7 +32,9 @@ done
 
 rm -rf build-test build-san
 mkdir build-test build-san
-(cd build-test && ../configure -q) || exit 1
+# Fault points cost nothing unless NOMAFLOW_FAULT arms one; the crash
+# harness (tests/crash/crash.sh) needs them.
+(cd build-test && ../configure -q --enable-fault-injection) || exit 1
 (cd build-test && make -s -j"$(nproc)" >make.log 2>&1) ||
     { tail -50 build-test/make.log; exit 1; }
 (cd build-test && make -s -j"$(nproc)" check >check.log 2>&1)
@@ -42,7 +44,7 @@ mkdir build-test build-san
     { tail -50 build-san/make.log; exit 1; }
 # check_policy loads real seccomp filters: not under ASan.
 san_tests=$(cd build-san && make -s -f Makefile -f - print-tests <<'MK' 2>/dev/null
-print-tests: ; @echo $(filter tests/unit/check_%,$(filter-out tests/unit/check_policy,$(TESTS))) tests/integration/run.sh
+print-tests: ; @echo $(filter tests/unit/check_%,$(filter-out tests/unit/check_policy,$(TESTS))) tests/integration/run.sh tests/integration/flow.sh
 MK
 )
 (cd build-san && NF_UNSANDBOXED=1 make -s -j"$(nproc)" check TESTS="$san_tests" >check.log 2>&1)

@@ -29,11 +29,13 @@
 #include "config.h"
 #include "control.h"
 #include "cron.h"
+#include "expr.h"
 #include "log.h"
 #include "nomaflowd.h"
 #include "proto.h"
 #include "run.h"
 #include "scheduler.h"
+#include "steptype.h"
 #include "store.h"
 
 /* A client that does not read its events is dropped past this backlog. */
@@ -316,6 +318,7 @@ job_brief(const struct nf_job *j)
 {
 	struct nf_val	*m;
 	int64_t		 next;
+	int		 en;
 
 	m = nf_val_map();
 	nf_val_map_set_str(m, "id", j->id);
@@ -323,9 +326,11 @@ job_brief(const struct nf_job *j)
 	nf_val_map_set_str(m, "schedule", j->schedule);
 	nf_val_map_set_str(m, "timezone", j->timezone != NULL ? j->timezone :
 	    "UTC");
-	nf_val_map_set_bool(m, "enabled", j->enabled);
+	/* The runtime toggle (nfctl job enable/disable) wins. */
+	en = nf_sched_job_enabled(j);
+	nf_val_map_set_bool(m, "enabled", en);
 	nf_val_map_set(m, "tags", str_array(j->tags, j->ntags));
-	next = j->enabled ? nf_sched_next(j, time(NULL), NULL) : -1;
+	next = en ? nf_sched_next(j, time(NULL), NULL) : -1;
 	if (next > 0)
 		nf_val_map_set_int(m, "next_fire", next * 1000);
 	else
@@ -356,6 +361,43 @@ cmd_jobs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	reply_ok(c, id, a);
 }
 
+/* overlap, catchup, jitter, after and presets of job.show. */
+static void
+job_policies(struct nf_val *m, const struct nf_job *j)
+{
+	static const char *const overlap[] = { "skip", "queue", "allow",
+	    "cancel_previous" };
+	static const char *const catchup[] = { "latest", "none", "all" };
+	const struct nf_preset	*p;
+	struct nf_val		*a, *pm;
+	size_t			 i;
+
+	nf_val_map_set_str(m, "overlap", overlap[j->overlap]);
+	nf_val_map_set_str(m, "catchup", catchup[j->catchup]);
+	nf_val_map_set_int(m, "catchup_window", j->catchup_window);
+	nf_val_map_set_int(m, "jitter", j->jitter);
+	a = nf_val_arr();
+	for (i = 0; i < j->nafter; i++)
+		nf_val_arr_push(a, nf_val_str(j->after[i].job));
+	nf_val_map_set(m, "after", a);
+	nf_val_map_set_str(m, "after_on", j->after_always ? "always" :
+	    "success");
+	a = nf_val_arr();
+	for (i = 0; i < j->npresets; i++) {
+		p = &j->presets[i];
+		pm = nf_val_map();
+		nf_val_map_set_str(pm, "name", p->name);
+		nf_val_map_set_str(pm, "description", p->description);
+		nf_val_map_set_str(pm, "schedule", p->schedule);
+		nf_val_map_set_str(pm, "timezone", p->timezone != NULL ?
+		    p->timezone : j->timezone != NULL ? j->timezone : "UTC");
+		nf_val_map_set(pm, "params", nf_val_dup(p->params));
+		nf_val_map_set(pm, "steps", nf_val_dup(p->steps));
+		nf_val_arr_push(a, pm);
+	}
+	nf_val_map_set(m, "presets", a);
+}
+
 static void
 cmd_job_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -381,6 +423,7 @@ cmd_job_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 	nf_val_map_set(rt, "max_seconds", nf_val_float(j->retry.max_seconds));
 	nf_val_map_set(m, "retry", rt);
 	nf_val_map_set_int(m, "timeout_seconds", j->timeout_seconds);
+	job_policies(m, j);
 	nf_val_map_set_str(m, "file", j->file);
 	steps = nf_val_arr();
 	for (i = 0; i < j->nsteps; i++) {
@@ -390,8 +433,11 @@ cmd_job_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 		nf_val_map_set_str(s, "type", st->type);
 		nf_val_map_set_bool(s, "enabled", st->enabled);
 		nf_val_map_set_int(s, "timeout_seconds", st->timeout_seconds);
-		nf_val_map_set(s, "spec", st->spec != NULL ?
-		    nf_val_dup(st->spec) : nf_val_map());
+		if (st->when != NULL)
+			nf_val_map_set_str(s, "when", nf_expr_text(st->when));
+		/* Credentials stay in the configuration files. */
+		nf_val_map_set(s, "spec", nf_steptype_spec_public(st->type,
+		    st->spec));
 		nf_val_arr_push(steps, s);
 	}
 	nf_val_map_set(m, "steps", steps);
@@ -410,13 +456,16 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "job", NF_V_STR, 1 }, { "params", NF_V_MAP, 0 },
-		{ "force", NF_V_BOOL, 0 }, { NULL, 0, 0 }
+		{ "force", NF_V_BOOL, 0 }, { "preset", NF_V_STR, 0 },
+		{ NULL, 0, 0 }
 	};
 	const struct nf_job	*j;
 	const struct nf_val	*params;
-	struct nf_val		*d;
+	struct nf_trigger	 t;
+	struct nf_val		*d, *shown;
 	char			 err[512];
 	int64_t			 run_id;
+	size_t			 i;
 	int			 force = 0, conflict;
 
 	if (check_args(c, id, "run", args, spec) == -1 ||
@@ -424,16 +473,33 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 		return;
 	nf_val_get_bool(args, "force", &force);
 	params = nf_val_get(args, "params");
-	run_id = nf_run_trigger(j, "manual", c->user, 0,
-	    params != NULL && params->type == NF_V_MAP ? params : NULL,
-	    force, &conflict, err, sizeof(err));
+	memset(&t, 0, sizeof(t));
+	t.trigger = "manual";
+	t.triggered_by = c->user;
+	t.params = params != NULL && params->type == NF_V_MAP ? params : NULL;
+	t.preset = nf_val_get_str(args, "preset");
+	t.force = force;
+	if (t.preset != NULL && nf_config_preset(j, t.preset) == NULL) {
+		audit(c, "run", j->id, "no such preset", args);
+		reply_err(c, id, NF_EXIT_NOTFOUND, "job %s has no preset "
+		    "\"%s\" (nfctl job show %s lists its presets)", j->id,
+		    t.preset, j->id);
+		return;
+	}
+	/* The audit trail shows secret params (job's secret_params) as ***. */
+	shown = params != NULL ? nf_val_dup(params) : NULL;
+	for (i = 0; shown != NULL && shown->type == NF_V_MAP &&
+	    i < j->nsecret_params; i++)
+		if (nf_val_get(shown, j->secret_params[i]) != NULL)
+			nf_val_map_set_str(shown, j->secret_params[i], "***");
+	run_id = nf_run_trigger_ex(j, &t, &conflict, err, sizeof(err));
+	audit(c, "run", j->id, run_id <= 0 ? err : "ok", shown);
+	nf_val_free(shown);
 	if (run_id <= 0) {
-		audit(c, "run", j->id, err, params);
 		reply_err(c, id, conflict ? NF_EXIT_CONFLICT : NF_EXIT_FAILED,
 		    "%s", err);
 		return;
 	}
-	audit(c, "run", j->id, "ok", params);
 	d = nf_val_map();
 	nf_val_map_set_int(d, "run_id", run_id);
 	reply_ok(c, id, d);
@@ -501,6 +567,7 @@ cmd_run_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
 	};
 	struct nf_val	*r;
+	struct nf_run	*active;
 	int64_t		 run_id;
 
 	if (check_args(c, id, "run.show", args, spec) == -1 ||
@@ -511,6 +578,11 @@ cmd_run_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 		    (long long)run_id);
 		return;
 	}
+	/* A running step's last progress (sql_copy: rows, rate). */
+	if ((active = nf_run_find(run_id)) != NULL &&
+	    active->last_progress != NULL)
+		nf_val_map_set(r, "progress",
+		    nf_val_dup(active->last_progress));
 	reply_ok(c, id, r);
 }
 
@@ -617,6 +689,41 @@ fmt_offset(int off, char *buf, size_t len)
 	    (a % 3600) / 60);
 }
 
+/*
+ * One fire of a preview: {at, utc, local, offset, zone, timezone, flags}
+ * (flags: "dst-gap" moved out of a spring-forward gap, "dst-repeat" in a
+ * repeated hour), plus schedule when the job has several.
+ */
+static struct nf_val *
+fire_entry(int64_t t, int flags, const struct nf_tz *tz, const char *sched)
+{
+	struct nf_val	*m, *fl;
+	struct tm	 tm;
+	const char	*abbr;
+	char		 buf[64], off[16];
+
+	m = nf_val_map();
+	nf_val_map_set_int(m, "at", t);
+	nf_val_map_set_str(m, "utc", nf_fmt_time_utc(t * 1000, buf,
+	    sizeof(buf)));
+	nf_tz_localtime(tz, t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	nf_val_map_set_str(m, "local", buf);
+	fmt_offset(nf_tz_offset(tz, t, &abbr), off, sizeof(off));
+	nf_val_map_set_str(m, "offset", off);
+	nf_val_map_set_str(m, "zone", abbr != NULL ? abbr : "");
+	nf_val_map_set_str(m, "timezone", tz != NULL ? nf_tz_name(tz) : "UTC");
+	fl = nf_val_arr();
+	if (flags & NF_CRON_DST_GAP)
+		nf_val_arr_push(fl, nf_val_str("dst-gap"));
+	if (flags & NF_CRON_DST_REPEAT)
+		nf_val_arr_push(fl, nf_val_str("dst-repeat"));
+	nf_val_map_set(m, "flags", fl);
+	if (sched != NULL)
+		nf_val_map_set_str(m, "schedule", sched);
+	return m;
+}
+
 static void
 cmd_next(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -624,12 +731,11 @@ cmd_next(struct nf_client *c, int64_t id, const struct nf_val *args)
 		{ "id", NF_V_STR, 1 }, { "n", NF_V_INT, 0 }, { NULL, 0, 0 }
 	};
 	const struct nf_job	*j;
-	struct nf_val		*a, *m, *fl;
-	struct tm		 tm;
-	const char		*abbr;
-	char			 buf[64], off[16];
-	int64_t			 n = 5, t, i;
-	int			 flags, o;
+	const struct nf_schedule *sc, *best;
+	struct nf_val		*a;
+	int64_t			 n = 5, t, i, bt, st;
+	size_t			 k;
+	int			 flags, f;
 
 	if (check_args(c, id, "next", args, spec) == -1 ||
 	    (j = find_job(c, id, nf_val_get_str(args, "id"))) == NULL)
@@ -638,35 +744,140 @@ cmd_next(struct nf_client *c, int64_t id, const struct nf_val *args)
 		reply_err(c, id, NF_EXIT_USAGE, "next: n must be 1..1000");
 		return;
 	}
-	if (j->cron == NULL) {
+	if (j->nschedules == 0) {
 		reply_err(c, id, NF_EXIT_FAILED, "job %s has no schedule "
 		    "(manual runs only)", j->id);
 		return;
 	}
+	/*
+	 * The earliest over the job's schedules, as the scheduler arms them
+	 * (nf_sched_next); the local time is in the zone of the schedule
+	 * that fires (the first one, when several fire at that instant).
+	 */
 	a = nf_val_arr();
 	for (t = time(NULL), i = 0; i < n; i++) {
-		if ((t = nf_sched_next(j, t, &flags)) <= 0)
+		best = NULL;
+		bt = -1;
+		flags = 0;
+		for (k = 0; k < j->nschedules; k++) {
+			sc = &j->schedules[k];
+			if ((st = nf_cron_next(sc->cron, sc->tz, t, &f)) <= 0)
+				continue;
+			if (best == NULL || st < bt) {
+				best = sc;
+				bt = st;
+				flags = f;
+			} else if (st == bt)
+				flags |= f;
+		}
+		if (best == NULL)
 			break;
-		m = nf_val_map();
-		nf_val_map_set_int(m, "at", t);
-		nf_val_map_set_str(m, "utc", nf_fmt_time_utc(t * 1000, buf,
-		    sizeof(buf)));
-		nf_tz_localtime(j->tz, t, &tm);
-		o = nf_tz_offset(j->tz, t, &abbr);
-		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-		nf_val_map_set_str(m, "local", buf);
-		fmt_offset(o, off, sizeof(off));
-		nf_val_map_set_str(m, "offset", off);
-		nf_val_map_set_str(m, "zone", abbr != NULL ? abbr : "");
-		fl = nf_val_arr();
-		if (flags & NF_CRON_DST_GAP)
-			nf_val_arr_push(fl, nf_val_str("dst-gap"));
-		if (flags & NF_CRON_DST_REPEAT)
-			nf_val_arr_push(fl, nf_val_str("dst-repeat"));
-		nf_val_map_set(m, "flags", fl);
-		nf_val_arr_push(a, m);
+		t = bt;
+		nf_val_arr_push(a, fire_entry(t, flags, best->tz,
+		    j->nschedules > 1 ? best->expr : NULL));
 	}
 	reply_ok(c, id, a);
+}
+
+/* Preview an expression not in any job: nfctl cron. */
+static void
+cmd_cron(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "expr", NF_V_STR, 1 }, { "tz", NF_V_STR, 0 },
+		{ "n", NF_V_INT, 0 }, { "from", NF_V_STR, 0 }, { NULL, 0, 0 }
+	};
+	struct nf_cron	*cr;
+	struct nf_tz	*tz = NULL;
+	struct nf_val	*a;
+	const char	*expr, *zone, *from;
+	char		 err[512];
+	int64_t		 n = 5, t, i;
+	int		 col, flags;
+
+	if (check_args(c, id, "cron", args, spec) == -1)
+		return;
+	expr = nf_val_get_str(args, "expr");
+	zone = nf_val_get_str(args, "tz");
+	from = nf_val_get_str(args, "from");
+	if (nf_val_get_int(args, "n", &n) && (n < 1 || n > 1000)) {
+		reply_err(c, id, NF_EXIT_USAGE, "cron: n must be 1..1000");
+		return;
+	}
+	if ((cr = nf_cron_parse(expr, err, sizeof(err), &col)) == NULL) {
+		if (col > 0)
+			reply_err(c, id, NF_EXIT_USAGE, "\"%s\", column %d: %s",
+			    expr, col, err);
+		else
+			reply_err(c, id, NF_EXIT_USAGE, "\"%s\": %s", expr,
+			    err);
+		return;
+	}
+	if (zone != NULL && strcmp(zone, "UTC") != 0 &&
+	    (tz = nf_tz_load(zone, err, sizeof(err))) == NULL) {
+		reply_err(c, id, NF_EXIT_USAGE, "--tz: %s", err);
+		nf_cron_free(cr);
+		return;
+	}
+	t = time(NULL);
+	if (from != NULL && nf_tz_parse_time(tz, from, &t) == -1) {
+		reply_err(c, id, NF_EXIT_USAGE, "--from \"%s\" is not a time "
+		    "(write 2026-03-29, 2026-03-29 02:30[:00] in the zone, "
+		    "add Z or +01:00 for another offset, or @EPOCH)", from);
+		nf_cron_free(cr);
+		nf_tz_free(tz);
+		return;
+	}
+	/* Fires strictly after `from`: include an exact match of it. */
+	if (from != NULL)
+		t--;
+	a = nf_val_arr();
+	for (i = 0; i < n; i++) {
+		if ((t = nf_cron_next(cr, tz, t, &flags)) <= 0)
+			break;
+		nf_val_arr_push(a, fire_entry(t, flags, tz, NULL));
+	}
+	nf_cron_free(cr);
+	nf_tz_free(tz);
+	reply_ok(c, id, a);
+}
+
+static void
+job_toggle(struct nf_client *c, int64_t id, const struct nf_val *args,
+    const char *cmd, int enabled)
+{
+	static const struct argspec spec[] = {
+		{ "id", NF_V_STR, 1 }, { NULL, 0, 0 }
+	};
+	const struct nf_job	*j;
+	struct nf_val		*d;
+	char			 err[512];
+
+	if (check_args(c, id, cmd, args, spec) == -1 ||
+	    (j = find_job(c, id, nf_val_get_str(args, "id"))) == NULL)
+		return;
+	if (nf_sched_set_enabled(j, enabled, err, sizeof(err)) == -1) {
+		audit(c, cmd, j->id, err, NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	audit(c, cmd, j->id, "ok", NULL);
+	d = nf_val_map();
+	nf_val_map_set_str(d, "id", j->id);
+	nf_val_map_set_bool(d, "enabled", enabled);
+	reply_ok(c, id, d);
+}
+
+static void
+cmd_job_enable(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	job_toggle(c, id, args, "job.enable", 1);
+}
+
+static void
+cmd_job_disable(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	job_toggle(c, id, args, "job.disable", 0);
 }
 
 static void
@@ -719,12 +930,15 @@ static const struct {
 	{ "status",	cmd_status },
 	{ "jobs",	cmd_jobs },
 	{ "job.show",	cmd_job_show },
+	{ "job.enable",	cmd_job_enable },
+	{ "job.disable", cmd_job_disable },
 	{ "run",	cmd_run },
 	{ "runs",	cmd_runs },
 	{ "run.show",	cmd_run_show },
 	{ "logs",	cmd_logs },
 	{ "cancel",	cmd_cancel },
 	{ "next",	cmd_next },
+	{ "cron",	cmd_cron },
 	{ "reload",	cmd_reload },
 	{ "validate",	cmd_validate },
 };

@@ -23,8 +23,10 @@
 
 #include "config.h"
 #include "control.h"
+#include "fault.h"
 #include "log.h"
 #include "nomaflowd.h"
+#include "notify_sd.h"
 #include "run.h"
 #include "scheduler.h"
 #include "spawner.h"
@@ -35,6 +37,7 @@ struct nf_daemon nfd;
 static ev_signal	sig_term, sig_int, sig_hup;
 static ev_prepare	flush_watcher;
 static ev_timer		shutdown_timer;
+static ev_timer		store_retry_timer;	/* while the store fails */
 static int		debug_flag;	/* -d overrides log_level */
 
 static void
@@ -76,6 +79,7 @@ nf_cfgref_put(struct nf_cfgref *ref)
 		return;
 	if (--ref->refs > 0)
 		return;
+	nf_spawn_cache_free(ref);
 	nf_config_free(ref->cfg);
 	free(ref);
 }
@@ -111,6 +115,7 @@ nf_daemon_reload(struct nf_val **errors_out)
 	size_t			 i;
 
 	nf_info("reloading %s", nfd.config_path);
+	nf_notify_reloading();
 	nf_errs_init(&errs);
 	cfg = nf_config_load(nfd.config_path, 1, &errs);
 	nfd.reload_at = nf_now_ms();
@@ -127,9 +132,11 @@ nf_daemon_reload(struct nf_val **errors_out)
 		if (errors_out != NULL)
 			*errors_out = errs_to_val(&errs);
 		nf_errs_free(&errs);
+		nf_notify_ready();
 		return;
 	}
 	nf_errs_free(&errs);
+	NF_FAULT("reload");
 	if (strcmp(cfg->store_path, old->store_path) != 0)
 		nf_warnx("reload: store.path changed to %s; the change takes "
 		    "effect at the next restart", cfg->store_path);
@@ -146,6 +153,7 @@ nf_daemon_reload(struct nf_val **errors_out)
 	nf_info("reloaded: %zu jobs", cfg->njobs);
 	if (errors_out != NULL)
 		*errors_out = nf_val_arr();
+	nf_notify_ready();
 	nf_run_kick();
 }
 
@@ -168,6 +176,7 @@ sig_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	nfd.stopping = 1;
+	nf_notify_stopping();
 	nf_info("%s: no new runs; waiting up to %d s for %d running "
 	    "step%s", w->signum == SIGINT ? "SIGINT" : "SIGTERM", grace,
 	    nfd.nworkers, nfd.nworkers == 1 ? "" : "s");
@@ -194,22 +203,93 @@ sig_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	nf_daemon_reload(NULL);
 }
 
-/* Group commit: everything one loop iteration wrote, in one transaction. */
+/*
+ * Follow the store's health.  While it cannot write, a timer retries once
+ * a second (the store replays what it kept since its last commit), so the
+ * daemon recovers by itself even when nothing else writes.
+ */
 static void
-flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+store_health(struct ev_loop *loop)
 {
-	if (nf_store_flush() == -1) {
+	if (!nf_store_healthy()) {
 		if (nfd.store_ok)
 			nf_warnx("store: cannot commit: %s; new runs are "
 			    "refused until it recovers", nf_store_error());
 		nfd.store_ok = 0;
 		free(nfd.store_err);
 		nfd.store_err = nf_xstrdup(nf_store_error());
+		if (!ev_is_active(&store_retry_timer))
+			ev_timer_again(loop, &store_retry_timer);
 	} else if (!nfd.store_ok) {
-		nf_info("store: writable again");
+		nf_info("store: writable again; the writes kept since the "
+		    "failure are committed");
 		nfd.store_ok = 1;
 		free(nfd.store_err);
 		nfd.store_err = NULL;
+		ev_timer_stop(loop, &store_retry_timer);
+	}
+}
+
+/* Group commit: everything one loop iteration wrote, in one transaction. */
+static void
+flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	NF_FAULT("before_commit");
+	if (nf_store_flush() == 0)
+		NF_FAULT("after_commit");
+	store_health(loop);
+}
+
+static void
+store_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)nf_store_retry();
+	store_health(loop);
+}
+
+/*
+ * on_interrupt = "retry": each run the previous nomaflowd left active
+ * (now recorded failed/interrupted) starts again from its first step as a
+ * new run with trigger "replay", triggered_by "run:ID" and the params it
+ * had.  A replay that is itself interrupted is not replayed again, so a
+ * job that kills the daemon cannot loop it.
+ */
+static void
+replay_interrupted(const struct nf_config *cfg, struct nf_val *runs)
+{
+	const struct nf_val	*r;
+	const struct nf_job	*job;
+	const char		*job_id, *trigger;
+	char			 by[48], err[512];
+	int64_t			 id, nid;
+	size_t			 i;
+	int			 conflict;
+
+	for (i = 0; runs != NULL && i < runs->u.a.n; i++) {
+		r = runs->u.a.items[i];
+		job_id = nf_val_get_str(r, "job_id");
+		trigger = nf_val_get_str(r, "trigger");
+		if (job_id == NULL || !nf_val_get_int(r, "id", &id) ||
+		    (job = nf_config_job(cfg, job_id)) == NULL ||
+		    !job->on_interrupt_retry)
+			continue;
+		if (trigger != NULL && strcmp(trigger, "replay") == 0) {
+			nf_warnx("run %lld of job %s was itself a replay of an "
+			    "interrupted run: not replayed again", (long long)id,
+			    job_id);
+			continue;
+		}
+		snprintf(by, sizeof(by), "run:%lld", (long long)id);
+		nid = nf_run_trigger(job, "replay", by, 0,
+		    nf_val_get(r, "params"), 1, &conflict, err, sizeof(err));
+		if (nid > 0)
+			nf_info("run %lld of job %s was interrupted; "
+			    "on_interrupt = retry: replayed as run %lld",
+			    (long long)id, job_id, (long long)nid);
+		else
+			nf_warnx("run %lld of job %s was interrupted; "
+			    "on_interrupt = retry, but the replay failed: %s",
+			    (long long)id, job_id, err);
 	}
 }
 
@@ -262,6 +342,7 @@ main(int argc, char *argv[])
 {
 	struct nf_config	*cfg;
 	struct nf_errs		 errs;
+	struct nf_val		*interrupted;
 	char			 err[512];
 	int			 ch, check = 0, verbose = 0, debug = 0;
 	int			 use_syslog = 0, n, rc;
@@ -353,6 +434,7 @@ main(int argc, char *argv[])
 	if (nf_store_open(cfg->store_path, cfg->store_sync_full) == -1)
 		nf_fatalx("store %s: %s", cfg->store_path, nf_store_error());
 	nf_store_set_log_cap(cfg->log_cap_bytes);
+	interrupted = nf_store_active_runs();
 	if ((n = nf_store_recover(nf_now_ms())) > 0)
 		nf_warnx("%d run%s left running by a previous nomaflowd "
 		    "recorded as failed (interrupted)", n, n == 1 ? "" : "s");
@@ -375,12 +457,18 @@ main(int argc, char *argv[])
 	ev_prepare_init(&flush_watcher, flush_cb);
 	ev_prepare_start(nfd.loop, &flush_watcher);
 	ev_timer_init(&shutdown_timer, shutdown_timer_cb, 0., 0.);
+	ev_timer_init(&store_retry_timer, store_retry_cb, 0., 1.);
 
 	nf_sched_load(cfg);
+	replay_interrupted(cfg, interrupted);
+	nf_val_free(interrupted);
 	nf_info("started: %zu job%s, store %s, control %s, worker %s%s",
 	    cfg->njobs, cfg->njobs == 1 ? "" : "s", cfg->store_path,
 	    cfg->socket_path, nfd.worker_path,
 	    nf_daemon_sandboxed() ? "" : " (unsandboxed)");
+	/* Config, store (recovery) and schedules (catch-up) are done. */
+	nf_notify_init(nfd.loop);
+	nf_notify_ready();
 
 	ev_run(nfd.loop, 0);
 

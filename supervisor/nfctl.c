@@ -78,6 +78,9 @@ enum opt_id {
 	OPT_SINCE,
 	OPT_LIMIT,
 	OPT_COUNT,
+	OPT_PRESET,
+	OPT_TZ,
+	OPT_FROM,
 	OPT_MAX
 };
 #define OPTB(o)		(1u << (o))
@@ -111,12 +114,16 @@ static const struct optdef optdefs[] = {
 	{ OPT_SINCE,	"since",	0,	1 },
 	{ OPT_LIMIT,	"limit",	0,	1 },
 	{ OPT_COUNT,	"count",	'n',	1 },
+	{ OPT_PRESET,	"preset",	0,	1 },
+	{ OPT_TZ,	"tz",		0,	1 },
+	{ OPT_FROM,	"from",		0,	1 },
 };
 
 struct opts {
 	const char	*socket;
 	int		 json, help, version, follow, force;
 	const char	*tag, *search, *job, *state, *since, *limit, *count;
+	const char	*preset, *tz, *from;
 	struct nf_val	*params;	/* map str->str from -p, or NULL */
 	unsigned	 seen;		/* OPTB() of every option given */
 	char		*pos[NFCTL_MAXPOS];
@@ -150,12 +157,15 @@ struct cmd {
 static int	cmd_status(struct ctx *);
 static int	cmd_jobs(struct ctx *);
 static int	cmd_job_show(struct ctx *);
+static int	cmd_job_enable(struct ctx *);
+static int	cmd_job_disable(struct ctx *);
 static int	cmd_run(struct ctx *);
 static int	cmd_runs(struct ctx *);
 static int	cmd_run_show(struct ctx *);
 static int	cmd_logs(struct ctx *);
 static int	cmd_cancel(struct ctx *);
 static int	cmd_next(struct ctx *);
+static int	cmd_cron(struct ctx *);
 static int	cmd_reload(struct ctx *);
 static int	cmd_validate(struct ctx *);
 
@@ -166,9 +176,16 @@ static const struct cmd cmds[] = {
 	    0, OPTB(OPT_TAG) | OPTB(OPT_SEARCH), cmd_jobs },
 	{ "job show", "job show JOB", "one job: schedule, retry, steps, "
 	    "next fires", 1, 0, cmd_job_show },
-	{ "run", "run JOB [-p KEY=VALUE]... [-f] [--force]",
+	{ "job enable", "job enable JOB", "let schedules, catch-up and "
+	    "dependencies fire the job again (persisted)", 1, 0,
+	    cmd_job_enable },
+	{ "job disable", "job disable JOB", "stop scheduled fires of the "
+	    "job; manual runs still work (persisted)", 1, 0,
+	    cmd_job_disable },
+	{ "run", "run JOB [-p KEY=VALUE]... [--preset NAME] [-f] [--force]",
 	    "trigger a run (-f: follow its log to the end)",
-	    1, OPTB(OPT_PARAM) | OPTB(OPT_FOLLOW) | OPTB(OPT_FORCE), cmd_run },
+	    1, OPTB(OPT_PARAM) | OPTB(OPT_FOLLOW) | OPTB(OPT_FORCE) |
+	    OPTB(OPT_PRESET), cmd_run },
 	{ "runs", "runs [--job JOB] [--state STATE] [--since TIME] "
 	    "[--limit N]", "list runs, newest first",
 	    0, OPTB(OPT_JOB) | OPTB(OPT_STATE) | OPTB(OPT_SINCE) |
@@ -181,6 +198,9 @@ static const struct cmd cmds[] = {
 	    1, 0, cmd_cancel },
 	{ "next", "next JOB [-n N]", "the next N fire times of a job "
 	    "(default 5)", 1, OPTB(OPT_COUNT), cmd_next },
+	{ "cron", "cron EXPR [--tz ZONE] [-n N] [--from TIME]", "the next N "
+	    "fire times of a cron expression or @every interval (default 5)",
+	    1, OPTB(OPT_COUNT) | OPTB(OPT_TZ) | OPTB(OPT_FROM), cmd_cron },
 	{ "reload", "reload", "reload the configuration (all or nothing)",
 	    0, 0, cmd_reload },
 	{ "validate", "validate", "check the configuration on disk without "
@@ -335,6 +355,15 @@ opt_set(struct opts *o, const struct optdef *d, const char *arg)
 	case OPT_FORCE:
 		o->force = 1;
 		break;
+	case OPT_PRESET:
+		o->preset = arg;
+		break;
+	case OPT_TZ:
+		o->tz = arg;
+		break;
+	case OPT_FROM:
+		o->from = arg;
+		break;
 	case OPT_JOB:
 		o->job = arg;
 		break;
@@ -455,7 +484,13 @@ find_cmd(const struct opts *o, int *nwords)
 	 * "run show RUN" has three words; "run show" alone runs the job
 	 * named "show", which is a valid job id.
 	 */
-	if ((strcmp(name, "job") == 0 && o->npos >= 2 &&
+	if (strcmp(name, "job") == 0 && o->npos >= 2 &&
+	    (strcmp(o->pos[1], "enable") == 0 ||
+	    strcmp(o->pos[1], "disable") == 0)) {
+		snprintf(two, sizeof(two), "job %s", o->pos[1]);
+		name = two;
+		*nwords = 2;
+	} else if ((strcmp(name, "job") == 0 && o->npos >= 2 &&
 	    strcmp(o->pos[1], "show") == 0) ||
 	    (strcmp(name, "run") == 0 && o->npos == 3 &&
 	    strcmp(o->pos[1], "show") == 0)) {
@@ -1415,7 +1450,8 @@ cmd_job_show(struct ctx *x)
 	struct table		 t;
 	struct nf_val		*args, *d;
 	const struct nf_val	*retry, *steps, *st, *fires, *params, *lr;
-	char			*row[6], *s, buf[64], b2[32];
+	const char		*s2;
+	char			*row[6], *s, *ds, buf[64], b2[32];
 	int64_t			 v, a, base, max;
 	int			 rc, en;
 	size_t			 i;
@@ -1490,6 +1526,37 @@ cmd_job_show(struct ctx *x)
 		field("timeout:", "%s", buf);
 	} else
 		field("timeout:", "none");
+	if ((s2 = vstr(d, "overlap", NULL)) != NULL)
+		field("overlap:", "%s", s2);
+	if ((s2 = vstr(d, "catchup", NULL)) != NULL) {
+		fmt_seconds(vint(d, "catchup_window", &v) ? v : 0, buf,
+		    sizeof(buf));
+		field("catchup:", "%s within %s", s2, buf);
+	}
+	if (vint(d, "jitter", &v) && v > 0) {
+		fmt_seconds(v, buf, sizeof(buf));
+		field("jitter:", "up to %s", buf);
+	}
+	lr = vget(d, "after", NF_V_ARR);
+	if (lr != NULL && lr->u.a.n > 0) {
+		s = list_text(lr);
+		field("after:", "%s (on %s)", s, vstr(d, "after_on",
+		    "success"));
+		free(s);
+	}
+	lr = vget(d, "presets", NF_V_ARR);
+	for (i = 0; lr != NULL && i < lr->u.a.n; i++) {
+		st = lr->u.a.items[i];
+		if (st->type != NF_V_MAP)
+			continue;
+		s = val_text(nf_val_get(st, "name"));
+		ds = text_clean(vstr(st, "description", ""), CLEAN_ONELINE);
+		field(i == 0 ? "presets:" : "", "%s: %s%s%s", s,
+		    vstr(st, "schedule", "manual"), *ds != '\0' ? " - " : "",
+		    ds);
+		free(ds);
+		free(s);
+	}
 	s = val_text(nf_val_get(d, "file"));
 	field("file:", "%s", s);
 	free(s);
@@ -1531,6 +1598,12 @@ cmd_job_show(struct ctx *x)
 			} else
 				row[4] = nf_xstrdup("-");
 			row[5] = val_text(nf_val_get(st, "spec"));
+			if (nf_val_get_str(st, "when") != NULL) {
+				s = row[5];
+				row[5] = nf_xprintf("when %s; %s",
+				    nf_val_get_str(st, "when"), s);
+				free(s);
+			}
 			table_row(&t, row);
 		}
 		table_print(&t, x, "");
@@ -1566,10 +1639,14 @@ print_log_line(const struct ctx *x, const struct nf_val *l)
 	err = strcmp(stream, "stderr") == 0 ||
 	    (level != NULL && strcmp(level, "error") == 0);
 	nf_buf_init(&b);
-	nf_buf_printf(&b, "%s %s", ts, vstr(l, "step", "-"));
-	if (vint(l, "attempt", &attempt))
-		nf_buf_printf(&b, "[%" PRId64 "]", attempt);
-	nf_buf_addc(&b, ' ');
+	/* Run-level lines (the supervisor's own) have no step. */
+	nf_buf_printf(&b, "%s ", ts);
+	if (vstr(l, "step", NULL) != NULL) {
+		nf_buf_adds(&b, vstr(l, "step", "-"));
+		if (vint(l, "attempt", &attempt))
+			nf_buf_printf(&b, "[%" PRId64 "]", attempt);
+		nf_buf_addc(&b, ' ');
+	}
 	line = text_clean(b.data, CLEAN_ONELINE);
 	fputs(line, stdout);
 	free(line);
@@ -1588,8 +1665,8 @@ print_log_line(const struct ctx *x, const struct nf_val *l)
 	free(line);
 	nf_buf_free(&b);
 
-	if (level != NULL && strcmp(stream, "worker") == 0 &&
-	    strcmp(level, "info") != 0) {
+	/* Worker lines and python logging records carry a level. */
+	if (level != NULL && strcmp(level, "info") != 0) {
 		line = text_clean(level, CLEAN_ONELINE);
 		printf("%s: ", line);
 		free(line);
@@ -1603,8 +1680,10 @@ print_log_line(const struct ctx *x, const struct nf_val *l)
 static void
 print_state_event(int64_t run_id, const struct nf_val *data)
 {
+	const struct nf_val	*pr;
 	struct nf_buf	 b;
 	char		 ts[32], *s;
+	int64_t		 n, rate, ms;
 
 	fmt_clock_ms(nf_now_ms(), ts, sizeof(ts));
 	nf_buf_init(&b);
@@ -1614,6 +1693,16 @@ print_state_event(int64_t run_id, const struct nf_val *data)
 		    vstr(data, "state", ""));
 		if (vstr(data, "step", NULL) != NULL)
 			nf_buf_printf(&b, " (step %s)", vstr(data, "step", ""));
+		pr = nf_val_get(data, "progress");
+		/* sql_copy: "progress: 250000 rows, 180000 rows/s, 1.4 s". */
+		if (nf_val_get_int(pr, "rows", &n)) {
+			nf_buf_printf(&b, " progress: %" PRId64 " rows", n);
+			if (nf_val_get_int(pr, "rate", &rate))
+				nf_buf_printf(&b, ", %" PRId64 " rows/s", rate);
+			if (nf_val_get_int(pr, "elapsed_ms", &ms))
+				nf_buf_printf(&b, ", %.1f s",
+				    (double)ms / 1000.);
+		}
 	} else {
 		s = val_text(data);
 		nf_buf_printf(&b, "run #%" PRId64 ": %s", run_id, s);
@@ -1718,6 +1807,8 @@ cmd_run(struct ctx *x)
 	}
 	if (x->o->force)
 		nf_val_map_set_bool(args, "force", 1);
+	if (x->o->preset != NULL)
+		nf_val_map_set_str(args, "preset", x->o->preset);
 	if ((rc = request(x, "run", args, &d, NULL)) != 0)
 		return rc;
 	if (!vint(d, "run_id", &run_id)) {
@@ -2014,6 +2105,11 @@ cmd_run_show(struct ctx *x)
 	field("trigger:", "%s by %s", s, s2);
 	free(s);
 	free(s2);
+	if (vstr(d, "preset", NULL) != NULL) {
+		s = val_text(nf_val_get(d, "preset"));
+		field("preset:", "%s", s);
+		free(s);
+	}
 	if (vint(d, "scheduled_for", &v)) {
 		fmt_time(v * 1000, buf, sizeof(buf));
 		field("scheduled:", "%s", buf);
@@ -2033,6 +2129,13 @@ cmd_run_show(struct ctx *x)
 	} else if (vint(d, "started_at", &st)) {
 		fmt_duration(nf_now_ms() - st, buf, sizeof(buf));
 		field("finished:", "not yet (running for %s)", buf);
+	}
+	/* The running step's last progress (sql_copy). */
+	if (vint(vget(d, "progress", NF_V_MAP), "rows", &v)) {
+		st = 0;
+		(void)vint(vget(d, "progress", NF_V_MAP), "rate", &st);
+		field("progress:", "%" PRId64 " rows, %" PRId64 " rows/s", v,
+		    st);
 	}
 	if (vint(d, "rows_affected", &v) && v >= 0)
 		field("rows:", "%" PRId64, v);
@@ -2171,18 +2274,115 @@ cmd_cancel(struct ctx *x)
 }
 
 static int
+job_toggle(struct ctx *x, const char *cmd, const char *what)
+{
+	struct nf_val	*args, *d;
+	int		 rc;
+
+	if (check_job_id(x->args[0]) == -1)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_str(args, "id", x->args[0]);
+	if ((rc = request(x, cmd, args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json)
+		print_json(d, 2);
+	else
+		printf("job %s %s\n", x->args[0], what);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_job_enable(struct ctx *x)
+{
+	return job_toggle(x, "job.enable", "enabled: schedules fire it "
+	    "(missed slots follow its catchup policy)");
+}
+
+static int
+cmd_job_disable(struct ctx *x)
+{
+	return job_toggle(x, "job.disable", "disabled: no scheduled fires "
+	    "until nfctl job enable; manual runs still work");
+}
+
+/*
+ * Fire times from next and cron: local time in the schedule's zone, its
+ * abbreviation and offset, UTC, and a note on fires DST moved or repeated,
+ * explained once below the table.
+ */
+static void
+print_fires(struct ctx *x, const struct nf_val *d)
+{
+	static const char	*head[] = { "LOCAL", "ZONE", "UTC", "NOTE",
+				    "SCHEDULE" };
+	struct table		 t;
+	const struct nf_val	*f, *fl;
+	char			*row[5];
+	const char		*s;
+	size_t			 i, k, ncol = 4;
+	int			 gap = 0, rep = 0;
+	struct nf_buf		 b;
+
+	for (i = 0; i < d->u.a.n; i++)
+		if (d->u.a.items[i]->type == NF_V_MAP &&
+		    nf_val_get(d->u.a.items[i], "schedule") != NULL)
+			ncol = 5;
+	table_init(&t, head, ncol, "lllll", ncol == 5 ? 4 : 3);
+	for (i = 0; i < d->u.a.n; i++) {
+		f = d->u.a.items[i];
+		if (f->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(f, "local"));
+		nf_buf_init(&b);
+		if ((s = nf_val_get_str(f, "zone")) != NULL)
+			nf_buf_printf(&b, "%s ", s);
+		if ((s = nf_val_get_str(f, "offset")) != NULL)
+			nf_buf_adds(&b, s);
+		row[1] = nf_buf_steal(&b);
+		row[2] = val_text(nf_val_get(f, "utc"));
+		nf_buf_init(&b);
+		nf_buf_adds(&b, "");
+		fl = vget(f, "flags", NF_V_ARR);
+		for (k = 0; fl != NULL && k < fl->u.a.n; k++) {
+			if (fl->u.a.items[k]->type != NF_V_STR)
+				continue;
+			s = fl->u.a.items[k]->u.s.p;
+			if (strcmp(s, "dst-gap") == 0) {
+				gap = 1;
+				s = "DST gap: moved";
+			} else if (strcmp(s, "dst-repeat") == 0) {
+				rep = 1;
+				s = "DST repeated hour";
+			}
+			nf_buf_printf(&b, "%s%s", b.len > 0 ? ", " : "", s);
+		}
+		row[3] = nf_buf_steal(&b);
+		if (ncol == 5)
+			row[4] = nf_val_get(f, "schedule") != NULL ?
+			    val_text(nf_val_get(f, "schedule")) :
+			    nf_xstrdup("");
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	if (gap)
+		printf("DST gap: the wall time does not exist that day (clocks "
+		    "go forward); a fixed-time entry fires once, at the first "
+		    "instant after the gap.\n");
+	if (rep)
+		printf("DST repeated hour: the wall time occurs twice (clocks "
+		    "go back); a fixed-time entry fires at the first, other "
+		    "entries at each.\n");
+}
+
+static int
 cmd_next(struct ctx *x)
 {
-	static const char	*head[] = { "LOCAL (JOB TZ)", "OFFSET", "UTC",
-				    "YOUR TIME", "NOTE" };
-	struct table		 t;
 	struct nf_val		*args, *d;
-	const struct nf_val	*f;
-	char			*row[5], buf[64];
 	long long		 n = 5;
-	int64_t			 at;
 	int			 rc;
-	size_t			 i;
 
 	if (check_job_id(x->args[0]) == -1)
 		return NF_EXIT_USAGE;
@@ -2205,32 +2405,51 @@ cmd_next(struct ctx *x)
 		nf_val_free(d);
 		return rc;
 	}
-	if (d->u.a.n == 0) {
+	if (d->u.a.n == 0)
 		printf("%s has no upcoming fire (manual only, disabled, or "
 		    "its schedule never matches)\n", x->args[0]);
+	else
+		print_fires(x, d);
+	nf_val_free(d);
+	return 0;
+}
+
+/* The daemon parses and computes: the same code as the scheduler. */
+static int
+cmd_cron(struct ctx *x)
+{
+	struct nf_val		*args, *d;
+	long long		 n = 5;
+	int			 rc;
+
+	if (x->o->count != NULL &&
+	    nf_parse_int(x->o->count, 1, 1000, &n) == -1) {
+		errmsg("-n %s: expected a number from 1 to 1000", x->o->count);
+		return NF_EXIT_USAGE;
+	}
+	args = nf_val_map();
+	nf_val_map_set_str(args, "expr", x->args[0]);
+	nf_val_map_set_int(args, "n", n);
+	if (x->o->tz != NULL)
+		nf_val_map_set_str(args, "tz", x->o->tz);
+	if (x->o->from != NULL)
+		nf_val_map_set_str(args, "from", x->o->from);
+	if ((rc = request(x, "cron", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
 		nf_val_free(d);
 		return 0;
 	}
-	table_init(&t, head, 5, "lllll", 4);
-	for (i = 0; i < d->u.a.n; i++) {
-		f = d->u.a.items[i];
-		if (f->type != NF_V_MAP)
-			continue;
-		row[0] = val_text(nf_val_get(f, "local"));
-		row[1] = val_text(nf_val_get(f, "offset"));
-		row[2] = val_text(nf_val_get(f, "utc"));
-		if (vint(f, "at", &at)) {
-			fmt_time(at * 1000, buf, sizeof(buf));
-			row[3] = nf_xstrdup(buf);
-		} else
-			row[3] = nf_xstrdup("-");
-		row[4] = vget(f, "flags", NF_V_ARR) != NULL &&
-		    vget(f, "flags", NF_V_ARR)->u.a.n > 0 ?
-		    list_text(vget(f, "flags", NF_V_ARR)) : nf_xstrdup("");
-		table_row(&t, row);
+	if ((rc = expect(d, NF_V_ARR, "cron")) != 0) {
+		nf_val_free(d);
+		return rc;
 	}
-	table_print(&t, x, "");
-	table_free(&t);
+	if (d->u.a.n == 0)
+		printf("\"%s\" never fires (no matching date within five "
+		    "years)\n", x->args[0]);
+	else
+		print_fires(x, d);
 	nf_val_free(d);
 	return 0;
 }
@@ -2376,7 +2595,8 @@ main(int argc, char *argv[])
 	cmd = find_cmd(&o, &nwords);
 	if (cmd == NULL) {
 		if (strcmp(o.pos[0], "job") == 0)
-			errmsg("job needs a subcommand: nfctl job show JOB");
+			errmsg("job needs a subcommand: nfctl job show|enable|"
+			    "disable JOB");
 		else
 			errmsg("unknown command \"%s\" (nfctl help lists "
 			    "them)", o.pos[0]);

@@ -2,11 +2,15 @@
  * run.c: the run engine of nomaflowd.  Owns every active run's state
  * machine (runstate.c), step sequencing, retries with backoff (ev_timer,
  * never sleeping), run timeouts, cancel, the worker-slot queue and the
- * followers of a run's live log.
+ * followers of a run's live log.  Before each attempt it evaluates the
+ * step's `when` (common/expr.c) and renders its templates
+ * (common/template.c) from the outputs it keeps per step; it runs
+ * call_job steps itself as child runs.
  *
  * Invariants: a run is in `runs` from trigger until its terminal state is
- * recorded; it has at most one worker; every state change is written to
- * the store in the same loop iteration (group commit in main.c).
+ * recorded; it has at most one worker or one child run; every state
+ * change is written to the store in the same loop iteration (group commit
+ * in main.c); no value of a secret param reaches a log line or the store.
  */
 #include "autoconf.h"
 
@@ -16,15 +20,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "control.h"
+#include "cron.h"
+#include "expr.h"
+#include "fault.h"
 #include "log.h"
 #include "nomaflowd.h"
 #include "run.h"
 #include "runstate.h"
+#include "scheduler.h"
 #include "spawner.h"
+#include "steptype.h"
 #include "store.h"
+#include "template.h"
 
 static TAILQ_HEAD(, nf_run)	runs = TAILQ_HEAD_INITIALIZER(runs);
 static TAILQ_HEAD(, nf_run)	waitq = TAILQ_HEAD_INITIALIZER(waitq);
@@ -33,6 +44,64 @@ static void	run_next_step(struct nf_run *);
 static void	run_start_attempt(struct nf_run *);
 static void	run_finish(struct nf_run *, enum nf_run_event, enum nf_reason,
 		    const char *error);
+static void	run_call_done(struct nf_run *);
+
+/*
+ * The run a call_job step is starting: nf_run_trigger_ex() links the new
+ * run to it (set only around that call).
+ */
+static struct nf_run	*call_parent;
+
+/*
+ * Runs of a slot (scheduled_for > 0) start their first step from a
+ * zero-delay timer, in the next loop iteration: libev invokes every
+ * periodic due in an iteration together, so each due slot records its run
+ * before any worker is spawned, and with 1,000 jobs due in the same second
+ * no slot waits for other jobs' spawns.  (Not an ev_check: one started
+ * from a callback is queued only after the next poll, which may block for
+ * as long as nothing else happens; not an ev_prepare: the store's group
+ * commit runs there and writes must not outlive an iteration.)  Kept by
+ * id: a run canceled or finished (shutdown) meanwhile is no longer found
+ * and is skipped.
+ */
+static int64_t		*startq;
+static size_t		 nstartq, startq_cap;
+static ev_timer		 startq_w;
+
+static void
+startq_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct nf_run	*r;
+	int64_t		*ids = startq;
+	size_t		 i, n = nstartq;
+
+	ev_timer_stop(loop, w);
+	startq = NULL;
+	nstartq = startq_cap = 0;
+	for (i = 0; i < n; i++) {
+		r = nf_run_find(ids[i]);
+		if (r == NULL || r->state != NF_RUN_QUEUED || r->worker !=
+		    NULL || r->waiting || r->cancel_requested)
+			continue;
+		run_next_step(r);
+	}
+	free(ids);
+}
+
+static void
+startq_push(int64_t id)
+{
+	if (nstartq == startq_cap) {
+		startq_cap = startq_cap ? startq_cap * 2 : 64;
+		startq = nf_xreallocarray(startq, startq_cap,
+		    sizeof(*startq));
+	}
+	startq[nstartq++] = id;
+	if (!ev_is_active(&startq_w)) {
+		ev_timer_init(&startq_w, startq_cb, 0., 0.);
+		ev_timer_start(nfd.loop, &startq_w);
+	}
+}
 
 void
 nf_run_init(void)
@@ -120,7 +189,13 @@ nf_run_log(struct nf_run *r, const char *stream, const char *level,
 	struct nf_val		*ev;
 	const struct nf_step	*st = NULL;
 	int64_t			 seq;
+	char			*red;
 
+	/* Values of secret params never reach the log or a follower. */
+	red = line != NULL ? nf_tmpl_redact(line, r->secrets, r->nsecrets) :
+	    NULL;
+	if (red != NULL)
+		line = red;
 	if (r->job != NULL && r->step < r->job->nsteps &&
 	    strcmp(stream, "system") != 0)
 		st = &r->job->steps[r->step];
@@ -133,19 +208,24 @@ nf_run_log(struct nf_run *r, const char *stream, const char *level,
 	rec.stream = stream;
 	rec.level = level;
 	rec.line = line;
-	if ((seq = nf_store_log_append(&rec)) <= 0)
-		return;		/* dropped past the cap, or store error */
-	if (LIST_EMPTY(&r->followers))
+	if ((seq = nf_store_log_append(&rec)) <= 0 ||
+	    LIST_EMPTY(&r->followers)) {
+		/* dropped past the cap, store error, or nobody follows */
+		free(red);
 		return;
+	}
 	ev = nf_val_map();
 	nf_val_map_set_int(ev, "seq", seq);
 	nf_val_map_set_int(ev, "ts", rec.ts);
 	nf_val_map_set_str(ev, "step", rec.step);
-	nf_val_map_set_int(ev, "attempt", rec.attempt);
+	/* As the store returns it: run-level lines have no attempt. */
+	nf_val_map_set(ev, "attempt", st != NULL ? nf_val_int(rec.attempt) :
+	    nf_val_nil());
 	nf_val_map_set_str(ev, "stream", stream);
 	nf_val_map_set_str(ev, "level", level);
 	nf_val_map_set_str(ev, "line", line);
 	run_emit(r, "log", ev);
+	free(red);
 }
 
 void
@@ -165,6 +245,9 @@ nf_run_progress(struct nf_run *r, const struct nf_val *data)
 {
 	struct nf_val	*ev;
 
+	/* Kept for run.show while the run is active. */
+	nf_val_free(r->last_progress);
+	r->last_progress = nf_val_dup(data);
 	if (LIST_EMPTY(&r->followers))
 		return;
 	ev = nf_val_map();
@@ -233,6 +316,7 @@ static void
 run_free(struct nf_run *r)
 {
 	struct nf_follower	*f;
+	size_t			 i;
 
 	while ((f = LIST_FIRST(&r->followers)) != NULL) {
 		LIST_REMOVE(f, entry);
@@ -242,24 +326,44 @@ run_free(struct nf_run *r)
 	ev_timer_stop(nfd.loop, &r->run_timer);
 	nf_cfgref_put(r->cfgref);
 	nf_val_free(r->params);
+	nf_val_free(r->run_params);
 	nf_val_free(r->last_output);
+	nf_val_free(r->last_progress);
+	nf_val_free(r->outputs);
+	nf_val_free(r->step_rows);
+	nf_val_free(r->prev);
+	nf_val_free(r->spec);
+	nf_val_free(r->child_result);
+	for (i = 0; i < r->nsecrets; i++)
+		free(r->secrets[i]);
+	free(r->secrets);
 	free(r->job_id);
 	free(r->trigger);
 	free(r->triggered_by);
+	free(r->preset);
 	free(r);
 }
 
 static void
 run_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct nf_run	*r = w->data;
+	struct nf_run	*r = w->data, *child;
+	char		*msg;
 
 	r->timed_out = 1;
 	nf_run_logf(r, "error", "run timed out after %d s; stopping",
 	    r->job->timeout_seconds);
 	if (r->worker != NULL)
 		nf_spawn_stop(r->worker, NF_REASON_TIMEOUT);
-	else {
+	else if (r->child_result != NULL)
+		;	/* the called run ended: run_call_done() sees timed_out */
+	else if (r->child_id > 0 && (child = nf_run_find(r->child_id)) !=
+	    NULL) {
+		msg = nf_xprintf("run %lld of job %s (timed out)",
+		    (long long)r->id, r->job_id);
+		nf_run_cancel(child, msg);
+		free(msg);
+	} else {
 		/* Waiting for a retry or a slot. */
 		if (r->waiting) {
 			TAILQ_REMOVE(&waitq, r, qentry);
@@ -277,9 +381,53 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct nf_run	*r = w->data;
 
+	if (r->child_result != NULL) {
+		run_call_done(r);	/* the called run ended */
+		return;
+	}
 	run_start_attempt(r);
 }
 
+/*
+ * A run param given as text (nfctl run -p k=v) takes the type of the job
+ * param it overrides when the text reads as one (true/false, an integer,
+ * a number), so conditions such as "not params.dry_run" work with -p.
+ */
+static struct nf_val *
+param_coerce(const struct nf_val *def, const struct nf_val *v)
+{
+	long long	 ll;
+	char		*end;
+	double		 d;
+
+	if (def == NULL || v->type != NF_V_STR)
+		return nf_val_dup(v);
+	switch (def->type) {
+	case NF_V_BOOL:
+		if (strcmp(v->u.s.p, "true") == 0 ||
+		    strcmp(v->u.s.p, "false") == 0)
+			return nf_val_bool(v->u.s.p[0] == 't');
+		break;
+	case NF_V_INT:
+		if (nf_parse_int(v->u.s.p, INT64_MIN, INT64_MAX, &ll) == 0)
+			return nf_val_int(ll);
+		break;
+	case NF_V_FLOAT:
+		d = strtod(v->u.s.p, &end);
+		if (*v->u.s.p != '\0' && *end == '\0')
+			return nf_val_float(d);
+		break;
+	default:
+		break;
+	}
+	return nf_val_dup(v);
+}
+
+/*
+ * Params in merge order: job params < preset params (a preset's derived
+ * job carries them merged already) < run params.  Python steps add their
+ * kwargs between the last two (spawn.c sends run_params apart).
+ */
 static struct nf_val *
 merge_params(const struct nf_val *job, const struct nf_val *run)
 {
@@ -290,35 +438,314 @@ merge_params(const struct nf_val *job, const struct nf_val *run)
 	if (run != NULL && run->type == NF_V_MAP)
 		for (i = 0; i < run->u.m.n; i++)
 			nf_val_map_set(m, run->u.m.kv[i].key,
-			    nf_val_dup(run->u.m.kv[i].val));
+			    param_coerce(nf_val_get(job, run->u.m.kv[i].key),
+			    run->u.m.kv[i].val));
 	return m;
+}
+
+/* Templates: what a new run starts with (trigger). */
+static void
+run_tmpl_init(struct nf_run *r)
+{
+	const struct nf_val	*v;
+	char			*t;
+	size_t			 i;
+
+	r->outputs = nf_val_map();
+	r->step_rows = nf_val_map();
+	for (i = 0; i < r->job->nsecret_params; i++) {
+		if ((v = nf_val_get(r->params,
+		    r->job->secret_params[i])) == NULL)
+			continue;
+		t = nf_tmpl_text(v);
+		if (*t == '\0') {
+			free(t);
+			continue;
+		}
+		r->secrets = nf_xreallocarray(r->secrets, r->nsecrets + 1,
+		    sizeof(*r->secrets));
+		r->secrets[r->nsecrets++] = t;
+	}
+}
+
+/* What templates and conditions of this run can see now. */
+static void
+run_tmpl_ctx(const struct nf_run *r, struct nf_tmpl_ctx *c)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	memset(c, 0, sizeof(*c));
+	c->job_id = r->job_id;
+	c->run_id = r->id;
+	c->triggered_by = r->triggered_by;
+	c->base_time = r->base_time;
+	/* Date helpers count days in the job's zone. */
+	if (r->job->tz != NULL)
+		nf_tz_localtime(r->job->tz, r->base_time, &tm);
+	else {
+		t = (time_t)r->base_time;
+		gmtime_r(&t, &tm);
+	}
+	c->base_y = tm.tm_year + 1900;
+	c->base_m = tm.tm_mon + 1;
+	c->base_d = tm.tm_mday;
+	c->params = r->params;
+	c->outputs = r->outputs;
+	c->rows = r->step_rows;
+	c->prev = r->prev;
+}
+
+/* A copy of s with secrets redacted (always a new string, or NULL). */
+static char *
+run_redact(const struct nf_run *r, const char *s)
+{
+	char	*red;
+
+	if (s == NULL)
+		return NULL;
+	red = nf_tmpl_redact(s, r->secrets, r->nsecrets);
+	return red != NULL ? red : nf_xstrdup(s);
+}
+
+/*
+ * call_job: start the child run for the current step.  The child is linked
+ * to this run (parent_id/child_id) and reports back through
+ * run_child_ended().  Returns 0, or -1 + err (cycle, unknown job, refused).
+ */
+static int
+run_call_job(struct nf_run *r, char *err, size_t errlen)
+{
+	const struct nf_job	*job;
+	const struct nf_val	*params;
+	struct nf_trigger	 t;
+	struct nf_run		*p, **chain = NULL;
+	struct nf_buf		 b;
+	const char		*target;
+	char			*by;
+	size_t			 n = 0, i;
+	int64_t			 id;
+	int			 conflict;
+
+	if ((target = nf_val_get_str(r->spec, "job")) == NULL) {
+		snprintf(err, errlen, "call_job: job must be a string");
+		return -1;
+	}
+	/* The running chain: this run and every run that called it. */
+	for (p = r; p != NULL; p = p->parent_id > 0 ?
+	    nf_run_find(p->parent_id) : NULL) {
+		chain = nf_xreallocarray(chain, n + 1, sizeof(*chain));
+		chain[n++] = p;
+		if (strcmp(p->job_id, target) == 0)
+			break;
+	}
+	if (p != NULL) {
+		nf_buf_init(&b);
+		for (i = n; i-- > 0; )
+			nf_buf_printf(&b, "%s (run %lld) -> ", chain[i]->job_id,
+			    (long long)chain[i]->id);
+		nf_buf_adds(&b, target);
+		snprintf(err, errlen, "call_job cycle: %s; a job cannot call "
+		    "itself, directly or through the jobs that called it",
+		    b.data);
+		nf_buf_free(&b);
+		free(chain);
+		return -1;
+	}
+	free(chain);
+	if ((job = nf_config_job(nfd.cur->cfg, target)) == NULL) {
+		snprintf(err, errlen, "call_job: no job \"%s\" in the current "
+		    "configuration", target);
+		return -1;
+	}
+	params = nf_val_get(r->spec, "params");
+	by = nf_xprintf("job:%s@%lld", r->job_id, (long long)r->id);
+	memset(&t, 0, sizeof(t));
+	t.trigger = "call_job";
+	t.triggered_by = by;
+	t.params = params != NULL && params->type == NF_V_MAP ? params : NULL;
+	t.force = 1;
+	r->child_id = 0;
+	call_parent = r;
+	id = nf_run_trigger_ex(job, &t, &conflict, err, errlen);
+	call_parent = NULL;
+	free(by);
+	if (id <= 0) {
+		if (id == 0)
+			snprintf(err, errlen, "call_job: the run of job %s "
+			    "could not be recorded", target);
+		return -1;
+	}
+	nf_run_logf(r, "info", "step %s: started run %lld of job %s; "
+	    "waiting for it", r->job->steps[r->step].name, (long long)id,
+	    target);
+	return 0;
+}
+
+/*
+ * A called run ended: hand its result to the parent on the next loop
+ * iteration (the retry timer, idle while the step waits), so that the
+ * child is gone before the parent moves on.
+ */
+static void
+run_child_ended(int64_t parent_id, int64_t child_id, enum nf_run_state state,
+    const char *error, int64_t rows, const struct nf_val *output)
+{
+	struct nf_run	*p;
+	struct nf_val	*res;
+
+	if ((p = nf_run_find(parent_id)) == NULL || p->child_id != child_id)
+		return;
+	res = nf_val_map();
+	nf_val_map_set_int(res, "run_id", child_id);
+	nf_val_map_set_str(res, "state", nf_run_state_name(state));
+	if (error != NULL)
+		nf_val_map_set_str(res, "error", error);
+	nf_val_map_set_int(res, "rows_affected", rows);
+	nf_val_map_set(res, "output", output != NULL ? nf_val_dup(output) :
+	    nf_val_nil());
+	nf_val_free(p->child_result);
+	p->child_result = res;
+	ev_timer_stop(nfd.loop, &p->retry_timer);
+	ev_timer_set(&p->retry_timer, 0., 0.);
+	ev_timer_start(nfd.loop, &p->retry_timer);
+}
+
+/* The call_job step's outcome from its child's result. */
+static void
+run_call_done(struct nf_run *r)
+{
+	struct nf_step_outcome	 o;
+	struct nf_val		*res = r->child_result;
+	const char		*state, *error;
+	int64_t			 rows = -1, cid = r->child_id;
+
+	r->child_result = NULL;
+	r->child_id = 0;
+	state = nf_val_get_str(res, "state");
+	error = nf_val_get_str(res, "error");
+	nf_val_get_int(res, "rows_affected", &rows);
+	memset(&o, 0, sizeof(o));
+	o.exit_code = -1;
+	o.rows_affected = -1;
+	if (strcmp(state, "succeeded") == 0 && !r->timed_out &&
+	    !r->cancel_requested) {
+		o.state = NF_ATT_SUCCEEDED;
+		o.rows_affected = rows;
+		o.output = res;
+		res = NULL;
+	} else if (r->timed_out) {
+		o.state = NF_ATT_FAILED;
+		o.reason = NF_REASON_TIMEOUT;
+		o.error = nf_xprintf("run timed out; called run %lld %s",
+		    (long long)cid, state);
+	} else if (r->cancel_requested || strcmp(state, "canceled") == 0) {
+		o.state = NF_ATT_CANCELED;
+		o.reason = NF_REASON_CANCELED;
+		o.error = nf_xprintf("called run %lld canceled%s%s",
+		    (long long)cid, error != NULL ? ": " : "",
+		    error != NULL ? error : "");
+	} else {
+		o.state = NF_ATT_FAILED;
+		o.reason = nfd.stopping ? NF_REASON_INTERRUPTED :
+		    NF_REASON_ERROR;
+		o.error = nf_xprintf("called run %lld %s%s%s",
+		    (long long)cid, state, error != NULL ? ": " : "",
+		    error != NULL ? error : "");
+	}
+	nf_val_free(res);
+	nf_run_worker_done(r, &o);
+}
+
+int64_t
+nf_run_skip_ex(const struct nf_job *job, const char *preset,
+    const char *trigger, const char *triggered_by, int64_t scheduled_for,
+    const char *why)
+{
+	struct nf_run_rec	 rec;
+	int64_t			 id;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.job_id = job->id;
+	rec.state = NF_RUN_SKIPPED;
+	rec.trigger = trigger;
+	rec.triggered_by = triggered_by;
+	rec.scheduled_for = scheduled_for;
+	rec.params = job->params;
+	rec.created_at = nf_now_ms();
+	rec.preset = preset;
+	if ((id = nf_store_run_insert(&rec)) <= 0)
+		return id;
+	nf_store_run_finish(id, NF_RUN_SKIPPED, NF_REASON_OVERLAP, why, -1,
+	    rec.created_at);
+	nf_info("job %s: %s fire skipped (run %lld): %s", job->id, trigger,
+	    (long long)id, why);
+	return id;
 }
 
 int64_t
 nf_run_skip(const struct nf_job *job, const char *trigger,
     int64_t scheduled_for, int64_t active_run)
 {
-	struct nf_run_rec	 rec;
-	int64_t			 id;
-	char			 err[128];
+	char	why[128];
 
-	memset(&rec, 0, sizeof(rec));
-	rec.job_id = job->id;
-	rec.state = NF_RUN_SKIPPED;
-	rec.trigger = trigger;
-	rec.triggered_by = "cron";
-	rec.scheduled_for = scheduled_for;
-	rec.params = job->params;
-	rec.created_at = nf_now_ms();
-	if ((id = nf_store_run_insert(&rec)) <= 0)
-		return id;
-	snprintf(err, sizeof(err), "previous run %lld still running",
+	snprintf(why, sizeof(why), "previous run %lld still running",
 	    (long long)active_run);
-	nf_store_run_finish(id, NF_RUN_SKIPPED, NF_REASON_OVERLAP, err, -1,
-	    rec.created_at);
-	nf_info("job %s: slot skipped (run %lld): %s", job->id,
-	    (long long)id, err);
-	return id;
+	return nf_run_skip_ex(job, NULL, trigger, "cron", scheduled_for, why);
+}
+
+int
+nf_run_job_active(const char *job_id, struct nf_run **held)
+{
+	struct nf_run	*r;
+	int		 n = 0;
+
+	if (held != NULL)
+		*held = NULL;
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (strcmp(r->job_id, job_id) != 0)
+			continue;
+		if (!r->held)
+			n++;
+		else if (held != NULL && *held == NULL)
+			*held = r;
+	}
+	return n;
+}
+
+int
+nf_run_cancel_job(const char *job_id, int64_t except, const char *by)
+{
+	struct nf_run	*r;
+	int64_t		*ids;
+	size_t		 n = 0, i;
+
+	/* Ids first: a cancel may end runs and start others. */
+	ids = nf_xcalloc((size_t)nfd.nruns + 1, sizeof(*ids));
+	TAILQ_FOREACH(r, &runs, entry)
+		if (strcmp(r->job_id, job_id) == 0 && r->id != except &&
+		    !r->cancel_requested && n < (size_t)nfd.nruns)
+			ids[n++] = r->id;
+	for (i = 0; i < n; i++)
+		if ((r = nf_run_find(ids[i])) != NULL)
+			nf_run_cancel(r, by);
+	free(ids);
+	return (int)n;
+}
+
+void
+nf_run_release(struct nf_run *r)
+{
+	if (!r->held)
+		return;
+	r->held = 0;
+	nf_run_logf(r, "info", "the job's previous run ended; starting");
+	if (r->job->timeout_seconds > 0) {
+		ev_timer_set(&r->run_timer, r->job->timeout_seconds, 0.);
+		ev_timer_start(nfd.loop, &r->run_timer);
+	}
+	r->step = 0;
+	run_next_step(r);
 }
 
 int64_t
@@ -327,9 +754,32 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
     const struct nf_val *run_params, int force, int *conflict, char *err,
     size_t errlen)
 {
+	struct nf_trigger	t;
+
+	memset(&t, 0, sizeof(t));
+	t.trigger = trigger;
+	t.triggered_by = triggered_by;
+	t.scheduled_for = scheduled_for;
+	t.params = run_params;
+	t.force = force;
+	return nf_run_trigger_ex(job, &t, conflict, err, errlen);
+}
+
+int64_t
+nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
+    int *conflict, char *err, size_t errlen)
+{
+	const char		*trigger = t->trigger;
+	const char		*triggered_by = t->triggered_by;
+	const struct nf_val	*run_params = t->params;
+	const struct nf_preset	*preset = NULL;
+	int64_t			 scheduled_for = t->scheduled_for;
+	int			 force = t->force;
 	struct nf_run_rec	 rec;
 	struct nf_run		*r, *active;
+	struct nf_val		*snapshot;
 	int64_t			 id;
+	size_t			 i;
 
 	*conflict = 0;
 	if (nfd.stopping) {
@@ -341,6 +791,12 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 		snprintf(err, errlen, "the run history cannot be written (%s); "
 		    "new runs are refused until the store recovers",
 		    nfd.store_err != NULL ? nfd.store_err : "store error");
+		return -1;
+	}
+	if (t->preset != NULL &&
+	    (preset = nf_config_preset(job, t->preset)) == NULL) {
+		snprintf(err, errlen, "job %s has no preset \"%s\" (nfctl job "
+		    "show %s lists its presets)", job->id, t->preset, job->id);
 		return -1;
 	}
 	if ((active = nf_run_find_job(job->id)) != NULL && !force) {
@@ -357,12 +813,22 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 	r->job = nf_config_job(r->cfgref->cfg, job->id);
 	if (r->job == NULL)
 		nf_panic("job %s vanished from the current config", job->id);
+	if (preset != NULL) {
+		if ((preset = nf_config_preset(r->job, preset->name)) == NULL)
+			nf_panic("preset %s of job %s vanished from the "
+			    "current config", t->preset, job->id);
+		r->job = preset->job;
+		r->preset = nf_xstrdup(preset->name);
+	}
 	r->state = NF_RUN_QUEUED;
 	r->trigger = nf_xstrdup(trigger);
 	r->triggered_by = nf_xstrdup(triggered_by);
 	r->scheduled_for = scheduled_for;
 	r->params = merge_params(r->job->params, run_params);
+	r->run_params = run_params != NULL && run_params->type == NF_V_MAP ?
+	    nf_val_dup(run_params) : nf_val_map();
 	r->rows_affected = -1;
+	run_tmpl_init(r);
 	LIST_INIT(&r->followers);
 	ev_timer_init(&r->retry_timer, retry_cb, 0., 0.);
 	r->retry_timer.data = r;
@@ -375,9 +841,18 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 	rec.trigger = trigger;
 	rec.triggered_by = triggered_by;
 	rec.scheduled_for = scheduled_for;
-	rec.params = r->params;
+	/* The snapshot in the history shows secret params as "***". */
+	snapshot = nf_val_dup(r->params);
+	for (i = 0; i < r->job->nsecret_params; i++)
+		if (nf_val_get(snapshot, r->job->secret_params[i]) != NULL)
+			nf_val_map_set_str(snapshot, r->job->secret_params[i],
+			    "***");
+	rec.params = snapshot;
 	rec.created_at = nf_now_ms();
-	if ((id = nf_store_run_insert(&rec)) <= 0) {
+	rec.preset = r->preset;
+	id = nf_store_run_insert(&rec);
+	nf_val_free(snapshot);
+	if (id <= 0) {
 		if (id == 0)
 			snprintf(err, errlen, "slot %lld of job %s already "
 			    "fired", (long long)scheduled_for, job->id);
@@ -389,12 +864,27 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 		return id;
 	}
 	r->id = id;
+	r->base_time = scheduled_for > 0 ? scheduled_for : rec.created_at /
+	    1000;
+	if (call_parent != NULL) {
+		r->parent_id = call_parent->id;
+		call_parent->child_id = id;
+	}
 	TAILQ_INSERT_TAIL(&runs, r, entry);
 	nfd.nruns++;
+	NF_FAULT("after_run_insert");
 	nf_info("run %lld of job %s triggered by %s (%s)", (long long)id,
 	    job->id, triggered_by, trigger);
-	nf_run_logf(r, "info", "run %lld of job %s triggered by %s (%s)",
-	    (long long)id, job->id, triggered_by, trigger);
+	nf_run_logf(r, "info", "run %lld of job %s triggered by %s (%s)%s%s",
+	    (long long)id, job->id, triggered_by, trigger,
+	    r->preset != NULL ? ", preset " : "",
+	    r->preset != NULL ? r->preset : "");
+	if (t->hold && active != NULL) {
+		r->held = 1;
+		nf_run_logf(r, "info", "queued behind run %lld (overlap = "
+		    "queue)", (long long)active->id);
+		return id;
+	}
 
 	/* The run stays queued until its first step gets a worker slot. */
 	if (r->job->timeout_seconds > 0) {
@@ -402,6 +892,10 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 		ev_timer_start(nfd.loop, &r->run_timer);
 	}
 	r->step = 0;
+	if (scheduled_for > 0) {
+		startq_push(r->id);
+		return id;
+	}
 	run_next_step(r);
 	return id;
 }
@@ -411,9 +905,13 @@ static void
 run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
     const char *error)
 {
-	struct nf_val	*end;
-	int64_t		 now = nf_now_ms();
+	struct nf_val		*end, *out;
+	enum nf_run_state	 state;
+	char			*job_id, *red;
+	int64_t			 now = nf_now_ms(), id, parent, rows;
 
+	red = run_redact(r, error);
+	error = red;
 	run_transition(r, ev);
 	nf_store_run_finish(r->id, r->state, reason, error, r->rows_affected,
 	    now);
@@ -433,7 +931,20 @@ run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
 	run_emit(r, "end", end);
 	TAILQ_REMOVE(&runs, r, entry);
 	nfd.nruns--;
+	job_id = nf_xstrdup(r->job_id);
+	id = r->id;
+	state = r->state;
+	parent = r->parent_id;
+	rows = r->rows_affected;
+	out = r->prev != NULL ? nf_val_map_take(r->prev, "output") : NULL;
 	run_free(r);
+	if (parent > 0)
+		run_child_ended(parent, id, state, error, rows, out);
+	nf_val_free(out);
+	free(red);
+	/* Queued runs of the job and jobs that run after it. */
+	nf_sched_run_done(job_id, id, state);
+	free(job_id);
 	nf_daemon_maybe_exit();
 }
 
@@ -488,21 +999,123 @@ run_next_step(struct nf_run *r)
 	run_start_attempt(r);
 }
 
+/*
+ * Pool max_concurrent: how many workers use each pool now.  A step waits
+ * in the slot queue while any pool it uses is at its limit.
+ */
+static struct pool_use {
+	char	*name;
+	int	 n;
+} *pool_uses;
+static size_t	npool_uses;
+
+static struct pool_use *
+pool_use(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < npool_uses; i++)
+		if (strcmp(pool_uses[i].name, name) == 0)
+			return &pool_uses[i];
+	pool_uses = nf_xreallocarray(pool_uses, npool_uses + 1,
+	    sizeof(*pool_uses));
+	pool_uses[npool_uses].name = nf_xstrdup(name);
+	pool_uses[npool_uses].n = 0;
+	return &pool_uses[npool_uses++];
+}
+
+/* The pools a step's worker connects to (sql_query: pool; sql_copy: both). */
+static void
+step_pools(const struct nf_run *r, const struct nf_step *st,
+    const struct nf_pool *out[2])
+{
+	const char	*s, *t;
+
+	out[0] = st->pool;
+	out[1] = NULL;
+	if (strcmp(st->type, "sql_copy") != 0 || st->spec == NULL)
+		return;
+	s = nf_val_get_str(nf_val_get(st->spec, "source"), "pool");
+	t = nf_val_get_str(nf_val_get(st->spec, "target"), "pool");
+	out[0] = s != NULL ? nf_config_pool(r->cfgref->cfg, s) : NULL;
+	out[1] = t != NULL && (s == NULL || strcmp(s, t) != 0) ?
+	    nf_config_pool(r->cfgref->cfg, t) : NULL;
+}
+
+/* The first pool of st at its max_concurrent, or NULL. */
+static const struct nf_pool *
+pool_full(const struct nf_run *r, const struct nf_step *st)
+{
+	const struct nf_pool	*p[2];
+	int			 i;
+
+	step_pools(r, st, p);
+	for (i = 0; i < 2; i++)
+		if (p[i] != NULL && p[i]->max_concurrent > 0 &&
+		    pool_use(p[i]->name)->n >= p[i]->max_concurrent)
+			return p[i];
+	return NULL;
+}
+
+static void
+pool_take(struct nf_run *r, const struct nf_step *st)
+{
+	const struct nf_pool	*p[2];
+	int			 i;
+
+	step_pools(r, st, p);
+	for (i = 0; i < 2; i++)
+		if (p[i] != NULL) {
+			pool_use(p[i]->name)->n++;
+			r->pools_held[i] = nf_xstrdup(p[i]->name);
+		}
+}
+
+static void
+pool_release(struct nf_run *r)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++)
+		if (r->pools_held[i] != NULL) {
+			pool_use(r->pools_held[i])->n--;
+			free(r->pools_held[i]);
+			r->pools_held[i] = NULL;
+		}
+}
+
 static void
 run_start_attempt(struct nf_run *r)
 {
 	const struct nf_step	*st = &r->job->steps[r->step];
+	const struct nf_steptype *type = nf_steptype_find(st->type);
 	struct nf_attempt_rec	 arec;
+	struct nf_attempt_end	 aend;
 	struct nf_step_outcome	 o;
-	char			 err[512];
+	struct nf_tmpl_ctx	 c;
+	char			 err[512], cerr[512];
+	int			 insup = type != NULL && type->in_supervisor;
+	int			 cond = 1, rc;
+	const struct nf_pool	*pfull = NULL;
 
 	if (nfd.stopping) {
 		run_finish(r, NF_RUN_EV_FAIL, NF_REASON_INTERRUPTED,
 		    "interrupted: nomaflowd stopped before the step started");
 		return;
 	}
-	if (nfd.nworkers >= r->cfgref->cfg->max_workers ||
-	    nfd.nworkers >= nfd.cur->cfg->max_workers) {
+	/* The condition, on every attempt: it needs no worker slot. */
+	if (st->when != NULL) {
+		run_tmpl_ctx(r, &c);
+		cond = nf_expr_eval_bool(st->when, &c, cerr, sizeof(cerr));
+	}
+	if (cond == 1 && !insup && (pfull = pool_full(r, st)) != NULL &&
+	    !r->waiting)
+		nf_run_logf(r, "info", "step %s queued: pool %s is at "
+		    "max_concurrent = %d", st->name, pfull->name,
+		    pfull->max_concurrent);
+	if (cond == 1 && !insup &&
+	    (nfd.nworkers >= r->cfgref->cfg->max_workers ||
+	    nfd.nworkers >= nfd.cur->cfg->max_workers || pfull != NULL)) {
 		if (!r->waiting) {
 			r->waiting = 1;
 			nfd.nqueued++;
@@ -524,22 +1137,65 @@ run_start_attempt(struct nf_run *r)
 		    "cannot record the step attempt in the store");
 		return;
 	}
+	if (cond == 0) {
+		att_transition(r, NF_ATT_EV_SKIP);
+		memset(&aend, 0, sizeof(aend));
+		aend.state = NF_ATT_SKIPPED;
+		aend.error = "condition false";
+		aend.exit_code = -1;
+		aend.rows_affected = -1;
+		aend.finished_at = nf_now_ms();
+		nf_store_attempt_finish(r->attempt_id, &aend);
+		nf_run_logf(r, "info", "step %s skipped: condition false "
+		    "(when %s)", st->name, nf_expr_text(st->when));
+		r->step++;
+		run_next_step(r);
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.state = NF_ATT_FAILED;
+	o.reason = NF_REASON_ERROR;
+	o.exit_code = -1;
+	o.rows_affected = -1;
+	if (cond == -1) {
+		o.error = nf_xprintf("condition when \"%s\" could not be "
+		    "evaluated: %s", nf_expr_text(st->when), cerr);
+		nf_run_worker_done(r, &o);
+		return;
+	}
+	/* Templates: the worker gets the rendered spec (spawn.c). */
+	nf_val_free(r->spec);
+	run_tmpl_ctx(r, &c);
+	if (st->spec == NULL)
+		r->spec = nf_val_map();
+	else if ((r->spec = nf_tmpl_render_val(st->spec, &c, err,
+	    sizeof(err))) == NULL) {
+		o.error = nf_xprintf("template: %s", err);
+		nf_run_worker_done(r, &o);
+		return;
+	}
 	if (r->job->retry.attempts > 1)
 		nf_run_logf(r, "info", "step %s (%s) attempt %d of %d",
 		    st->name, st->type, r->attempt, r->job->retry.attempts);
 	else
 		nf_run_logf(r, "info", "step %s (%s) started", st->name,
 		    st->type);
+	if (insup) {
+		/* The attempt runs while the child does. */
+		att_transition(r, NF_ATT_EV_SPAWN);
+		run_emit_state(r);
+		if ((rc = run_call_job(r, err, sizeof(err))) == -1) {
+			o.error = nf_xstrdup(err);
+			nf_run_worker_done(r, &o);
+		}
+		return;
+	}
 	if (nf_spawn_step(r, st, err, sizeof(err)) == -1) {
-		memset(&o, 0, sizeof(o));
-		o.state = NF_ATT_FAILED;
-		o.reason = NF_REASON_ERROR;
 		o.error = nf_xstrdup(err);
-		o.exit_code = -1;
-		o.rows_affected = -1;
 		nf_run_worker_done(r, &o);
 		return;
 	}
+	pool_take(r, st);
 	att_transition(r, NF_ATT_EV_SPAWN);
 	run_emit_state(r);
 }
@@ -548,8 +1204,11 @@ void
 nf_run_kick(void)
 {
 	struct nf_run	*r;
+	int		 n;
 
-	while ((r = TAILQ_FIRST(&waitq)) != NULL &&
+	/* Each waiting run once: one blocked on a full pool goes back. */
+	n = nfd.nqueued;
+	while (n-- > 0 && (r = TAILQ_FIRST(&waitq)) != NULL &&
 	    nfd.nworkers < nfd.cur->cfg->max_workers) {
 		TAILQ_REMOVE(&waitq, r, qentry);
 		r->waiting = 0;
@@ -564,11 +1223,27 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 	const struct nf_step	*st = &r->job->steps[r->step];
 	const struct nf_retry	*rp = &r->job->retry;
 	struct nf_attempt_end	 aend;
+	struct nf_val		*stored;
 	enum nf_att_event	 ev;
 	int64_t			 delay;
 	char			*msg;
 
 	r->worker = NULL;
+	pool_release(r);
+	nf_val_free(r->last_progress);
+	r->last_progress = NULL;
+	NF_FAULT("after_result");
+	/* History and logs never show a secret param's value. */
+	if (o->error != NULL && r->nsecrets > 0) {
+		msg = run_redact(r, o->error);
+		free(o->error);
+		o->error = msg;
+	}
+	stored = NULL;
+	if (o->output != NULL && r->nsecrets > 0) {
+		stored = nf_val_dup(o->output);
+		nf_tmpl_redact_val(stored, r->secrets, r->nsecrets);
+	}
 	ev = o->state == NF_ATT_SUCCEEDED ? NF_ATT_EV_SUCCEED :
 	    o->state == NF_ATT_CANCELED ? NF_ATT_EV_CANCEL : NF_ATT_EV_FAIL;
 	att_transition(r, ev);
@@ -579,9 +1254,10 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 	aend.exit_code = o->exit_code;
 	aend.signal = o->signal;
 	aend.rows_affected = o->rows_affected;
-	aend.output = o->output;
+	aend.output = stored != NULL ? stored : o->output;
 	aend.finished_at = nf_now_ms();
 	nf_store_attempt_finish(r->attempt_id, &aend);
+	nf_val_free(stored);
 
 	if (o->state == NF_ATT_SUCCEEDED) {
 		if (o->rows_affected >= 0)
@@ -593,9 +1269,20 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 		if (o->rows_affected >= 0)
 			r->rows_affected = (r->rows_affected < 0 ? 0 :
 			    r->rows_affected) + o->rows_affected;
-		nf_val_free(o->output);
+		/* Later steps' templates and conditions see this outcome. */
+		nf_val_map_set_int(r->step_rows, st->name, o->rows_affected);
+		nf_val_free(r->prev);
+		r->prev = nf_val_map();
+		nf_val_map_set_str(r->prev, "step", st->name);
+		nf_val_map_set_int(r->prev, "rows_affected", o->rows_affected);
+		if (o->output != NULL) {
+			nf_val_map_set(r->prev, "output",
+			    nf_val_dup(o->output));
+			nf_val_map_set(r->outputs, st->name, o->output);
+		}
 		free(o->error);
 		r->step++;
+		NF_FAULT("between_steps");
 		run_next_step(r);
 		nf_run_kick();
 		return;
@@ -641,7 +1328,8 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 int
 nf_run_cancel(struct nf_run *r, const char *by)
 {
-	char	*msg;
+	struct nf_run	*child;
+	char		*msg;
 
 	if (r->cancel_requested)
 		return 0;
@@ -649,6 +1337,16 @@ nf_run_cancel(struct nf_run *r, const char *by)
 	nf_run_logf(r, "warn", "cancel requested by %s", by);
 	if (r->worker != NULL) {
 		nf_spawn_stop(r->worker, NF_REASON_CANCELED);
+		return 0;
+	}
+	/* A call_job step: cancel the called run; it reports back. */
+	if (r->child_result != NULL)
+		return 0;	/* its result is on the way */
+	if (r->child_id > 0 && (child = nf_run_find(r->child_id)) != NULL) {
+		msg = nf_xprintf("run %lld of job %s (canceled by %s)",
+		    (long long)r->id, r->job_id, by);
+		nf_run_cancel(child, msg);
+		free(msg);
 		return 0;
 	}
 	/* Not running a step: waiting for a slot or a retry. */
@@ -679,6 +1377,9 @@ nf_run_shutdown(int force)
 			}
 			continue;
 		}
+		/* Waiting for a called run: ends when that run does. */
+		if (r->child_id > 0 || r->child_result != NULL)
+			continue;
 		if (r->waiting) {
 			TAILQ_REMOVE(&waitq, r, qentry);
 			r->waiting = 0;

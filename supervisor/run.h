@@ -17,6 +17,8 @@ struct nf_run {
 	char			*triggered_by;
 	int64_t			 scheduled_for;
 	struct nf_val		*params;	/* merged (job < run) */
+	/* As given by the trigger: python kwargs sit between the two. */
+	struct nf_val		*run_params;
 	size_t			 step;		/* index of the current step */
 	int			 attempt;	/* 1-based, of the current step */
 	int64_t			 attempt_id;
@@ -25,10 +27,27 @@ struct nf_run {
 	ev_timer		 retry_timer;	/* waiting to retry a step */
 	ev_timer		 run_timer;	/* whole-run timeout */
 	int			 waiting;	/* queued for a worker slot */
+	char			*pools_held[2];	/* pools its worker counts on */
+	int			 held;		/* overlap = queue: waits for the
+						   job's active run to end */
+	char			*preset;	/* NULL: none */
 	int			 cancel_requested;
 	int			 timed_out;	/* run timeout fired */
 	int64_t			 rows_affected;
 	struct nf_val		*last_output;
+	struct nf_val		*last_progress;	/* the step's last PROGRESS */
+	/* Templates and conditions (common/template.c, expr.c). */
+	struct nf_val		*outputs;	/* step name -> its output */
+	struct nf_val		*step_rows;	/* step name -> rows_affected */
+	struct nf_val		*prev;		/* {step, rows_affected, output} */
+	struct nf_val		*spec;		/* current attempt, rendered */
+	int64_t			 base_time;	/* s: slot, or trigger time */
+	char			**secrets;	/* values of secret_params */
+	size_t			 nsecrets;
+	/* call_job: the child run this run's step waits for, and back. */
+	int64_t			 child_id;
+	int64_t			 parent_id;
+	struct nf_val		*child_result;	/* the child ended: its state */
 	struct nf_followers	 followers;
 	TAILQ_ENTRY(nf_run)	 entry;		/* all active runs */
 	TAILQ_ENTRY(nf_run)	 qentry;	/* waiting for a slot */
@@ -55,6 +74,36 @@ int64_t	nf_run_trigger(const struct nf_job *, const char *trigger,
 	    const char *triggered_by, int64_t scheduled_for,
 	    const struct nf_val *run_params, int force, int *conflict,
 	    char *err, size_t errlen);
+/* Everything a trigger may say; nf_run_trigger() is the short form. */
+struct nf_trigger {
+	const char		*trigger;	/* cron catchup manual ... */
+	const char		*triggered_by;
+	int64_t			 scheduled_for;	/* slot, 0 = none */
+	const struct nf_val	*params;	/* run params or NULL */
+	const char		*preset;	/* NULL: none */
+	int			 force;		/* even if the job has a run */
+	int			 hold;		/* record now, start when the
+						   job's active run ends */
+};
+int64_t	nf_run_trigger_ex(const struct nf_job *, const struct nf_trigger *,
+	    int *conflict, char *err, size_t errlen);
+/* Start a held run (overlap = queue). */
+void	nf_run_release(struct nf_run *);
+/*
+ * Active runs of a job that are not held; *held (may be NULL) gets its
+ * held run, if any.
+ */
+int	nf_run_job_active(const char *job_id, struct nf_run **held);
+/* Cancel every active run of a job but `except`; returns how many. */
+int	nf_run_cancel_job(const char *job_id, int64_t except, const char *by);
+/*
+ * Record a fire that does not run (overlap): a skipped run with reason
+ * overlap and the why in its error.  Returns the run id, 0 if the slot
+ * already fired, -1 on error.
+ */
+int64_t	nf_run_skip_ex(const struct nf_job *, const char *preset,
+	    const char *trigger, const char *triggered_by,
+	    int64_t scheduled_for, const char *why);
 /* Record a skipped fire (overlap).  Returns the run id or -1/0. */
 int64_t	nf_run_skip(const struct nf_job *, const char *trigger,
 	    int64_t scheduled_for, int64_t active_run);

@@ -7,13 +7,26 @@
  * Invariants:
  * - One connection, one process, one thread.  Every statement is prepared
  *   once at open; nothing is prepared on the hot path.
- * - Writes open a transaction lazily (BEGIN IMMEDIATE) and nf_store_flush()
+ * - Writes open a transaction lazily (BEGIN) and nf_store_flush()
  *   commits it, once per loop iteration: a transaction never outlives the
  *   iteration that opened it.
  * - A failed write never exits.  An error that poisons the transaction
  *   (busy, full, I/O, ...) rolls back everything pending, so the file
  *   always holds the state of the last successful flush; the handle stays
  *   usable.  A constraint error only undoes its own statement.
+ * - Nothing the run engine wrote is lost to a rolled-back transaction: every
+ *   write since the last successful commit is kept in a journal (its SQL
+ *   with the values bound).  A write that failed itself joins the journal
+ *   too, except the inserts of runs and attempts, whose callers give up on
+ *   a failure.  From the failure on the store is unhealthy ("pending"):
+ *   writes go to the journal without touching the file, and inserts of
+ *   runs and attempts are refused (an id could not be known).
+ *   nf_store_retry() replays the journal in order, in one transaction, on
+ *   the state it was first applied to, so the rowids (run and attempt ids
+ *   the engine holds) come out the same; the store is healthy again when
+ *   that transaction commits.  Past STORE_JOURNAL_MAX bytes, step log lines
+ *   are no longer journaled (they are counted and lost; state changes never
+ *   are).
  * - The per-run log usage lives in memory (an open-addressing table keyed
  *   by run id) and is written back to runs.log_bytes at flush time, so the
  *   cap check costs O(1) per line and no extra write per line.
@@ -33,6 +46,7 @@
 
 #include <sqlite3.h>
 
+#include "fault.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -46,6 +60,7 @@
 #define STORE_STR(x)		STORE_STR2(x)
 #define STORE_STR2(x)		#x
 #define STORE_BUSY_MS		100
+#define STORE_JOURNAL_MAX	(64u << 20)
 #define STORE_DEFAULT_LOG_CAP	(10 * 1024 * 1024)
 #define STORE_LIST_DEFAULT	50
 #define STORE_LIST_MAX		10000
@@ -134,17 +149,22 @@ static const char *const migrations[] = {
 	" job_id TEXT PRIMARY KEY,"
 	" enabled INTEGER NOT NULL,"
 	" updated_at INTEGER NOT NULL);",
+	/*
+	 * 2: the preset a run ran with (NULL: none); the slot ledger of a
+	 * preset's own schedule is read per (job_id, preset).
+	 */
+	"ALTER TABLE runs ADD COLUMN preset TEXT;",
 };
 #define STORE_SCHEMA_VERSION	((int)NF_NELEM(migrations))
 
 #define RUN_COLS							\
 	"id, job_id, state, reason, \"trigger\", triggered_by, "	\
 	"scheduled_for, created_at, started_at, finished_at, error, "	\
-	"rows_affected"
+	"rows_affected, preset"
 static const char *const run_keys[] = {
 	"id", "job_id", "state", "reason", "trigger", "triggered_by",
 	"scheduled_for", "created_at", "started_at", "finished_at", "error",
-	"rows_affected",
+	"rows_affected", "preset",
 };
 
 #define ATT_COLS							\
@@ -181,6 +201,7 @@ enum stmt_id {
 	ST_LOG_INSERT,
 	ST_AUDIT_INSERT,
 	ST_LAST_SLOT,
+	ST_LAST_SLOT_PRESET,
 	ST_JOB_EN_GET,
 	ST_JOB_EN_SET,
 	ST_RUN_GET,
@@ -196,12 +217,14 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_LIST0] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	/* Deferred: a write that finds the file locked fails itself and
+	 * joins the journal, instead of failing before it is bound. */
+	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_RUN_INSERT] = "INSERT INTO runs (job_id, state, \"trigger\","
-	    " triggered_by, scheduled_for, params, created_at, finished_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " triggered_by, scheduled_for, params, created_at, finished_at,"
+	    " preset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 	    " ON CONFLICT (job_id, scheduled_for) DO NOTHING",
 	[ST_RUN_START] = "UPDATE runs SET state = 'running', started_at = ?2"
 	    " WHERE id = ?1 AND state = 'queued'",
@@ -224,6 +247,14 @@ static const char *const stmt_sql[ST_LIST0] = {
 	    " result, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_LAST_SLOT] = "SELECT max(scheduled_for) FROM runs"
 	    " WHERE job_id = ?1",
+	/*
+	 * IS: NULL (the job's own schedules) matches NULL.  Walks the
+	 * UNIQUE (job_id, scheduled_for) index from the newest slot down
+	 * and stops at the first run of that preset.
+	 */
+	[ST_LAST_SLOT_PRESET] = "SELECT scheduled_for FROM runs"
+	    " WHERE job_id = ?1 AND preset IS ?2 AND scheduled_for IS NOT NULL"
+	    " ORDER BY scheduled_for DESC LIMIT 1",
 	[ST_JOB_EN_GET] = "SELECT enabled FROM job_state WHERE job_id = ?1",
 	[ST_JOB_EN_SET] = "INSERT INTO job_state (job_id, enabled, updated_at)"
 	    " VALUES (?1, ?2, ?3) ON CONFLICT (job_id) DO UPDATE"
@@ -268,7 +299,14 @@ static struct {
 	size_t		 lu_n;
 	size_t		 lu_done;
 	char		 err[1024];
+	char		**jr;		/* journal: writes since the last commit */
+	size_t		 jr_n, jr_cap, jr_bytes;
+	int64_t		 jr_lost;	/* log lines not journaled (full) */
+	int		 unhealthy;	/* a transaction was rolled back */
 } S = { .log_cap = STORE_DEFAULT_LOG_CAP };
+
+/* Unhealthy and not replaying: writes are only journaled. */
+#define PENDING()	(S.unhealthy && !S.in_tx)
 
 static const char *const run_state_names[] = {
 	[NF_RUN_QUEUED] = "queued",
@@ -453,6 +491,7 @@ sql_fail(int rc, const char *what)
 	if (prim != SQLITE_CONSTRAINT && prim != SQLITE_MISMATCH &&
 	    prim != SQLITE_TOOBIG && prim != SQLITE_RANGE) {
 		aborted = S.in_tx;
+		S.unhealthy = 1;
 		tx_abort();
 	} else if (S.in_tx && sqlite3_get_autocommit(S.db)) {
 		/* SQLite rolled back on its own. */
@@ -522,6 +561,73 @@ bind_reason(sqlite3_stmt *st, int i, enum nf_reason r)
 		bind_text(st, i, nf_reason_name(r));
 }
 
+/*
+ * The journal (see the invariants above).  The SQL text of a statement
+ * with its values bound is what sqlite3_expanded_sql() returns.
+ */
+static void
+journal_add(sqlite3_stmt *st)
+{
+	char	*sql;
+	size_t	 len;
+
+	if (st == S.st[ST_LOG_INSERT] && S.jr_bytes > STORE_JOURNAL_MAX) {
+		S.jr_lost++;
+		return;
+	}
+	if ((sql = sqlite3_expanded_sql(st)) == NULL)
+		nf_fatalx("store: out of memory keeping the write journal");
+	len = strlen(sql);
+	if (S.jr_n == S.jr_cap) {
+		S.jr_cap = S.jr_cap == 0 ? 64 : S.jr_cap * 2;
+		S.jr = nf_xreallocarray(S.jr, S.jr_cap, sizeof(*S.jr));
+	}
+	S.jr[S.jr_n++] = sql;		/* sqlite3_free()d by journal_clear() */
+	S.jr_bytes += len;
+}
+
+static void
+journal_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < S.jr_n; i++)
+		sqlite3_free(S.jr[i]);
+	S.jr_n = S.jr_bytes = 0;
+	S.jr_lost = 0;
+}
+
+/*
+ * Re-apply the writes of the transactions that were rolled back, at the
+ * start of a new one.  Called with the transaction just opened.
+ */
+static int
+journal_replay(void)
+{
+	char	 what[96];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < S.jr_n; i++) {
+		rc = sqlite3_exec(S.db, S.jr[i], NULL, NULL, NULL);
+		/* A replayed statement that fails on its own account again
+		 * (a constraint) failed the first time too: skip it. */
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_CONSTRAINT) {
+			snprintf(what, sizeof(what), "replay %zu write%s kept "
+			    "since the last commit", S.jr_n,
+			    S.jr_n == 1 ? "" : "s");
+			sql_fail(rc, what);
+			return -1;
+		}
+	}
+	if (S.jr_lost > 0)
+		nf_warnx("store %s: %lld step log line%s written while the "
+		    "store could not commit were lost", S.path,
+		    (long long)S.jr_lost, S.jr_lost == 1 ? "" : "s");
+	S.jr_lost = 0;
+	return 0;
+}
+
 /* Lazily open the loop iteration's transaction. */
 static int
 tx_begin(const char *what)
@@ -534,7 +640,7 @@ tx_begin(const char *what)
 		nf_warnx("%s", S.err);
 		return -1;
 	}
-	if (S.in_tx)
+	if (S.in_tx || PENDING())
 		return 0;
 	rc = sqlite3_step(S.st[ST_BEGIN]);
 	sqlite3_reset(S.st[ST_BEGIN]);
@@ -552,7 +658,22 @@ write_step(sqlite3_stmt *st, const char *what)
 {
 	int	 rc;
 
+	if (PENDING()) {
+		if (st == S.st[ST_RUN_INSERT] || st == S.st[ST_ATT_INSERT]) {
+			/* S.err still says why the store cannot write. */
+			stmt_done(st);
+			return -1;
+		}
+		journal_add(st);
+		stmt_done(st);
+		return 0;
+	}
 	rc = sqlite3_step(st);
+	/* While replaying, the journal already holds what is replayed. */
+	if (!S.unhealthy && (rc == SQLITE_DONE ||
+	    (st != S.st[ST_RUN_INSERT] && st != S.st[ST_ATT_INSERT] &&
+	    (rc & 0xff) != SQLITE_CONSTRAINT)))
+		journal_add(st);
 	stmt_done(st);
 	if (rc != SQLITE_DONE) {
 		sql_fail(rc, what);
@@ -642,7 +763,12 @@ lu_get(int64_t run_id)
 		ne.truncated = sqlite3_column_int(st, 1) != 0;
 	}
 	stmt_done(st);
-	if (rc == SQLITE_DONE) {
+	if (rc == SQLITE_DONE && PENDING()) {
+		/* A run inserted by writes still in the journal. */
+		memset(&ne, 0, sizeof(ne));
+		ne.run_id = run_id;
+		rc = SQLITE_ROW;
+	} else if (rc == SQLITE_DONE) {
 		set_err("store %s: log line for run %lld: no such run (a bug "
 		    "in nomaflowd; please report it)", S.path,
 		    (long long)run_id);
@@ -869,6 +995,11 @@ close_db(void)
 	free(S.lu);
 	S.lu = NULL;
 	S.lu_cap = S.lu_n = S.lu_done = 0;
+	journal_clear();
+	free(S.jr);
+	S.jr = NULL;
+	S.jr_cap = 0;
+	S.unhealthy = 0;
 	free(S.path);
 	S.path = NULL;
 }
@@ -962,8 +1093,9 @@ nf_store_close(void)
 {
 	if (S.db == NULL)
 		return;
-	/* A clean stop keeps the last iteration's changes. */
-	(void)nf_store_flush();
+	/* A clean stop keeps the last iteration's changes (and, if the
+	 * store could not write, tries the kept writes once more). */
+	(void)nf_store_retry();
 	close_db();
 }
 
@@ -998,11 +1130,39 @@ nf_store_flush(void)
 		return -1;
 	}
 	S.in_tx = 0;
+	S.unhealthy = 0;
+	journal_clear();
 	for (i = 0; i < S.lu_cap; i++)
 		S.lu[i].dirty = 0;
 	if (S.lu_done > 0)
 		lu_rehash(S.lu_cap, 1);
 	return 0;
+}
+
+int
+nf_store_healthy(void)
+{
+	return S.db != NULL && !S.unhealthy;
+}
+
+int
+nf_store_retry(void)
+{
+	int	 rc;
+
+	if (S.db == NULL || !S.unhealthy || S.in_tx)
+		return nf_store_flush();
+	/* A transaction of its own replays the journal; commit it. */
+	rc = sqlite3_step(S.st[ST_BEGIN]);
+	sqlite3_reset(S.st[ST_BEGIN]);
+	if (rc != SQLITE_DONE) {
+		sql_fail(rc, "retry the writes kept since the last commit");
+		return -1;
+	}
+	S.in_tx = 1;
+	if (journal_replay() == -1)
+		return -1;
+	return nf_store_flush();
 }
 
 int
@@ -1082,6 +1242,10 @@ nf_store_run_insert(const struct nf_run_rec *r)
 		sqlite3_bind_int64(st, 8, r->created_at);
 	else
 		sqlite3_bind_null(st, 8);
+	if (r->preset != NULL)
+		bind_text(st, 9, r->preset);
+	else
+		sqlite3_bind_null(st, 9);
 	if (write_step(st, "insert a run") == -1)
 		return -1;
 	if (sqlite3_changes(S.db) == 0)
@@ -1093,7 +1257,7 @@ nf_store_run_insert(const struct nf_run_rec *r)
 static int
 check_changed(const char *what, int64_t id)
 {
-	if (sqlite3_changes(S.db) > 0)
+	if (PENDING() || sqlite3_changes(S.db) > 0)
 		return 0;
 	set_err("store %s: %s %lld: no such row in the expected state (a bug "
 	    "in nomaflowd; please report it)", S.path, what, (long long)id);
@@ -1210,6 +1374,9 @@ log_insert(const struct nf_log_rec *l, const char *stream, const char *level,
 	bind_text(st, 8, line);
 	if (write_step(st, "append a log line") == -1)
 		return -1;
+	/* Journaled, not yet in the file: no sequence number to stream. */
+	if (PENDING())
+		return 0;
 	return sqlite3_last_insert_rowid(S.db);
 }
 
@@ -1228,6 +1395,7 @@ nf_store_log_append(const struct nf_log_rec *l)
 
 	if (tx_begin("append a log line") == -1)
 		return -1;
+	NF_FAULT("log_write");
 	if (S.log_cap <= 0 || strcmp(l->stream, "system") == 0)
 		return log_insert(l, l->stream, l->level, l->line);
 	if ((e = lu_get(l->run_id)) == NULL)
@@ -1310,6 +1478,33 @@ nf_store_last_slot(const char *job_id)
 		return -1;
 	}
 	slot = sqlite3_column_int64(st, 0);	/* NULL (no run) reads 0 */
+	stmt_done(st);
+	return slot;
+}
+
+int64_t
+nf_store_last_slot_preset(const char *job_id, const char *preset)
+{
+	sqlite3_stmt	*st = S.st[ST_LAST_SLOT_PRESET];
+	int64_t		 slot;
+	int		 rc;
+
+	if (read_check("read the last slot") == -1)
+		return -1;
+	bind_text(st, 1, job_id);
+	if (preset != NULL)
+		bind_text(st, 2, preset);
+	else
+		sqlite3_bind_null(st, 2);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		slot = 0;		/* no slot yet */
+	else if (rc == SQLITE_ROW)
+		slot = sqlite3_column_int64(st, 0);
+	else {
+		read_fail(st, rc, "read the last slot");
+		return -1;
+	}
 	stmt_done(st);
 	return slot;
 }
@@ -1497,6 +1692,44 @@ nf_store_run_get(int64_t run_id)
 	}
 	nf_val_map_set(run, "attempts", atts);
 	return run;
+}
+
+struct nf_val *
+nf_store_active_runs(void)
+{
+	sqlite3_stmt	*st;
+	struct nf_val	*out, *run;
+	int64_t		*ids = NULL;
+	size_t		 n = 0, cap = 0, i;
+	int		 rc;
+
+	if (read_check("list the active runs") == -1)
+		return NULL;
+	/* Once, at start: not worth a prepared statement. */
+	rc = sqlite3_prepare_v2(S.db, "SELECT id FROM runs WHERE state IN"
+	    " ('queued', 'running') ORDER BY id", -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			ids = nf_xreallocarray(ids, cap, sizeof(*ids));
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: list the active runs: %s (%s)", S.path,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_finalize(st);
+		free(ids);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	out = nf_val_arr();
+	for (i = 0; i < n; i++)
+		if ((run = nf_store_run_get(ids[i])) != NULL)
+			nf_val_arr_push(out, run);
+	free(ids);
+	return out;
 }
 
 struct nf_val *

@@ -66,6 +66,7 @@ struct nf_run_rec {
 	int64_t		 scheduled_for;	/* seconds; 0 = none */
 	const struct nf_val *params;	/* snapshot of merged params (map) */
 	int64_t		 created_at;
+	const char	*preset;	/* NULL: none */
 };
 
 struct nf_attempt_rec {
@@ -116,6 +117,14 @@ const char *nf_store_error(void);
 /* Commit the pending transaction, if any.  -1 if the commit failed. */
 int	 nf_store_flush(void);
 /*
+ * 0 after a transaction was rolled back (full disk, lock, I/O error) until
+ * one carrying every write kept since then commits.
+ */
+int	 nf_store_healthy(void);
+/* Replay the kept writes in a transaction of their own and commit: -1 if
+ * the store still cannot write. */
+int	 nf_store_retry(void);
+/*
  * Cap the database file size (0: no cap).  Writes past it fail like a
  * full disk (rolled back, -1) instead of filling a shared filesystem.
  */
@@ -156,6 +165,8 @@ int	 nf_store_audit(const struct nf_audit_rec *);
 
 /* Latest scheduled_for (seconds) of any run of job, 0 if none. */
 int64_t	 nf_store_last_slot(const char *job_id);
+/* The same over runs of one preset (NULL: runs without a preset). */
+int64_t	 nf_store_last_slot_preset(const char *job_id, const char *preset);
 /* Persisted runtime job toggles (nfctl job enable/disable): -1 = none. */
 int	 nf_store_job_enabled_get(const char *job_id);
 int	 nf_store_job_enabled_set(const char *job_id, int enabled);
@@ -163,7 +174,8 @@ int	 nf_store_job_enabled_set(const char *job_id, int enabled);
 /*
  * Read side: results as nf_val trees ready to send to clients.
  * Run maps: {id, job_id, state, reason, trigger, triggered_by,
- * scheduled_for, created_at, started_at, finished_at, error, rows_affected}
+ * scheduled_for, created_at, started_at, finished_at, error, rows_affected,
+ * preset}
  * (absent values are nil).
  */
 struct nf_store_filter {
@@ -177,6 +189,11 @@ struct nf_val	*nf_store_runs_list(const struct nf_store_filter *);
  * attempt, state, reason, error, exit_code, signal, rows_affected,
  * started_at, finished_at, output}].  NULL if no such run. */
 struct nf_val	*nf_store_run_get(int64_t run_id);
+/*
+ * Runs left queued/running (run maps with params; call before
+ * nf_store_recover() to learn which runs it resolves), or NULL.
+ */
+struct nf_val	*nf_store_active_runs(void);
 /* Last run of a job (run map) or NULL. */
 struct nf_val	*nf_store_job_last_run(const char *job_id);
 /*

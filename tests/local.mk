@@ -50,6 +50,26 @@ tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \
 tests_unit_check_run_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_run_LDADD = $(NF_CHECK_LIBS)
 
+# Scheduler slot arithmetic (pure): jitter and catch-up selection.
+check_PROGRAMS += tests/unit/check_slots
+tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h \
+	supervisor/slots.c supervisor/slots.h
+tests_unit_check_slots_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_slots_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_slots
+
+# Scheduling policies with a controllable clock (libfaketime).
+TESTS += tests/integration/schedule.sh
+
+check_PROGRAMS += tests/unit/check_template tests/unit/check_expr
+tests_unit_check_template_SOURCES = tests/unit/check_template.c tests/unit/nf_check.h
+tests_unit_check_template_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_template_LDADD = $(NF_CHECK_LIBS)
+tests_unit_check_expr_SOURCES = tests/unit/check_expr.c tests/unit/nf_check.h
+tests_unit_check_expr_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_expr_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_template tests/unit/check_expr tests/integration/flow.sh
+
 tests_toml_test_runner_SOURCES = tests/toml_test_runner.c
 tests_toml_test_runner_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS)
 
@@ -79,5 +99,54 @@ tests_integration_fakes_fake_noresult_LDADD = $(NF_CORE_LIBS)
 tests_integration_fakes_fake_crash_after_result_SOURCES = tests/integration/fakes/fake.c
 tests_integration_fakes_fake_crash_after_result_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_CRASH_AFTER_RESULT
 tests_integration_fakes_fake_crash_after_result_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_scripted_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_scripted_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_SCRIPTED
+tests_integration_fakes_fake_scripted_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_noread_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_noread_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_NOREAD
+tests_integration_fakes_fake_noread_LDADD = $(NF_CORE_LIBS)
+check_PROGRAMS += tests/integration/fakes/fake-scripted \
+	tests/integration/fakes/fake-noread
+# Worker fault matrix and store faults (real daemon, fakes).
+TESTS += tests/integration/faults.sh tests/integration/service.sh
+# Crash-injection harness: 200 kill/restart cycles (needs a build with
+# --enable-fault-injection, else it skips).
+TESTS += tests/crash/crash.sh
+EXTRA_DIST += tests/crash
+# Python steps (plugins in tests/integration/plugins/).
+TESTS += tests/integration/python.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
 EXTRA_DIST += tests/unit/config
+# http steps: pure parts (steptype.c, worker/json.c), then against the
+# local test server (tests/services/http-*.sh).
+check_PROGRAMS += tests/unit/check_http
+tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h \
+	worker/json.c worker/json.h
+tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_check_http_LDADD = $(NF_CHECK_LIBS) $(JANSSON_LIBS)
+TESTS += tests/unit/check_http tests/integration/http.sh
+EXTRA_DIST += tests/services/http-up.sh tests/services/http-down.sh \
+	tests/services/http_test_server.py
+# Job schedules as the config loader builds them (several per job, every).
+check_PROGRAMS += tests/unit/check_schedule
+tests_unit_check_schedule_SOURCES = tests/unit/check_schedule.c tests/unit/nf_check.h
+tests_unit_check_schedule_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_schedule_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_schedule
+# Differential test of cron.c against croniter (python3-croniter).
+check_PROGRAMS += tests/cron_oracle
+tests_cron_oracle_SOURCES = tests/cron_oracle.c
+tests_cron_oracle_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS)
+TESTS += tests/cron-croniter.py
+EXTRA_DIST += tests/cron-croniter.py
+# SQL steps: the SQL text scanner, and sql_query/sql_copy against a real
+# PostgreSQL (tests/services/pg-up.sh) and SQLite.
+check_PROGRAMS += tests/unit/check_sqlscan
+tests_unit_check_sqlscan_SOURCES = tests/unit/check_sqlscan.c tests/unit/nf_check.h \
+	worker/db_params.c
+tests_unit_check_sqlscan_CFLAGS = $(NF_CHECK_CFLAGS) -I$(top_srcdir)/worker
+tests_unit_check_sqlscan_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_sqlscan tests/integration/sql.sh
+EXTRA_DIST += tests/services/pg-up.sh tests/services/pg-down.sh
+# nfctl cron / next and several schedules per job through a real daemon.
+TESTS += tests/integration/cron.sh

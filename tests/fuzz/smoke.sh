@@ -4,6 +4,8 @@
 #
 # Each target's first line names the sources it links:
 #   /* NF_FUZZ_SOURCES: common/frame.c common/msg.c ... */
+# and an optional second line the build-time defines those sources need:
+#   /* NF_FUZZ_CFLAGS: -DNF_POLICYDIR="/nonexistent" */
 # and its seeds live in tests/fuzz/corpus/<name without "fuzz_">/.
 #
 # Environment:
@@ -45,7 +47,7 @@ if ! mkdir -p "$outdir"; then
 	exit 0
 fi
 
-libs=$(pkg-config --cflags --libs msgpack libseccomp 2>/dev/null)
+libs=$(pkg-config --cflags --libs msgpack libseccomp jansson 2>/dev/null)
 
 # Print the last lines of a log as TAP comments.
 tail_log() {
@@ -71,6 +73,9 @@ for src in "$@"; do
 		failed=$((failed + 1))
 		continue
 	fi
+	# An optional second line: /* NF_FUZZ_CFLAGS: -DNAME="value" ... */
+	defs=$(sed -n \
+	    '2s|^/\* *NF_FUZZ_CFLAGS: *\(.*[^ ]\) *\*/.*$|\1|p' "$src")
 	paths=
 	for s in $srcs; do
 		paths="$paths $top_srcdir/$s"
@@ -78,8 +83,8 @@ for src in "$@"; do
 
 	# shellcheck disable=SC2086 # word splitting of the lists is wanted
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -I"$top_srcdir/common" -I"$top_srcdir/supervisor" \
-	    -I"$top_builddir" -o "$bin" "$src" $paths $libs -lm \
+	    -I"$top_srcdir/common" -I"$top_srcdir/supervisor" -I"$top_srcdir/worker" \
+	    -I"$top_builddir" $defs -o "$bin" "$src" $paths $libs -lm \
 	    >"$log" 2>&1; then
 		echo "not ok $n - $name: build failed (log: $log)"
 		tail_log "$log"

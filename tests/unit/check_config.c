@@ -219,7 +219,8 @@ START_TEST(test_steptype_registry)
 
 	for (all = nf_steptype_all(), n = 0; all[n] != NULL; n++)
 		;
-	ck_assert_uint_eq(n, 2);
+	/* exec, sql_query, and the types later issues added. */
+	ck_assert_uint_ge(n, 2);
 
 	t = nf_steptype_find("exec");
 	ck_assert_ptr_nonnull(t);
@@ -236,8 +237,15 @@ START_TEST(test_steptype_registry)
 	ck_assert_str_eq(t->policy, "sql");
 	ck_assert_int_eq(t->uses_pool, 1);
 
-	ck_assert_ptr_null(nf_steptype_find("http"));
-	ck_assert_ptr_null(nf_steptype_find("python"));
+	t = nf_steptype_find("http");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t->policy, "http");
+	ck_assert_int_eq(t->uses_pool, 0);
+	ck_assert_ptr_null(t->worker_policy);
+	ck_assert_int_eq(t->fields[1].required, 1);
+	ck_assert_str_eq(t->fields[1].key, "url");
+
+	ck_assert_ptr_null(nf_steptype_find("ldap_sync"));
 	ck_assert_ptr_null(nf_steptype_find(""));
 }
 END_TEST
@@ -388,8 +396,8 @@ START_TEST(test_errors_all_reported)
 		    "\"warn\", \"info\", \"debug\", not \"loud\"",
 		"nomaflow.toml:4:1: unknown key \"mystery\" in the top level "
 		    "of nomaflow.toml (allowed: state_dir, store, control, "
-		    "worker, policies_dir, jobs_dir, python, log_level, "
-		    "shutdown_grace_seconds, log_cap_bytes, pools)",
+		    "worker, policies_dir, jobs_dir, python, plugins_dir, "
+		    "log_level, shutdown_grace_seconds, log_cap_bytes, pools)",
 		"nomaflow.toml:7:1: unknown key \"sokcet\" in [control] "
 		    "(allowed: socket, mode, group)",
 		"nomaflow.toml:8:8: control.mode must be an octal permission "
@@ -415,14 +423,14 @@ START_TEST(test_errors_all_reported)
 		    "\"0 25 * * *\": *",
 		"@DIR@/jobs.d/a.toml:4:12: job \"bad id!\": timezone: *",
 		"@DIR@/jobs.d/a.toml:8:8: job \"bad id!\": step \"s1\": step "
-		    "type \"http\" is not available in this build",
+		    "type \"ldap_sync\" is not available in this build",
 		"@DIR@/jobs.d/a.toml:11:8: job \"bad id!\": duplicate step "
 		    "name "
 		    "\"s1\" (also at line 6)",
 		"@DIR@/jobs.d/a.toml:13:1: job \"bad id!\": step \"s1\": "
 		    "unknown key \"argvv\" for a step of type exec (allowed: "
 		    "argv, env, cwd, inherit_env, name, type, enabled, "
-		    "timeout_seconds)",
+		    "timeout_seconds, when)",
 		"@DIR@/jobs.d/a.toml:10:1: job \"bad id!\": step \"s1\": "
 		    "missing required key \"argv\" for a step of type exec",
 		"@DIR@/jobs.d/a.toml:17:22: job \"nosteps\": retry.attempts "
@@ -433,17 +441,16 @@ START_TEST(test_errors_all_reported)
 		"@DIR@/jobs.d/a.toml:18:1: unknown key \"colour\" in job "
 		    "\"nosteps\" (allowed: id, description, schedule, "
 		    "timezone, "
-		    "enabled, tags, params, retry, timeout_seconds, steps)",
+		    "enabled, tags, params, retry, timeout_seconds, steps, "
+		    "overlap, catchup, catchup_window, jitter, after, "
+		    "after_on, presets, every, every_anchor, schedules, "
+		    "secret_params, on_interrupt)",
 		"@DIR@/jobs.d/a.toml:15:1: job \"nosteps\": has no steps (add "
 		    "at least one [[jobs.steps]])",
 		"@DIR@/jobs.d/a.toml:26:8: job \"sqljob\": step \"q1\": no "
 		    "pool "
 		    "named \"missing\" (declare it as [pools.missing] in "
 		    "nomaflow.toml)",
-		"@DIR@/jobs.d/a.toml:32:8: job \"sqljob\": step \"q2\": pool "
-		    "\"pg\" is a postgres pool; sql_query steps on postgres "
-		    "pools arrive in a later release (this one runs them on "
-		    "sqlite pools)",
 		"@DIR@/jobs.d/a.toml:39:1: job \"sqljob\": step \"q3\": has "
 		    "both "
 		    "sql and query: give the statement inline (sql) or name "
@@ -461,7 +468,8 @@ START_TEST(test_errors_all_reported)
 		"@DIR@/jobs.d/a.toml:45:8: job \"sqljob\": step \"e1\": argv "
 		    "must name a program (it is empty)",
 		"@DIR@/jobs.d/a.toml:51:8: job \"sqljob\": step \"x\": unknown "
-		    "step type \"teleport\" (known: exec, sql_query)",
+		    "step type \"teleport\" (known: exec, sql_query, sql_copy, "
+		    "python, http, call_job)",
 		"@DIR@/jobs.d/a.toml:56:22: job \"sqljob\": step \"e2\": argv "
 		    "must be an array of strings; this element is an integer",
 		"@DIR@/jobs.d/a.toml:57:15: job \"sqljob\": step \"e2\": "
@@ -469,8 +477,8 @@ START_TEST(test_errors_all_reported)
 		"@DIR@/jobs.d/a.toml:58:19: job \"sqljob\": step \"e2\": "
 		    "timeout_seconds must be between 0 and 2592000, not -1",
 		/* jobs.d/b.toml */
-		"@DIR@/jobs.d/b.toml:3:25: job \"tz-ok\": schedule "
-		    "\"*/5 * * * * *\": *",
+		"@DIR@/jobs.d/b.toml:3:27: job \"tz-ok\": schedule "
+		    "\"*/5 * * * * * 9\": *",
 		"@DIR@/jobs.d/b.toml:4:15: job \"tz-ok\": description must be "
 		    "a "
 		    "string, not an integer",
@@ -532,6 +540,104 @@ START_TEST(test_syntax_error_and_others)
 	nf_errs_init(&errs);
 	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
 	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+}
+END_TEST
+
+/* Scheduling policy keys, presets and after: every error, in order. */
+START_TEST(test_policy_errors)
+{
+	static const char *const want[] = {
+		"@DIR@/jobs.d/a.toml:3:11: job \"a\": overlap must be one of "
+		    "\"skip\", \"queue\", \"allow\", \"cancel_previous\", "
+		    "not \"sometimes\"",
+		"@DIR@/jobs.d/a.toml:5:18: job \"a\": catchup_window \"1h30\" "
+		    "is not a duration (write e.g. \"30s\", \"15m\", \"1h30m\" "
+		    "or \"2d\")",
+		"@DIR@/jobs.d/a.toml:6:10: job \"a\": jitter \"2d1s\" is too "
+		    "long (at most 86400 seconds)",
+		"@DIR@/jobs.d/a.toml:7:15: job \"a\": after names job \"b\" "
+		    "twice",
+		"@DIR@/jobs.d/a.toml:8:12: job \"a\": after_on must be one of "
+		    "\"success\", \"always\", not \"never\"",
+		"@DIR@/jobs.d/a.toml:16:52: job \"a\": preset \"p1\": step "
+		    "\"s\": a preset cannot change a step's name",
+		"@DIR@/jobs.d/a.toml:16:66: job \"a\": preset \"p1\": steps: "
+		    "the job has no step named \"t\"",
+		"@DIR@/jobs.d/a.toml:17:1: unknown key \"bogus\" in preset "
+		    "\"p1\" of job \"a\" (allowed: name, description, schedule, "
+		    "timezone, params, steps)",
+		"@DIR@/jobs.d/a.toml:15:12: job \"a\": preset \"p1\": timezone "
+		    "without a schedule (a preset's timezone applies to its own "
+		    "schedule)",
+		"@DIR@/jobs.d/a.toml:19:8: job \"a\": duplicate preset \"p1\" "
+		    "(also at line 13)",
+		"@DIR@/jobs.d/a.toml:20:13: job \"a\": preset \"p1\": schedule "
+		    "\"61 * * * *\": *",
+		"@DIR@/jobs.d/a.toml:7:10: job \"a\": after: no job \"b\" "
+		    "(after lists job ids of any job file)",
+		"@DIR@/jobs.d/a.toml:7:20: job \"a\": after: no job \"nope\" "
+		    "(after lists job ids of any job file)",
+		"@DIR@/jobs.d/a.toml:7:28: job \"a\": after: a job cannot run "
+		    "after itself",
+	};
+	struct nf_errs	 errs;
+	char		*dir;
+
+	dir = enter("policies");
+	nf_errs_init(&errs);
+	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
+	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+}
+END_TEST
+
+/* A preset's derived job: params merged, spec overridden, toggles. */
+START_TEST(test_presets_derived)
+{
+	const struct nf_job	*b, *c, *d;
+	const struct nf_preset	*p;
+	struct nf_config	*cfg;
+	struct nf_errs		 errs;
+	char			*dir;
+
+	dir = enter("presets");
+	nf_errs_init(&errs);
+	cfg = nf_config_load("nomaflow.toml", 0, &errs);
+	ck_assert_msg(cfg != NULL, "%s", errs.n > 0 ? errs.msgs[0] : "?");
+	b = nf_config_job(cfg, "b");
+	ck_assert_int_eq(b->overlap, NF_OVERLAP_QUEUE);
+	ck_assert_int_eq(b->catchup, NF_CATCHUP_LATEST);
+	ck_assert_int_eq(b->catchup_window, 7200);
+	ck_assert_int_eq(b->jitter, 90);
+	ck_assert_ptr_null(nf_config_preset(b, "nope"));
+	p = nf_config_preset(b, "full");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(p->cron);
+	ck_assert_ptr_nonnull(p->tz);
+	d = p->job;
+	ck_assert_ptr_eq(d->preset, p);
+	ck_assert_str_eq(d->id, "b");
+	ck_assert_str_eq(nf_val_get_str(d->params, "mode"), "full");
+	ck_assert_ptr_null(nf_val_get(b->params, "mode"));
+	ck_assert_uint_eq(d->nsteps, 2);
+	ck_assert_int_eq(d->steps[0].timeout_seconds, 5);
+	ck_assert_int_eq(b->steps[0].timeout_seconds, 0);
+	ck_assert_str_eq(nf_val_get(d->steps[0].spec, "argv")->u.a.items[1]->u.s.p,
+	    "full");
+	ck_assert_str_eq(nf_val_get(b->steps[0].spec, "argv")->u.a.items[0]->u.s.p,
+	    "true");
+	ck_assert_int_eq(d->steps[1].enabled, 1);
+	ck_assert_int_eq(b->steps[1].enabled, 0);
+	c = nf_config_job(cfg, "c");
+	ck_assert_uint_eq(c->nafter, 1);
+	ck_assert_str_eq(c->after[0].job, "b");
+	ck_assert_int_eq(c->after_always, 1);
+	ck_assert_int_eq(c->overlap, NF_OVERLAP_SKIP);
+	ck_assert_int_eq(c->catchup_window, 3600);
+	nf_config_free(cfg);
 	nf_errs_free(&errs);
 	free(dir);
 }
@@ -752,6 +858,8 @@ config_suite(void)
 	tcase_add_test(tc, test_dump_deterministic);
 	tcase_add_test(tc, test_errors_all_reported);
 	tcase_add_test(tc, test_duplicate_job_ids);
+	tcase_add_test(tc, test_policy_errors);
+	tcase_add_test(tc, test_presets_derived);
 	tcase_add_test(tc, test_syntax_error_and_others);
 	tcase_add_test(tc, test_missing_files);
 	tcase_add_test(tc, test_relative_paths);

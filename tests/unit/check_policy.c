@@ -13,6 +13,7 @@
 #include "autoconf.h"
 
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
@@ -23,6 +24,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -543,7 +547,8 @@ golden(const char *name)
 
 START_TEST(test_golden)
 {
-	static const char *const names[] = { "base", "relay", "sql", "exec" };
+	static const char *const names[] = { "base", "relay", "sql", "exec",
+	    "http" };
 
 	golden(names[_i]);
 }
@@ -754,6 +759,83 @@ START_TEST(test_exec_kills_forbidden)
 }
 END_TEST
 
+/* What the http step does besides libcurl itself: see test_http_sandbox. */
+static int	httpport;
+
+static void *
+http_thread(void *arg)
+{
+	struct addrinfo	hints, *res = NULL;
+
+	/* getaddrinfo() in a thread, as curl's threaded resolver does. */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", "80", &hints, &res) != 0)
+		return &httpport;
+	freeaddrinfo(res);
+	return arg;
+}
+
+static int
+do_http_client(void)
+{
+	struct sockaddr_in	sin;
+	pthread_t		t;
+	void			*r;
+	int			s;
+
+	if (pthread_create(&t, NULL, http_thread, NULL) != 0 ||
+	    pthread_join(t, &r) != 0 || r != NULL)
+		return 2;
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 3;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)httpport);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		return 4;
+	if (write(s, "GET / HTTP/1.0\r\n\r\n", 18) != 18)
+		return 5;
+	close(s);
+	return 0;
+}
+
+static int
+do_http_listen(void)
+{
+	int	s;
+
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 3;
+	(void)listen(s, 1);
+	return 0;
+}
+
+START_TEST(test_http_sandbox)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			l;
+
+	ck_assert_int_ne(l = socket(AF_INET, SOCK_STREAM, 0), -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	httpport = ntohs(sin.sin_port);
+	/* A client with a resolver thread works... */
+	assert_exit(sandboxed("http", do_http_client, NULL, 0), 0);
+	close(l);
+	/* ...a server does not, and neither does running a program. */
+	assert_sigsys(sandboxed("http", do_http_listen, NULL, 0));
+	assert_sigsys(sandboxed("http", exec_sh, NULL, 0));
+	assert_sigsys(sandboxed("http", do_ptrace, NULL, 0));
+}
+END_TEST
+
 static char sqlpath[PATH_MAX];
 static int sqlwant;		/* rows expected after the insert */
 
@@ -812,6 +894,33 @@ START_TEST(test_sql_sandbox)
 }
 END_TEST
 
+static int
+exec_true(void)
+{
+	execl("/bin/true", "true", (char *)NULL);
+	return 126;
+}
+
+static int
+do_sql_listen(void)
+{
+	int	fd;
+
+	/* A PostgreSQL cancel request may connect; nothing may listen. */
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 3;
+	(void)listen(fd, 1);
+	return 4;
+}
+
+/* A sql step (SQLite or libpq) can neither run a program nor serve. */
+START_TEST(test_sql_no_exec)
+{
+	assert_sigsys(sandboxed("sql", exec_true, NULL, 0));
+	assert_sigsys(sandboxed("sql", do_sql_listen, NULL, 0));
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -834,7 +943,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_include_defaults_and_groups);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("golden");
-	tcase_add_loop_test(tc, test_golden, 0, 4);
+	tcase_add_loop_test(tc, test_golden, 0, 5);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sandbox");
 	tcase_set_timeout(tc, 30);
@@ -842,6 +951,8 @@ policy_suite(void)
 	tcase_add_test(tc, test_exec_runs_programs);
 	tcase_add_test(tc, test_exec_kills_forbidden);
 	tcase_add_test(tc, test_sql_sandbox);
+	tcase_add_test(tc, test_sql_no_exec);
+	tcase_add_test(tc, test_http_sandbox);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -220,7 +220,7 @@ START_TEST(test_create_reopen)
 	nf_val_free(run);
 	nf_store_close();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 1);
+	    "'schema_version'"), 2);
 	/* Header bytes 18 and 19 are 2 in WAL mode. */
 	hdr = slurp(dbpath, &len);
 	ck_assert_uint_ge(len, 100);
@@ -324,6 +324,43 @@ START_TEST(test_unique_slot)
 	ck_assert_int_eq(nf_store_flush(), 0);
 	ck_assert_int_eq(nf_store_last_slot("etl"), 1800000060);
 	ck_assert_int_eq(nf_store_last_slot("nosuch"), 0);
+}
+END_TEST
+
+/* The ledger per (job, preset), and the preset recorded with the run. */
+START_TEST(test_last_slot_preset)
+{
+	struct nf_run_rec	 r;
+	struct nf_val		*run;
+	int64_t			 id;
+
+	open_store();
+	add_run("etl", NF_RUN_SUCCEEDED, 1800000000, 100);
+	memset(&r, 0, sizeof(r));
+	r.job_id = "etl";
+	r.state = NF_RUN_QUEUED;
+	r.trigger = "cron";
+	r.triggered_by = "cron";
+	r.scheduled_for = 1800003600;
+	r.created_at = 200;
+	r.preset = "full";
+	ck_assert_int_gt((id = nf_store_run_insert(&r)), 0);
+	/* The same instant under another preset is the same slot. */
+	r.preset = "other";
+	ck_assert_int_eq(nf_store_run_insert(&r), 0);
+	r.scheduled_for = 0;
+	r.trigger = "manual";
+	ck_assert_int_gt(nf_store_run_insert(&r), 0);
+	add_run("etl", NF_RUN_SUCCEEDED, 1800000060, 300);
+	ck_assert_int_eq(nf_store_flush(), 0);
+	ck_assert_int_eq(nf_store_last_slot_preset("etl", NULL), 1800000060);
+	ck_assert_int_eq(nf_store_last_slot_preset("etl", "full"), 1800003600);
+	ck_assert_int_eq(nf_store_last_slot_preset("etl", "other"), 0);
+	ck_assert_int_eq(nf_store_last_slot_preset("nosuch", NULL), 0);
+	ck_assert_int_eq(nf_store_last_slot("etl"), 1800003600);
+	run = nf_store_run_get(id);
+	ck_assert_str_eq(nf_val_get_str(run, "preset"), "full");
+	nf_val_free(run);
 }
 END_TEST
 
@@ -769,7 +806,7 @@ START_TEST(test_full_rolls_back)
 	struct nf_store_filter	 f;
 	char			 big[2048];
 	int64_t			 kept, id = 0;
-	int			 i;
+	int			 i, ok = 0;
 
 	open_store();
 	kept = add_run("kept", NF_RUN_QUEUED, 0, 1);
@@ -788,33 +825,45 @@ START_TEST(test_full_rolls_back)
 	/* Fill the capped file within one iteration, then commit. */
 	for (i = 0; i < 200 && id != -1; i++) {
 		r.created_at = 10 + i;
-		id = nf_store_run_insert(&r);
+		if ((id = nf_store_run_insert(&r)) > 0)
+			ok++;
 	}
 	if (id != -1)
 		id = nf_store_flush();
 	ck_assert_int_eq(id, -1);
 	ck_assert_ptr_nonnull(strstr(nf_store_error(), "SQLITE_FULL"));
 	ck_assert_ptr_nonnull(strstr(nf_store_error(), "rolled back"));
-	/* Nothing pending survived; earlier commits did. */
-	ck_assert_int_eq(nf_store_flush(), 0);
+	ck_assert_int_eq(nf_store_healthy(), 0);
+	/* The file holds the last commit; the writes since are kept. */
 	memset(&f, 0, sizeof(f));
 	f.state = -1;
 	f.job_id = "lost";
 	l = nf_store_runs_list(&f);
 	ck_assert_uint_eq(l->u.a.n, 0);
 	nf_val_free(l);
+	/* They fitted before the insert that did not: a retry saves them. */
+	ck_assert_int_eq(nf_store_retry(), 0);
+	ck_assert_int_eq(nf_store_healthy(), 1);
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, ok < 50 ? ok : 50);
+	nf_val_free(l);
 	l = nf_store_run_get(kept);
 	ck_assert_ptr_nonnull(l);
 	nf_val_free(l);
 
-	/* Space comes back: the same handle works again. */
+	/*
+	 * Space comes back: the same handle works again, the kept writes are
+	 * replayed first with the ids they had (the failed insert itself was
+	 * refused to its caller and is not).
+	 */
 	ck_assert_int_eq(nf_store_set_max_size(0), 0);
 	r.created_at = 999;
 	id = nf_store_run_insert(&r);
-	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(id, kept + ok + 1);
 	ck_assert_int_eq(nf_store_flush(), 0);
+	ck_assert_int_eq(nf_store_healthy(), 1);
 	nf_store_close();
-	ck_assert_int_eq(raw_int("SELECT count(*) FROM runs"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM runs"), 2 + ok);
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM pragma_integrity_check "
 	    "WHERE integrity_check = 'ok'"), 1);
 	nf_val_free(params);
@@ -881,6 +930,7 @@ store_suite(void)
 	tcase_add_test(tc, test_corrupt_refused);
 	tcase_add_test(tc, test_foreign_db_refused);
 	tcase_add_test(tc, test_unique_slot);
+	tcase_add_test(tc, test_last_slot_preset);
 	tcase_add_test(tc, test_recover);
 	tcase_add_test(tc, test_crash_keeps_flushed_only);
 	tcase_add_test(tc, test_log_cap);
