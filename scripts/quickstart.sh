@@ -56,6 +56,7 @@ The daemon keeps running (the demo job also runs every hour).  Try:
   build/nfctl -s $sock run demo -f -p who=you
   build/nfctl -s $sock runs
   build/nfctl -s $sock run show 1
-Stop it with:
-  kill \$(pgrep -f 'nomaflowd -f examples/nomaflow.toml')
+Stop it (and the example API on port 8765) with:
+  kill \$(pgrep -f 'nomaflowd -f examples/nomaflow.toml') \
+      \$(pgrep -f 'http.server --bind 127.0.0.1 --directory examples/api')
 MSG
