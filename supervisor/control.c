@@ -34,6 +34,7 @@
 #include "nomaflowd.h"
 #include "proto.h"
 #include "run.h"
+#include "spawner.h"
 #include "scheduler.h"
 #include "steptype.h"
 #include "store.h"
@@ -922,11 +923,87 @@ cmd_validate(struct nf_client *c, int64_t id, const struct nf_val *args)
 	reply_ok(c, id, d);
 }
 
+/* A pool test in flight: where its answer goes. */
+struct pool_test {
+	struct nf_client	*client;
+	uint64_t		 gen;
+	int64_t			 req_id;
+	char			*pool;
+	char			*driver;
+	int64_t			 started;	/* monotonic ms */
+};
+
+static void
+pool_test_done(void *arg, struct nf_step_outcome *o)
+{
+	struct pool_test	*t = arg;
+	struct nf_val		*d;
+	int64_t			 ms = nf_mono_ms() - t->started;
+
+	if (client_exists(t->client, t->gen) && !t->client->closing) {
+		if (o->state == NF_ATT_SUCCEEDED) {
+			d = nf_val_map();
+			nf_val_map_set_str(d, "pool", t->pool);
+			nf_val_map_set_str(d, "driver", t->driver);
+			nf_val_map_set_bool(d, "ok", 1);
+			nf_val_map_set_int(d, "elapsed_ms", ms);
+			reply_ok(t->client, t->req_id, d);
+		} else
+			reply_err(t->client, t->req_id, NF_EXIT_FAILED,
+			    "pool %s (%s): %s: %s", t->pool, t->driver,
+			    nf_reason_name(o->reason),
+			    o->error != NULL ? o->error : "failed");
+	}
+	nf_info("pool %s test: %s (%lld ms)", t->pool,
+	    o->state == NF_ATT_SUCCEEDED ? "ok" : o->error != NULL ?
+	    o->error : "failed", (long long)ms);
+	free(t->pool);
+	free(t->driver);
+	free(t);
+}
+
+static void
+cmd_pool_test(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "name", NF_V_STR, 1 }, { NULL, 0, 0 }
+	};
+	const struct nf_pool	*pool;
+	struct pool_test	*t;
+	const char		*name;
+	char			 err[512];
+
+	if (check_args(c, id, "pool.test", args, spec) == -1)
+		return;
+	name = nf_val_get_str(args, "name");
+	if ((pool = nf_config_pool(nfd.cur->cfg, name)) == NULL) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no pool \"%s\" (pools are "
+		    "[pools.NAME] tables in %s)", name, nfd.config_path);
+		return;
+	}
+	t = nf_xcalloc(1, sizeof(*t));
+	t->client = c;
+	t->gen = c->gen;
+	t->req_id = id;
+	t->pool = nf_xstrdup(pool->name);
+	t->driver = nf_xstrdup(pool->driver);
+	t->started = nf_mono_ms();
+	audit(c, "pool.test", pool->name, "started", NULL);
+	if (nf_spawn_probe(pool, pool_test_done, t, err, sizeof(err)) == -1) {
+		reply_err(c, id, NF_EXIT_FAILED, "pool %s: %s", pool->name,
+		    err);
+		free(t->pool);
+		free(t->driver);
+		free(t);
+	}
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct nf_client *, int64_t,
 			    const struct nf_val *);
 } commands[] = {
+	{ "pool.test",	cmd_pool_test },
 	{ "status",	cmd_status },
 	{ "jobs",	cmd_jobs },
 	{ "job.show",	cmd_job_show },

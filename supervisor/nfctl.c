@@ -168,6 +168,7 @@ static int	cmd_next(struct ctx *);
 static int	cmd_cron(struct ctx *);
 static int	cmd_reload(struct ctx *);
 static int	cmd_validate(struct ctx *);
+static int	cmd_pool_test(struct ctx *);
 
 static const struct cmd cmds[] = {
 	{ "status", "status", "daemon, store and configuration health",
@@ -205,6 +206,8 @@ static const struct cmd cmds[] = {
 	    0, 0, cmd_reload },
 	{ "validate", "validate", "check the configuration on disk without "
 	    "applying it", 0, 0, cmd_validate },
+	{ "pool test", "pool test POOL", "connect to a pool and run a trivial "
+	    "query in a worker", 1, 0, cmd_pool_test },
 };
 
 static const char *const run_states[] = {
@@ -484,10 +487,12 @@ find_cmd(const struct opts *o, int *nwords)
 	 * "run show RUN" has three words; "run show" alone runs the job
 	 * named "show", which is a valid job id.
 	 */
-	if (strcmp(name, "job") == 0 && o->npos >= 2 &&
+	if ((strcmp(name, "job") == 0 && o->npos >= 2 &&
 	    (strcmp(o->pos[1], "enable") == 0 ||
-	    strcmp(o->pos[1], "disable") == 0)) {
-		snprintf(two, sizeof(two), "job %s", o->pos[1]);
+	    strcmp(o->pos[1], "disable") == 0)) ||
+	    (strcmp(name, "pool") == 0 && o->npos >= 2 &&
+	    strcmp(o->pos[1], "test") == 0)) {
+		snprintf(two, sizeof(two), "%s %s", o->pos[0], o->pos[1]);
 		name = two;
 		*nwords = 2;
 	} else if ((strcmp(name, "job") == 0 && o->npos >= 2 &&
@@ -2289,6 +2294,29 @@ job_toggle(struct ctx *x, const char *cmd, const char *what)
 		print_json(d, 2);
 	else
 		printf("job %s %s\n", x->args[0], what);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_pool_test(struct ctx *x)
+{
+	struct nf_val	*args, *d = NULL;
+	int64_t		 ms = 0;
+	int		 rc;
+
+	args = nf_val_map();
+	nf_val_map_set_str(args, "name", x->args[0]);
+	if ((rc = request(x, "pool.test", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json)
+		print_json(d, 2);
+	else {
+		vint(d, "elapsed_ms", &ms);
+		printf("pool %s (%s): ok, connected and ran a query in "
+		    "%" PRId64 " ms\n", x->args[0], vstr(d, "driver", "?"),
+		    ms);
+	}
 	nf_val_free(d);
 	return 0;
 }

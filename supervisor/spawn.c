@@ -59,6 +59,7 @@ struct nf_worker {
 	int			 fd;
 	enum worker_state	 state;
 	struct nf_run		*run;
+	struct nf_probe		*probe;	/* a pool test: no run */
 	char			*policy;	/* the step's policy */
 	char			*self_policy;	/* the worker's own policy */
 	int			 step_timeout;
@@ -97,6 +98,18 @@ struct nf_bpf_cache {
 	size_t			 n;
 };
 
+/*
+ * A pool test (nfctl pool test): one sql_query worker that runs a trivial
+ * statement on the pool, outside any run; its outcome goes to done().
+ */
+struct nf_probe {
+	struct nf_pool	*pool;		/* copy of the pool's definition */
+	void		(*done)(void *, struct nf_step_outcome *);
+	void		*arg;
+};
+
+static void	worker_send_probe_start(struct nf_worker *);
+static void	probe_free(struct nf_probe *);
 static void	worker_read_cb(struct ev_loop *, ev_io *, int);
 static void	worker_write_cb(struct ev_loop *, ev_io *, int);
 static void	worker_child_cb(struct ev_loop *, ev_child *, int);
@@ -380,7 +393,10 @@ worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
 			ev_timer_set(&w->timer, w->step_timeout, 0.);
 			ev_timer_start(nfd.loop, &w->timer);
 		}
-		worker_send_start(w);
+		if (w->probe != NULL)
+			worker_send_probe_start(w);
+		else
+			worker_send_start(w);
 		return;
 	}
 	switch (type) {
@@ -684,6 +700,7 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	struct nf_worker	*w = c->data;
 	struct nf_step_outcome	 o;
 	struct nf_run		*r;
+	struct nf_probe		*pr;
 	char			*red;
 	int			 status = c->rstatus;
 
@@ -702,8 +719,16 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	nf_debug("worker %d exited (status 0x%x): %s", (int)w->pid, status,
 	    red != NULL ? red : o.error != NULL ? o.error : "ok");
 	free(red);
+	pr = w->probe;
+	w->probe = NULL;
 	worker_free(w);
-	if (r != NULL)
+	if (pr != NULL) {
+		pr->done(pr->arg, &o);
+		probe_free(pr);
+		free(o.error);
+		nf_val_free(o.output);
+		nf_run_kick();
+	} else if (r != NULL)
 		nf_run_worker_done(r, &o);
 	else {
 		free(o.error);
@@ -713,12 +738,16 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	nf_daemon_maybe_exit();
 }
 
-int
-nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
-    size_t errlen)
+/*
+ * Create the worker process of a step type: socketpair, compiled policies,
+ * environment, posix_spawn, watchers.  The caller says what it is for
+ * (w->run or w->probe) and sends HELLO.
+ */
+static struct nf_worker *
+worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
+    int step_timeout, char *err, size_t errlen)
 {
-	const struct nf_steptype	*type;
-	const struct nf_config		*cfg = r->cfgref->cfg;
+	const struct nf_config		*cfg = ref->cfg;
 	struct nf_worker		*w;
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
@@ -730,20 +759,15 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	int				 sv[2], rc, pfd[2];
 	pid_t				 pid;
 
-	if ((type = nf_steptype_find(st->type)) == NULL) {
-		snprintf(err, errlen, "step type %s is not available",
-		    st->type);
-		return -1;
-	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		return -1;
+		return NULL;
 	}
 	if (nf_set_nonblock(sv[0]) == -1) {
 		snprintf(err, errlen, "fcntl: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		return NULL;
 	}
 
 	/* Compiled policies: the step's on fd 4, the worker's own on 5. */
@@ -751,12 +775,12 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	    type->policy;
 	pfd[0] = pfd[1] = -1;
 	if (nf_daemon_sandboxed() &&
-	    ((pfd[0] = policy_fd(r->cfgref, type->policy, err, errlen)) ==
-	    -1 || (pfd[1] = policy_fd(r->cfgref, self_name, err,
+	    ((pfd[0] = policy_fd(ref, type->policy, err, errlen)) ==
+	    -1 || (pfd[1] = policy_fd(ref, self_name, err,
 	    errlen)) == -1)) {
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		return NULL;
 	}
 
 	/*
@@ -828,7 +852,7 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 		    path, strerror(rc));
 		free(path);
 		close(sv[0]);
-		return -1;
+		return NULL;
 	}
 	free(path);
 
@@ -837,11 +861,10 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	w->pid = pid;
 	w->fd = sv[0];
 	w->state = W_HELLO;
-	w->run = r;
 	w->policy = nf_xstrdup(type->policy);
 	w->self_policy = nf_xstrdup(type->worker_policy != NULL ?
 	    type->worker_policy : type->policy);
-	w->step_timeout = st->timeout_seconds;
+	w->step_timeout = step_timeout;
 	nf_frame_reader_init(&w->rd, NF_MAX_FROM_WORKER);
 	nf_buf_init(&w->out);
 	ev_io_init(&w->rio, worker_read_cb, w->fd, EV_READ);
@@ -858,10 +881,108 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 	ev_io_start(nfd.loop, &w->rio);
 	ev_timer_start(nfd.loop, &w->timer);
 	nfd.nworkers++;
+	return w;
+}
+
+int
+nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
+    size_t errlen)
+{
+	const struct nf_steptype	*type;
+	struct nf_worker		*w;
+
+	if ((type = nf_steptype_find(st->type)) == NULL) {
+		snprintf(err, errlen, "step type %s is not available",
+		    st->type);
+		return -1;
+	}
+	if ((w = worker_spawn(r->cfgref, type, st->timeout_seconds, err,
+	    errlen)) == NULL)
+		return -1;
+	w->run = r;
 	r->worker = w;
 	worker_send(w, nf_msg_hello(NF_PROTO_WORKER));
 	nf_debug("run %lld step %s attempt %d: worker %d (gen %llu)",
-	    (long long)r->id, st->name, r->attempt, (int)pid,
+	    (long long)r->id, st->name, r->attempt, (int)w->pid,
 	    (unsigned long long)w->gen);
 	return 0;
+}
+
+/* The trivial statement a pool test runs. */
+#define PROBE_SQL	"SELECT 1"
+/* A pool test gives up after this long (connect timeouts included). */
+#define PROBE_TIMEOUT	15
+
+int
+nf_spawn_probe(const struct nf_pool *pool,
+    void (*done)(void *, struct nf_step_outcome *), void *arg, char *err,
+    size_t errlen)
+{
+	const struct nf_steptype	*type;
+	struct nf_worker		*w;
+	struct nf_probe			*pr;
+	struct nf_cfgref		*ref;
+
+	if ((type = nf_steptype_find("sql_query")) == NULL) {
+		snprintf(err, errlen, "step type sql_query is not available");
+		return -1;
+	}
+	ref = nf_cfgref_get();
+	w = worker_spawn(ref, type, PROBE_TIMEOUT, err, errlen);
+	nf_cfgref_put(ref);
+	if (w == NULL)
+		return -1;
+	pr = nf_xcalloc(1, sizeof(*pr));
+	pr->pool = nf_xcalloc(1, sizeof(*pr->pool));
+	pr->pool->name = nf_xstrdup(pool->name);
+	pr->pool->driver = nf_xstrdup(pool->driver);
+	pr->pool->path = pool->path != NULL ? nf_xstrdup(pool->path) : NULL;
+	pr->pool->conninfo = pool->conninfo != NULL ?
+	    nf_xstrdup(pool->conninfo) : NULL;
+	pr->done = done;
+	pr->arg = arg;
+	w->probe = pr;
+	worker_send(w, nf_msg_hello(NF_PROTO_WORKER));
+	nf_debug("pool %s test: worker %d (gen %llu)", pool->name,
+	    (int)w->pid, (unsigned long long)w->gen);
+	return 0;
+}
+
+static void
+probe_free(struct nf_probe *pr)
+{
+	free(pr->pool->name);
+	free(pr->pool->driver);
+	free(pr->pool->path);
+	free(pr->pool->conninfo);
+	free(pr->pool);
+	free(pr);
+}
+
+/* STEP_START of a pool test: sql_query of PROBE_SQL, no run. */
+static void
+worker_send_probe_start(struct nf_worker *w)
+{
+	struct nf_val	*m, *spec, *pm;
+
+	m = nf_msg_new(NF_MSG_STEP_START);
+	nf_val_map_set_int(m, "run_id", 0);
+	nf_val_map_set_int(m, "attempt_id", 0);
+	nf_val_map_set_int(m, "attempt", 1);
+	nf_val_map_set_str(m, "job_id", "pool-test");
+	nf_val_map_set_str(m, "step", w->probe->pool->name);
+	nf_val_map_set_str(m, "type", "sql_query");
+	nf_val_map_set_str(m, "policy", w->policy);
+	spec = nf_val_map();
+	nf_val_map_set_str(spec, "pool", w->probe->pool->name);
+	nf_val_map_set_str(spec, "sql", PROBE_SQL);
+	nf_val_map_set(m, "spec", spec);
+	nf_val_map_set(m, "params", nf_val_map());
+	nf_val_map_set_int(m, "timeout_ms", PROBE_TIMEOUT * 1000);
+	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
+	pm = pool_map(w->probe->pool);
+	nf_val_map_set(m, "pool", pm);
+	nf_val_map_set_int(m, "max_rows", 1);
+	worker_send(w, m);
+	w->state = W_STARTED;
 }

@@ -24,6 +24,17 @@ void	nf_spawn_kill(struct nf_worker *, enum nf_reason reason);
 /* Detach a worker from its run (the run is going away). */
 void	nf_spawn_detach(struct nf_worker *);
 const char *nf_signal_name(int sig);
+/*
+ * Test a pool (nfctl pool test): a sql_query worker runs "SELECT 1" on it,
+ * outside any run.  done(arg, outcome) is called once the worker is
+ * reaped (the outcome's strings are freed after it returns).  -1 and err if
+ * the worker cannot be started.
+ */
+struct nf_pool;
+struct nf_step_outcome;
+int	nf_spawn_probe(const struct nf_pool *,
+	    void (*done)(void *, struct nf_step_outcome *), void *arg,
+	    char *err, size_t errlen);
 /* Drop the compiled policies of a configuration that is going away. */
 void	nf_spawn_cache_free(struct nf_cfgref *);
 

@@ -271,6 +271,7 @@ EOT
 	id=$(nfj runs --job bad | jq -r '.[0].id')
 	check "bad SQL fails with reason error" eq "$(nfj run show "$id" | jq -r '.attempts[0].reason')" error
 	check "error carries SQLite's message" contains "$(nfj run show "$id" | jq -r '.attempts[0].error')" "syntax error"
+	check "pool test succeeds" nf pool test local
 	end
 }
 

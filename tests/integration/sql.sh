@@ -295,6 +295,19 @@ EOT
 	check "server down: refused" contains "$err" "Connection refused"
 	nf run nosrc --follow >/dev/null 2>&1
 	check "missing source table" contains "$(att "$(last_run nosrc)" error)" 'relation "no_such" does not exist'
+	# nfctl pool test: a trivial query in a worker, outside any run.
+	out=$(nf pool test pg 2>&1); rc=$?
+	check "pool test pg succeeds" eq "$rc" 0
+	check "pool test names the driver" contains "$out" "pool pg (postgres): ok"
+	out=$(nf pool test badpw 2>&1); rc=$?
+	check "pool test with a wrong password exits 1" eq "$rc" 1
+	check "pool test says why" contains "$out" "password authentication failed"
+	out=$(nf pool test down 2>&1); rc=$?
+	check "pool test of a down server exits 1" eq "$rc" 1
+	check "pool test: connection refused" contains "$out" "Connection refused"
+	nf pool test nosuch >/dev/null 2>&1; rc=$?
+	check "pool test of an unknown pool exits 2" eq "$rc" 2
+	check "pool tests leave no run behind" eq "$(nfj runs --limit 1000 | jq -r '[.[] | select(.job_id == "pool-test")] | length')" 0
 	end
 }
 
