@@ -18,7 +18,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:?set BUILD to a configured build directory}
 ROWS=${ROWS:-1000000}
 ROUNDS=${ROUNDS:-3}
-make -s -C "$BUILD" nomaflowd nomaflow-worker nomaflow-worker-sql nfctl >/dev/null
+make -s -C "$BUILD" nomaflowd nomaflow-worker nomaflow-worker-sql nomaflow-worker-sqlite nfctl >/dev/null
 
 tmp=$(mktemp -d /tmp/nfbench-sql.XXXXXX)
 started_pg=

@@ -10,7 +10,7 @@ mkdir -p build
 cd build
 [ -f Makefile ] || ../configure -q
 make -s -j"$(nproc)" nomaflowd nomaflow-worker nomaflow-worker-sql \
-    nomaflow-worker-http nfctl
+    nomaflow-worker-sqlite nomaflow-worker-http nfctl
 cd "$top"
 
 export NOMAFLOW_STATE="$top/state"

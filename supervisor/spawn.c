@@ -745,7 +745,7 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
  */
 static struct nf_worker *
 worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
-    int step_timeout, char *err, size_t errlen)
+    const char *variant, int step_timeout, char *err, size_t errlen)
 {
 	const struct nf_config		*cfg = ref->cfg;
 	struct nf_worker		*w;
@@ -810,8 +810,8 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	envp[nenv] = NULL;
 
 	/* nomaflow-worker, or its -sql / -http sibling for those types. */
-	path = type->worker != NULL ? nf_xprintf("%s-%s", nfd.worker_path,
-	    type->worker) : nf_xstrdup(nfd.worker_path);
+	path = variant != NULL ? nf_xprintf("%s-%s", nfd.worker_path,
+	    variant) : nf_xstrdup(nfd.worker_path);
 	argv[0] = path;
 	argv[1] = NULL;
 
@@ -884,6 +884,40 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	return w;
 }
 
+/*
+ * Does every pool the step uses have the SQLite driver?  Then the
+ * SQLite-only worker runs it, which does not load libpq.
+ */
+static int
+step_sqlite_only(const struct nf_config *cfg, const struct nf_steptype *type,
+    const struct nf_step *st)
+{
+	static const char *const ends[] = { "source", "target" };
+	const struct nf_pool	*p;
+	const char		*name;
+	size_t			 i;
+	int			 n = 0;
+
+	if (type->worker == NULL || strcmp(type->worker, "sql") != 0)
+		return 0;
+	if (st->pool != NULL) {
+		if (strcmp(st->pool->driver, "sqlite") != 0)
+			return 0;
+		n++;
+	}
+	for (i = 0; i < NF_NELEM(ends); i++) {
+		name = st->spec != NULL ? nf_val_get_str(nf_val_get(st->spec,
+		    ends[i]), "pool") : NULL;
+		if (name == NULL)
+			continue;
+		if ((p = nf_config_pool(cfg, name)) == NULL ||
+		    strcmp(p->driver, "sqlite") != 0)
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
 int
 nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
     size_t errlen)
@@ -896,7 +930,9 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 		    st->type);
 		return -1;
 	}
-	if ((w = worker_spawn(r->cfgref, type, st->timeout_seconds, err,
+	if ((w = worker_spawn(r->cfgref, type, step_sqlite_only(
+	    r->cfgref->cfg, type, st) ? "sqlite" : type->worker,
+	    st->timeout_seconds, err,
 	    errlen)) == NULL)
 		return -1;
 	w->run = r;
@@ -928,7 +964,8 @@ nf_spawn_probe(const struct nf_pool *pool,
 		return -1;
 	}
 	ref = nf_cfgref_get();
-	w = worker_spawn(ref, type, PROBE_TIMEOUT, err, errlen);
+	w = worker_spawn(ref, type, strcmp(pool->driver, "sqlite") == 0 ?
+	    "sqlite" : type->worker, PROBE_TIMEOUT, err, errlen);
 	nf_cfgref_put(ref);
 	if (w == NULL)
 		return -1;

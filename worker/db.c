@@ -44,8 +44,17 @@ nf_db_open(const struct nf_val *pool, struct nf_db_err *err)
 		db->driver = NF_DB_SQLITE;
 		db->ops = &nf_db_sqlite_ops;
 	} else if (driver != NULL && strcmp(driver, "postgres") == 0) {
+#ifdef NF_WORKER_NO_PG
+		/* nomaflowd runs nomaflow-worker-sql for PostgreSQL pools. */
+		nf_db_seterr(err, "", "pool %s: this worker (SQLite only) has "
+		    "no PostgreSQL driver", db->name);
+		free(db->name);
+		free(db);
+		return NULL;
+#else
 		db->driver = NF_DB_PG;
 		db->ops = &nf_db_pg_ops;
+#endif
 	} else {
 		nf_db_seterr(err, "", "pool %s: unknown driver \"%s\"",
 		    db->name, driver != NULL ? driver : "");

@@ -1,12 +1,15 @@
 # worker/: the worker binaries, one process per step attempt.  One main
-# (worker/main.c), three programs, so that each spawn loads only the
+# (worker/main.c), four programs, so that each spawn loads only the
 # libraries its step type needs:
-#   nomaflow-worker       exec, python            (no database/network libs)
-#   nomaflow-worker-sql   sql_query, sql_copy     (SQLite, libpq)
-#   nomaflow-worker-http  http                    (libcurl, jansson)
-# nomaflowd runs "<worker.path>-sql" and "<worker.path>-http" for those
-# types (common/steptype.c says which type goes where).
-pkglibexec_PROGRAMS += nomaflow-worker nomaflow-worker-sql nomaflow-worker-http
+#   nomaflow-worker         exec, python            (no database/network libs)
+#   nomaflow-worker-sql     sql_query, sql_copy     (SQLite, libpq)
+#   nomaflow-worker-sqlite  the same, SQLite pools only (no libpq)
+#   nomaflow-worker-http    http                    (libcurl, jansson)
+# nomaflowd runs "<worker.path>-sql" (or -sqlite when every pool of the step
+# is SQLite) and "<worker.path>-http" for those types (common/steptype.c
+# says which type goes where).
+pkglibexec_PROGRAMS += nomaflow-worker nomaflow-worker-sql \
+	nomaflow-worker-sqlite nomaflow-worker-http
 NF_WORKER_COMMON = worker/main.c worker/step.h worker/sandbox.c
 
 nomaflow_worker_SOURCES = $(NF_WORKER_COMMON) worker/step_exec.c \
@@ -27,3 +30,11 @@ nomaflow_worker_http_CPPFLAGS = $(AM_CPPFLAGS) -DNF_WORKER_HTTP
 nomaflow_worker_http_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 nomaflow_worker_http_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(CURL_LIBS) \
 	$(JANSSON_LIBS)
+
+nomaflow_worker_sqlite_SOURCES = $(NF_WORKER_COMMON) worker/step_sql.c \
+	worker/step_copy.c worker/db.h worker/db_driver.h worker/db.c \
+	worker/db_params.c worker/db_sqlite.c
+nomaflow_worker_sqlite_CPPFLAGS = $(AM_CPPFLAGS) -DNF_WORKER_SQL \
+	-DNF_WORKER_NO_PG
+nomaflow_worker_sqlite_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+nomaflow_worker_sqlite_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS)

@@ -333,10 +333,13 @@ copy_stream(struct copy_state *cs, const char *sel, const char *table,
 {
 	const struct nf_db_cell	*cells;
 	struct nf_db_err	 err;
+#ifndef NF_WORKER_NO_PG
 	struct nf_buf		 cl;
+#endif
 	int64_t			 next = cs->batch;
 	int			 rc;
 
+#ifndef NF_WORKER_NO_PG
 	if (nf_db_driver(cs->src) == NF_DB_PG &&
 	    nf_db_driver(cs->dst) == NF_DB_PG) {
 		nf_buf_init(&cl);
@@ -350,6 +353,7 @@ copy_stream(struct copy_state *cs, const char *sel, const char *table,
 			    cs->dst, "copy failed", &err);
 		return 0;
 	}
+#endif
 	if (nf_db_read_begin(cs->src, sel, cols, n, &err) == -1)
 		return copy_fail(cs, cs->src, "cannot read the source", &err);
 	if (nf_db_write_begin(cs->dst, table, cols, n, insert_sql, &err) ==

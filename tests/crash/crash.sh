@@ -72,7 +72,8 @@ rnd() { S=$(( (S * 1103515245 + 12345) % 2147483648 )); R=$(( (S / 65536) % $1 )
 # Our own path to the worker: other tests running in parallel use the
 # same binary, and I6 must only see this harness's workers.
 mkdir -p "$D/jobs.d" "$D/bin"
-for w in nomaflow-worker nomaflow-worker-sql nomaflow-worker-http; do
+for w in nomaflow-worker nomaflow-worker-sql nomaflow-worker-sqlite \
+    nomaflow-worker-http; do
 	ln -s "$top_builddir/$w" "$D/bin/$w"
 done
 WORKER=$D/bin/nomaflow-worker

@@ -68,6 +68,7 @@ t_install() {
 	fi
 	for f in sbin/nomaflowd bin/nfctl libexec/nomaflow/nomaflow-worker \
 	    libexec/nomaflow/nomaflow-worker-sql \
+	    libexec/nomaflow/nomaflow-worker-sqlite \
 	    libexec/nomaflow/nomaflow-worker-http \
 	    share/nomaflow/policies/base.policy share/nomaflow/policies/exec.policy \
 	    share/nomaflow/policies/relay.policy share/nomaflow/policies/sql.policy \
