@@ -384,6 +384,9 @@ main(int argc, char *argv[])
 		nf_errs_print(&errs, stderr);
 		fprintf(stderr, "nomaflowd: %s: %zu error%s\n",
 		    nfd.config_path, errs.n, errs.n == 1 ? "" : "s");
+		nf_errs_free(&errs);
+		nf_config_free(cfg);
+		free(nfd.config_path);
 		return 1;
 	}
 	nf_errs_free(&errs);

@@ -237,7 +237,8 @@ t_check() {
 	job ok '[[jobs.steps]]' 'name = "s"' 'type = "exec"' 'argv = ["/bin/true"]'
 	check "a good config passes" "$NOMAFLOWD" -n -f "$D/nomaflow.toml"
 	out=$("$NOMAFLOWD" -n -v -f "$D/nomaflow.toml" 2>/dev/null)
-	check "-n -v prints the normalised config" contains "$out" "ok"
+	check "-n -v prints the job" contains "$out" 'id = "ok"'
+	check "-n -v prints the step's argv" contains "$out" 'argv = ["/bin/true"]'
 	end
 }
 
