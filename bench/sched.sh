@@ -14,8 +14,13 @@
 #      one exec step running /bin/true with worker.max_concurrent = WORKERS.
 #
 # Usage: BUILD=/path/to/configured/build /path/to/src/bench/sched.sh
-# Environment: BUILD (default .), NJOBS (10000), NDUE (1000), IDLE (20),
-#   WORKERS (64), KEEP=1 keeps the temporary directory.  Needs sqlite3.
+# Environment: BUILD (default .), NJOBS (10000), NDUE (1000), IDLE (20;
+#   0 skips the idle part), WORKERS (64), KEEP=1 keeps the temporary
+#   directory, PERF=FILE records the daemon with `perf record -g` from
+#   its start until every row of the slot exists (perf slows it: the
+#   lateness of such a run is not a figure).  Needs sqlite3.
+# The daemon runs at the configured log_level (info), as in production:
+# -d (debug) would add a log line per slot armed.
 set -eu
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,7 +89,7 @@ jobs() {
 }
 
 start() {
-	"$DAEMON" -d -f "$1/nomaflow.toml" > "$1/daemon.log" 2>&1 &
+	"$DAEMON" -f "$1/nomaflow.toml" > "$1/daemon.log" 2>&1 &
 	DPID=$!
 	t0=$(date +%s%N)
 	i=0
@@ -141,6 +146,7 @@ echo "nomaflow scheduling benchmark: $NJOBS jobs, $NDUE due in one second," \
     "$WORKERS workers, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 
 # 1. Idle.
+if [ "$IDLE" -gt 0 ]; then
 conf "$TMP/base"
 jobs "$TMP/base/jobs.d/jobs.toml" 1 "0 0 1 1 *" 0
 sed -i '/^schedule/d' "$TMP/base/jobs.d/jobs.toml"
@@ -152,6 +158,7 @@ jobs "$TMP/idle/jobs.d/jobs.toml" "$NJOBS" "0 0 1 1 *" 0
 start "$TMP/idle"
 idle "$TMP/idle" "$NJOBS scheduled jobs"
 stop
+fi
 
 # 2. Burst: T far enough ahead for the start and a quiet moment.
 conf "$TMP/burst"
@@ -164,6 +171,12 @@ now=$(date +%s)
 [ "$now" -lt "$T" ] || die "started too late for the slot (start $START_MS ms)"
 cpu() { awk '{ print $14 + $15 }' "/proc/$DPID/stat"; }
 DB=$TMP/burst/state/nomaflow.db
+# perf takes a while to attach: start it now, the daemon is idle until T.
+PERFPID=
+if [ -n "${PERF:-}" ]; then
+	perf record -q -g -F 20000 -o "$PERF" -p "$DPID" 2>"$TMP/perf.err" &
+	PERFPID=$!
+fi
 [ "$((T - now))" -gt 1 ] && sleep $((T - now - 1))
 cpu0=$(cpu)
 # The daemon's CPU time until every row of the slot exists (clock ticks).
@@ -174,6 +187,10 @@ until [ "$(sqlite3 "$DB" "SELECT count(*) FROM runs WHERE scheduled_for = $T" 2>
 	sleep 0.05
 done
 cpu1=$(cpu)
+if [ -n "$PERFPID" ]; then
+	kill -INT "$PERFPID" 2>/dev/null || true
+	wait "$PERFPID" 2>/dev/null || true
+fi
 i=0
 while :; do
 	done_n=$(sqlite3 "$DB" "SELECT count(*) FROM runs WHERE scheduled_for = $T AND state NOT IN ('queued', 'running')")

@@ -15,6 +15,8 @@ NF_WORKER_COMMON = worker/main.c worker/step.h worker/sandbox.c
 nomaflow_worker_SOURCES = $(NF_WORKER_COMMON) worker/step_exec.c \
 	worker/step_python.c
 nomaflow_worker_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS)
+# -static unless configured --disable-static-worker (configure.ac says why).
+nomaflow_worker_LDFLAGS = $(AM_LDFLAGS) $(NF_WORKER_LDFLAGS)
 
 nomaflow_worker_sql_SOURCES = $(NF_WORKER_COMMON) worker/step_sql.c \
 	worker/step_copy.c worker/db.h worker/db_driver.h worker/db.c \

@@ -4,12 +4,23 @@
  *
  * Runs in nomaflow-worker.  prepare (unsandboxed) validates the spec,
  * builds argv and the environment, loads the step's policy (step_start
- * "policy", normally "exec") and forks the child, which then waits on a
+ * "policy", normally "exec") and starts the child, which then waits on a
  * "go" pipe.  main installs the narrow "relay" policy on the worker; run
  * releases the child, which installs its own policy, changes directory and
- * execs.  The child is forked before the worker's filter so that it carries
- * only its own policy: filters stack, and the relay policy would forbid
- * execve.
+ * execs.  The child is created before the worker's filter so that it
+ * carries only its own policy: filters stack, and the relay policy would
+ * forbid execve.
+ *
+ * The child shares the worker's memory (clone CLONE_VM, on a stack of its
+ * own) instead of being fork()ed: copying the worker's page tables and
+ * then taking copy-on-write faults cost more than the rest of the worker
+ * on the VMs we measured (bench/RESULTS.md).  Sharing memory is safe
+ * because the two never run at the same time while it matters: the child
+ * only blocks on the go pipe until the worker, locked down, releases it,
+ * and from then until the child's execve (or its _exit after a failure)
+ * the worker is blocked reading the child's status pipe.  The child calls
+ * nothing that takes a lock the worker could hold, writes nothing the
+ * worker reads except its status record, and leaves with _exit.
  *
  * Process group: the child stays in the worker's group (no setpgid), so the
  * supervisor's killpg on timeout or cancel reaches the command and whatever
@@ -25,6 +36,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -34,6 +46,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +66,8 @@ extern char **environ;
 #define EXEC_READ_CHUNK		(64u << 10)
 /* How long a SIGTERM'd command may keep writing before SIGKILL. */
 #define EXEC_TERM_GRACE_MS	500
+/* The child's stack until execve: two PATH_MAX buffers and stdio. */
+#define EXEC_CHILD_STACK	(256u << 10)
 
 /* What the child reports on its status pipe when it cannot exec. */
 enum exec_stage {
@@ -84,6 +99,12 @@ struct exec_state {
 	int			  st_r;	/* child's exec failure, -1 once closed */
 	int			  sig_r;	/* self-pipe */
 	struct exec_stream	  out, err;
+	void			 *stack;	/* the child's, until it execs */
+	/* What the child starts from (it runs on the worker's memory). */
+	struct nf_step_ctx	 *ctx;
+	const struct nf_policy	 *policy;
+	sigset_t		  mask;	/* the worker's, for the command */
+	int			  go_r, out_w, err_w, st_w;
 };
 
 /* Self-pipe: the handlers only note the signal and wake poll. */
@@ -326,7 +347,11 @@ exec_search(char **argv, char **envp)
 	return best;
 }
 
-/* In the child: report why it cannot exec, then leave. */
+/*
+ * In the child: report why it cannot exec, then leave.  The status record
+ * goes last: it releases the worker, which must not run while the child
+ * still uses the memory they share.
+ */
 static void __attribute__((noreturn))
 exec_child_fail(int st_w, int stage, int err, const char *what)
 {
@@ -334,14 +359,14 @@ exec_child_fail(int st_w, int stage, int err, const char *what)
 	char			 line[PATH_MAX + 256];
 	int			 n;
 
-	s.stage = stage;
-	s.err = err;
-	(void)!write(st_w, &s, sizeof(s));
 	n = snprintf(line, sizeof(line), "nomaflow-worker: %s: %s\n", what,
 	    strerror(err));
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line,
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	s.stage = stage;
+	s.err = err;
+	(void)!write(st_w, &s, sizeof(s));
 	_exit(127);
 }
 
@@ -358,22 +383,31 @@ exec_child_dup(int fd, int target)
 	return fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 
-static void __attribute__((noreturn))
-exec_child(struct nf_step_ctx *ctx, struct exec_state *st,
-    const struct nf_policy *policy, pid_t parent, int go_r, int out_w,
-    int err_w, int st_w)
+/*
+ * The child, started by clone(CLONE_VM) with every signal blocked; it has
+ * its own descriptor table and signal dispositions, the worker's memory.
+ */
+static int
+exec_child(void *arg)
 {
-	struct rlimit	rl;
-	char		c, what[PATH_MAX + 64], err[512];
-	ssize_t		n;
-	int		e;
+	struct exec_state	*st = arg;
+	struct nf_step_ctx	*ctx = st->ctx;
+	struct sigaction	 sa;
+	struct rlimit		 rl;
+	char			 c, what[PATH_MAX + 64], err[512];
+	ssize_t			 n;
+	int			 e;
 
 	/* The worker's handlers and SIGPIPE_IGN are not the command's. */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigprocmask(SIG_SETMASK, &st->mask, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-	    getppid() != parent)
+	    getppid() != st->self)
 		_exit(127);
 	/* Our copies of the worker's ends would keep its pipes open. */
 	close(st->go_w);
@@ -385,39 +419,40 @@ exec_child(struct nf_step_ctx *ctx, struct exec_state *st,
 
 	/* Wait for run: EOF means the worker gave up (sandbox failure). */
 	do
-		n = read(go_r, &c, 1);
+		n = read(st->go_r, &c, 1);
 	while (n == -1 && errno == EINTR);
 	if (n != 1)
 		_exit(127);
-	close(go_r);
+	close(st->go_r);
 
-	if (exec_child_dup(out_w, STDOUT_FILENO) == -1 ||
-	    exec_child_dup(err_w, STDERR_FILENO) == -1)
-		exec_child_fail(st_w, EXEC_STAGE_SETUP, errno,
+	if (exec_child_dup(st->out_w, STDOUT_FILENO) == -1 ||
+	    exec_child_dup(st->err_w, STDERR_FILENO) == -1)
+		exec_child_fail(st->st_w, EXEC_STAGE_SETUP, errno,
 		    "cannot set up stdout/stderr pipes");
-	if (out_w != STDOUT_FILENO && out_w != STDERR_FILENO)
-		close(out_w);
-	if (err_w != STDOUT_FILENO && err_w != STDERR_FILENO)
-		close(err_w);
+	if (st->out_w != STDOUT_FILENO && st->out_w != STDERR_FILENO)
+		close(st->out_w);
+	if (st->err_w != STDOUT_FILENO && st->err_w != STDERR_FILENO)
+		close(st->err_w);
 	rl.rlim_cur = rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		exec_child_fail(st_w, EXEC_STAGE_SETUP, errno,
+		exec_child_fail(st->st_w, EXEC_STAGE_SETUP, errno,
 		    "setrlimit RLIMIT_CORE");
 	if (st->cwd != NULL && chdir(st->cwd) == -1) {
+		e = errno;
 		snprintf(what, sizeof(what), "cannot change directory to %s",
 		    st->cwd);
-		exec_child_fail(st_w, EXEC_STAGE_CHDIR, errno, what);
+		exec_child_fail(st->st_w, EXEC_STAGE_CHDIR, e, what);
 	}
-	if (policy != NULL && nf_sandbox_install(policy, err,
+	if (st->policy != NULL && nf_sandbox_install(st->policy, err,
 	    sizeof(err)) == -1) {
 		e = errno;
 		snprintf(what, sizeof(what), "cannot install seccomp policy %s",
 		    ctx->policy);
-		exec_child_fail(st_w, EXEC_STAGE_POLICY, e, what);
+		exec_child_fail(st->st_w, EXEC_STAGE_POLICY, e, what);
 	}
 	e = exec_search(st->argv, st->envp);
 	snprintf(what, sizeof(what), "cannot execute %s", st->argv[0]);
-	exec_child_fail(st_w, EXEC_STAGE_EXEC, e, what);
+	exec_child_fail(st->st_w, EXEC_STAGE_EXEC, e, what);
 }
 
 static int
@@ -435,7 +470,8 @@ exec_prepare(struct nf_step_ctx *ctx)
 	struct exec_state	*st;
 	struct nf_policy	*policy = NULL;
 	struct sigaction	 sa;
-	int			 go[2], out[2], err[2], stp[2], sig[2];
+	sigset_t		 all;
+	int			 go[2], out[2], err[2], stp[2], sig[2], e;
 	char			 msg[1024];
 	pid_t			 pid;
 
@@ -483,19 +519,40 @@ exec_prepare(struct nf_step_ctx *ctx)
 		return nf_step_fail(ctx, "error", "job %s step %s: "
 		    "O_NONBLOCK: %s", ctx->job_id, ctx->step,
 		    strerror(errno));
-	pid = fork();
+	/*
+	 * Every signal blocked across clone: a handler of the worker must
+	 * never run in the child, on the worker's memory.
+	 */
+	st->ctx = ctx;
+	st->policy = policy;
+	st->go_r = go[0];
+	st->out_w = out[1];
+	st->err_w = err[1];
+	st->st_w = stp[1];
+	st->stack = mmap(NULL, EXEC_CHILD_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (st->stack == MAP_FAILED)
+		return nf_step_fail(ctx, "error", "job %s step %s: mmap of the "
+		    "child's stack: %s", ctx->job_id, ctx->step,
+		    strerror(errno));
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &st->mask) == -1)
+		return nf_step_fail(ctx, "error", "sigprocmask: %s",
+		    strerror(errno));
+	pid = clone(exec_child, (char *)st->stack + EXEC_CHILD_STACK,
+	    CLONE_VM | SIGCHLD, st);
+	e = errno;
+	if (sigprocmask(SIG_SETMASK, &st->mask, NULL) == -1)
+		nf_panic("sigprocmask: %s", strerror(errno));
 	if (pid == -1)
-		return nf_step_fail(ctx, "error", "job %s step %s: fork: %s",
-		    ctx->job_id, ctx->step, strerror(errno));
-	if (pid == 0)
-		exec_child(ctx, st, policy, st->self, go[0], out[1], err[1],
-		    stp[1]);
+		return nf_step_fail(ctx, "error", "job %s step %s: clone: %s",
+		    ctx->job_id, ctx->step, strerror(e));
 	st->pid = pid;
 	close(go[0]);
 	close(out[1]);
 	close(err[1]);
 	close(stp[1]);
-	nf_policy_free(policy);
+	/* policy stays: the child reads it until it has exec'd. */
 	return 0;
 }
 
@@ -685,6 +742,15 @@ exec_report(struct nf_step_ctx *ctx, struct exec_state *st, int status,
 	nf_step_result(ctx, res);
 }
 
+/* The child's stack, once it has exec'd or been reaped. */
+static void
+exec_stack_free(struct exec_state *st)
+{
+	if (st->stack != NULL && munmap(st->stack, EXEC_CHILD_STACK) == -1)
+		nf_panic("munmap: %s", strerror(errno));
+	st->stack = NULL;
+}
+
 static int
 exec_run(struct nf_step_ctx *ctx)
 {
@@ -706,6 +772,15 @@ exec_run(struct nf_step_ctx *ctx)
 		    "cannot start the command: write: %s", ctx->job_id,
 		    ctx->step, strerror(errno));
 	close(st->go_w);
+	/*
+	 * Until the child has exec'd (its status pipe closes) or reported a
+	 * failure, it runs on our memory: wait, touching nothing.
+	 */
+	while (st->st_r != -1 && !have_es)
+		exec_status_read(st, &es, &have_es);
+	/* After a failure record the child still returns into _exit. */
+	if (!have_es)
+		exec_stack_free(st);
 
 	for (;;) {
 		if (exec_got_term && !terminating) {
@@ -771,6 +846,7 @@ exec_run(struct nf_step_ctx *ctx)
 			exec_stream_close(ctx, streams[i]);
 		}
 	}
+	exec_stack_free(st);
 	if (terminating) {
 		/* SA_RESETHAND restored the default action: die of it. */
 		(void)kill(st->self, SIGTERM);

@@ -336,7 +336,35 @@ t_kill_restart() {
 	end
 }
 
-ALL="t_success t_live_log t_retry t_timeout t_cancel t_segv t_sandbox t_protocol t_conflict t_reload t_check t_sql t_term t_kill_restart"
+t_exec_errors() {
+	begin "exec steps that cannot start or exit non-zero fail with the reason and where"
+	new_env execerr
+	job noabs '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'argv = ["/nonexistent/tool", "x"]'
+	job nopath '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'argv = ["no-such-tool-here"]' 'env = { PATH = "/usr/bin:/bin" }'
+	job nocwd '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'argv = ["/bin/true"]' 'cwd = "/nonexistent-dir"'
+	job three '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'argv = ["/bin/sh", "-c", "echo before; exit 3"]'
+	start_daemon || { T_OK=0; end; return; }
+	for j in noabs nopath nocwd three; do
+		nf run "$j" --follow > "$D/out-$j" 2>&1
+		eval "show_$j=\$(nfj run show \$(nfj runs --job $j | jq -r '.[0].id'))"
+	done
+	a='.attempts[0]'
+	check "missing program: failed error" eq "$(echo "$show_noabs" | jq -r "\"\\(.state) \\($a.reason)\"")" "failed error"
+	check "missing program: names it and why" contains "$(echo "$show_noabs" | jq -r "$a.error")" "cannot execute /nonexistent/tool: No such file or directory"
+	check "PATH miss: says which PATH was searched" contains "$(echo "$show_nopath" | jq -r "$a.error")" "searched PATH=/usr/bin:/bin"
+	check "bad cwd: names the directory" contains "$(echo "$show_nocwd" | jq -r "$a.error")" "cannot change directory to /nonexistent-dir"
+	check "exit 3: failed error" eq "$(echo "$show_three" | jq -r "\"\\(.state) \\($a.reason)\"")" "failed error"
+	check "exit 3: error gives the status" contains "$(echo "$show_three" | jq -r "$a.error")" "exited with status 3"
+	check "exit 3: output before the exit kept" contains "$(cat "$D/out-three")" "before"
+	check "daemon alive" daemon_alive
+	end
+}
+
+ALL="t_success t_live_log t_retry t_timeout t_cancel t_segv t_exec_errors t_sandbox t_protocol t_conflict t_reload t_check t_sql t_term t_kill_restart"
 for t in ${*:-$ALL}; do
 	$t
 done
