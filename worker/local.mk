@@ -12,8 +12,8 @@ pkglibexec_PROGRAMS += nomaflow-worker nomaflow-worker-sql \
 	nomaflow-worker-sqlite nomaflow-worker-http
 NF_WORKER_COMMON = worker/main.c worker/step.h worker/sandbox.c
 
-nomaflow_worker_SOURCES = $(NF_WORKER_COMMON) worker/step_exec.c \
-	worker/step_python.c
+nomaflow_worker_SOURCES = $(NF_WORKER_COMMON) worker/child.h \
+	worker/child.c worker/step_exec.c worker/step_python.c
 nomaflow_worker_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS)
 # -static unless configured --disable-static-worker (configure.ac says why).
 nomaflow_worker_LDFLAGS = $(AM_LDFLAGS) $(NF_WORKER_LDFLAGS)

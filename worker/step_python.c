@@ -7,9 +7,10 @@
  * Runs in nomaflow-worker.  prepare (unsandboxed) checks the spec, writes
  * the step's description as JSON into a memfd (the interpreter's stdin, so
  * no write can block on a child that is not reading), loads the step's
- * policy (normally "exec") and forks the child, which waits on a "go" pipe.
- * main installs the narrow "relay" policy on the worker; run releases the
- * child, which installs its own policy and execs
+ * policy (normally "exec") and starts the interpreter's process held on a
+ * go pipe (worker/child.c, shared with exec steps).  main installs the
+ * narrow "relay" policy on the worker; run releases the child, which
+ * installs its own policy and execs
  *
  *     PYTHON -I -B RUNNER       (absolute paths, no PATH search)
  *
@@ -28,7 +29,7 @@
  * supervisor's killpg on timeout or cancel reaches it; the worker also
  * forwards SIGTERM (which only sets the flag ctx.is_cancelled() reads),
  * SIGKILLs the interpreter after a short grace, and dies of SIGTERM itself
- * without a result, as exec does.
+ * without a result (worker/child.c).
  *
  * Environment variables read (set by nomaflowd, see spawn.c):
  *   NOMAFLOW_PYTHON        the interpreter (nomaflow.toml "python")
@@ -43,20 +44,16 @@
 #include "autoconf.h"
 
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
@@ -70,30 +67,8 @@
 
 #define PY_DEFAULT_PYTHON	"/usr/bin/python3"
 #define PY_RUNNER_FILE		"nomaflow_runner.py"
-#define PY_DEFAULT_PATH		"/usr/local/bin:/usr/bin:/bin"
-#define PY_READ_CHUNK		(64u << 10)
 /* A record beyond this could not go out as an OUTPUT frame anyway. */
 #define PY_MAX_RECORD		(3u << 20)
-/* How long a SIGTERM'd interpreter may keep writing before SIGKILL. */
-#define PY_TERM_GRACE_MS	500
-
-enum py_stage {
-	PY_STAGE_SETUP = 1,
-	PY_STAGE_POLICY,
-	PY_STAGE_EXEC,
-};
-
-struct py_status {
-	int	stage;
-	int	err;
-};
-
-/* A pipe from the interpreter, read into buf a line at a time. */
-struct py_stream {
-	const char	*name;	/* "stdout" | "stderr" | "channel" */
-	int		 fd;	/* -1 once closed */
-	struct nf_buf	 buf;
-};
 
 struct py_state {
 	const char	 *callable;
@@ -102,36 +77,15 @@ struct py_state {
 	char		 *argv[5];
 	char		**envp;
 	size_t		  envn;
-	int		  in_fd;	/* memfd: the step as JSON */
-	pid_t		  pid;
-	pid_t		  self;
-	int		  go_w;
-	int		  st_r;
-	int		  sig_r;
-	struct py_stream  out, err, chan;
+	struct nf_policy *policy;
+	struct nf_child	  child;
 	int64_t		  started_ms;
 	/* What the runner reported last. */
 	int		  have_result;
 	struct nf_val	 *value;	/* result value (owned) */
 	char		 *error;	/* error record text (owned) */
-	int		  overflow;	/* a record exceeded PY_MAX_RECORD */
 	int		  bad_records;
 };
-
-static volatile sig_atomic_t	py_got_term;
-static int			py_sig_w = -1;
-
-static void
-py_on_signal(int sig)
-{
-	int	saved = errno;
-	char	c = 0;
-
-	if (sig == SIGTERM)
-		py_got_term = 1;
-	(void)write(py_sig_w, &c, 1);
-	errno = saved;
-}
 
 static void
 py_env_add(struct py_state *st, char *kv)
@@ -151,7 +105,7 @@ py_env_build(struct nf_step_ctx *ctx, struct py_state *st)
 {
 	const char	*home = getenv("HOME"), *lang = getenv("LANG");
 
-	py_env_add(st, nf_xprintf("PATH=%s", PY_DEFAULT_PATH));
+	py_env_add(st, nf_xprintf("PATH=%s", NF_CHILD_DEFAULT_PATH));
 	py_env_add(st, nf_xprintf("HOME=%s", home != NULL ? home : "/"));
 	py_env_add(st, nf_xprintf("LANG=%s", lang != NULL ? lang :
 	    "C.UTF-8"));
@@ -209,7 +163,7 @@ py_input(struct nf_step_ctx *ctx, struct py_state *st, const char *plugins)
 		    ctx->job_id, ctx->step, strerror(errno));
 	}
 	free(json);
-	st->in_fd = fd;
+	st->child.in_fd = fd;
 	return 0;
 }
 
@@ -255,181 +209,6 @@ py_spec(struct nf_step_ctx *ctx, struct py_state *st, const char **plugins)
 	return 0;
 }
 
-static void __attribute__((noreturn))
-py_child_fail(int st_w, int stage, int err, const char *what)
-{
-	struct py_status	s;
-	char			line[PATH_MAX + 256];
-	int			n;
-
-	s.stage = stage;
-	s.err = err;
-	(void)!write(st_w, &s, sizeof(s));
-	n = snprintf(line, sizeof(line), "nomaflow-worker: %s: %s\n", what,
-	    strerror(err));
-	if (n > 0)
-		(void)!write(STDERR_FILENO, line,
-		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	_exit(127);
-}
-
-static void __attribute__((noreturn))
-py_child(struct nf_step_ctx *ctx, struct py_state *st,
-    const struct nf_policy *policy, int go_r, int out_w, int err_w,
-    int chan_w, int st_w)
-{
-	struct rlimit	rl;
-	char		c, what[PATH_MAX + 64], err[512];
-	ssize_t		n;
-	int		e;
-
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-	    getppid() != st->self)
-		_exit(127);
-	close(st->go_w);
-	close(st->out.fd);
-	close(st->err.fd);
-	close(st->chan.fd);
-	close(st->st_r);
-	close(st->sig_r);
-	close(py_sig_w);
-
-	do
-		n = read(go_r, &c, 1);
-	while (n == -1 && errno == EINTR);
-	if (n != 1)
-		_exit(127);
-	close(go_r);
-
-	/*
-	 * Every source descriptor is >= 4 (0-2 are taken and 3 is the
-	 * channel to nomaflowd), so these dup2s cannot clobber each other;
-	 * the last one replaces the supervisor's socket in this process.
-	 */
-	if (dup2(st->in_fd, STDIN_FILENO) == -1 ||
-	    dup2(out_w, STDOUT_FILENO) == -1 ||
-	    dup2(err_w, STDERR_FILENO) == -1 ||
-	    dup2(chan_w, NF_WORKER_FD) == -1)
-		py_child_fail(st_w, PY_STAGE_SETUP, errno,
-		    "cannot set up the interpreter's descriptors");
-	close(st->in_fd);
-	close(out_w);
-	close(err_w);
-	close(chan_w);
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		py_child_fail(st_w, PY_STAGE_SETUP, errno,
-		    "setrlimit RLIMIT_CORE");
-	if (policy != NULL && nf_sandbox_install(policy, err,
-	    sizeof(err)) == -1) {
-		e = errno;
-		snprintf(what, sizeof(what), "cannot install seccomp policy %s",
-		    ctx->policy);
-		py_child_fail(st_w, PY_STAGE_POLICY, e, what);
-	}
-	execve(st->python, st->argv, st->envp);
-	e = errno;
-	snprintf(what, sizeof(what), "cannot execute %s", st->python);
-	py_child_fail(st_w, PY_STAGE_EXEC, e, what);
-}
-
-static int
-py_pipe(struct nf_step_ctx *ctx, int fds[2], int flags)
-{
-	if (pipe2(fds, O_CLOEXEC | flags) == -1)
-		return nf_step_fail(ctx, "error", "job %s step %s: pipe: %s",
-		    ctx->job_id, ctx->step, strerror(errno));
-	return 0;
-}
-
-static int
-py_prepare(struct nf_step_ctx *ctx)
-{
-	struct py_state		*st;
-	struct nf_policy	*policy = NULL;
-	struct sigaction	 sa;
-	const char		*plugins = NULL;
-	int			 go[2], out[2], err[2], chan[2], stp[2], sig[2];
-	char			 msg[1024];
-	pid_t			 pid;
-
-	st = nf_xcalloc(1, sizeof(*st));
-	ctx->data = st;
-	st->in_fd = -1;
-	st->out.name = "stdout";
-	st->err.name = "stderr";
-	st->chan.name = "channel";
-	nf_buf_init(&st->out.buf);
-	nf_buf_init(&st->err.buf);
-	nf_buf_init(&st->chan.buf);
-	if (py_spec(ctx, st, &plugins) == -1 ||
-	    py_input(ctx, st, plugins) == -1)
-		return -1;
-	py_env_build(ctx, st);
-	st->argv[0] = (char *)st->python;
-	st->argv[1] = "-I";
-	st->argv[2] = "-B";
-	st->argv[3] = (char *)st->runner;
-	st->argv[4] = NULL;
-	if (ctx->sandbox) {
-		policy = nf_sandbox_load(ctx->policies_dir, ctx->policy, msg,
-		    sizeof(msg));
-		if (policy == NULL)
-			return nf_step_fail(ctx, "sandbox", "job %s step %s: "
-			    "%s", ctx->job_id, ctx->step, msg);
-	}
-	if (py_pipe(ctx, go, 0) == -1 || py_pipe(ctx, out, 0) == -1 ||
-	    py_pipe(ctx, err, 0) == -1 || py_pipe(ctx, chan, 0) == -1 ||
-	    py_pipe(ctx, stp, 0) == -1 || py_pipe(ctx, sig, O_NONBLOCK) == -1)
-		return -1;
-	py_sig_w = sig[1];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = py_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1)
-		return nf_step_fail(ctx, "error", "sigaction SIGCHLD: %s",
-		    strerror(errno));
-	sa.sa_flags = SA_RESETHAND;
-	if (sigaction(SIGTERM, &sa, NULL) == -1)
-		return nf_step_fail(ctx, "error", "sigaction SIGTERM: %s",
-		    strerror(errno));
-
-	st->self = getpid();
-	st->go_w = go[1];
-	st->out.fd = out[0];
-	st->err.fd = err[0];
-	st->chan.fd = chan[0];
-	st->st_r = stp[0];
-	st->sig_r = sig[0];
-	if (nf_set_nonblock(st->out.fd) == -1 ||
-	    nf_set_nonblock(st->err.fd) == -1 ||
-	    nf_set_nonblock(st->chan.fd) == -1)
-		return nf_step_fail(ctx, "error", "job %s step %s: "
-		    "O_NONBLOCK: %s", ctx->job_id, ctx->step,
-		    strerror(errno));
-	pid = fork();
-	if (pid == -1)
-		return nf_step_fail(ctx, "error", "job %s step %s: fork: %s",
-		    ctx->job_id, ctx->step, strerror(errno));
-	if (pid == 0)
-		py_child(ctx, st, policy, go[0], out[1], err[1], chan[1],
-		    stp[1]);
-	st->pid = pid;
-	close(go[0]);
-	close(out[1]);
-	close(err[1]);
-	close(chan[1]);
-	close(stp[1]);
-	close(st->in_fd);
-	st->in_fd = -1;
-	nf_policy_free(policy);
-	return 0;
-}
-
 /* Send text as LOG lines, one per '\n'-separated piece. */
 static void
 py_log_text(struct nf_step_ctx *ctx, const char *stream, int level,
@@ -457,9 +236,9 @@ py_level(const char *s)
 
 /* One JSON record from the runner. */
 static void
-py_record(struct nf_step_ctx *ctx, struct py_state *st, const char *p,
-    size_t len)
+py_record(struct nf_step_ctx *ctx, void *arg, const char *p, size_t len)
 {
+	struct py_state	*st = arg;
 	struct nf_val	*rec;
 	const struct nf_val *v;
 	const char	*t, *s;
@@ -516,130 +295,66 @@ py_record(struct nf_step_ctx *ctx, struct py_state *st, const char *p,
 	nf_val_free(rec);
 }
 
-/*
- * Handle the complete lines held for s (at EOF the partial one too).
- * stdout/stderr lines go out as they are; channel lines are records.
- */
-static void
-py_lines(struct nf_step_ctx *ctx, struct py_state *st, struct py_stream *s,
-    int final)
-{
-	const char	*q, *nl;
-	size_t		 start = 0, len = s->buf.len, l, next;
-	int		 is_chan = s == &st->chan;
-
-	while (start < len) {
-		q = s->buf.data + start;
-		nl = memchr(q, '\n', len - start);
-		if (nl != NULL) {
-			l = (size_t)(nl - q);
-			next = start + l + 1;
-		} else if (!is_chan && len - start > NF_MAX_LOG_LINE) {
-			l = NF_MAX_LOG_LINE;
-			next = start + l;
-		} else if (final) {
-			l = len - start;
-			next = len;
-		} else
-			break;
-		if (is_chan)
-			py_record(ctx, st, q, l);
-		else {
-			if (l > 0 && q[l - 1] == '\r')
-				l--;
-			nf_step_log_line(ctx, s->name, -1, q, l);
-		}
-		start = next;
-	}
-	nf_buf_consume(&s->buf, start);
-}
-
-static void
-py_stream_close(struct nf_step_ctx *ctx, struct py_state *st,
-    struct py_stream *s)
-{
-	py_lines(ctx, st, s, 1);
-	close(s->fd);
-	s->fd = -1;
-}
-
-/* 1 after data, 0 when none is available now, -1 once closed. */
 static int
-py_stream_read(struct nf_step_ctx *ctx, struct py_state *st,
-    struct py_stream *s)
+py_prepare(struct nf_step_ctx *ctx)
 {
-	static char	chunk[PY_READ_CHUNK];
-	ssize_t		n;
+	struct py_state		*st;
+	const char		*plugins = NULL;
+	char			 msg[1024];
 
-	if (s->fd == -1)
+	st = nf_xcalloc(1, sizeof(*st));
+	ctx->data = st;
+	nf_child_init(&st->child, "python");
+	if (py_spec(ctx, st, &plugins) == -1 ||
+	    py_input(ctx, st, plugins) == -1)
 		return -1;
-	for (;;) {
-		n = read(s->fd, chunk, sizeof(chunk));
-		if (n > 0) {
-			nf_buf_add(&s->buf, chunk, (size_t)n);
-			nf_step_batch(ctx, 1);
-			py_lines(ctx, st, s, 0);
-			nf_step_batch(ctx, 0);
-			if (s == &st->chan && s->buf.len > PY_MAX_RECORD) {
-				/* An output too big for a frame: stop it. */
-				st->overflow = 1;
-				(void)kill(st->pid, SIGKILL);
-				nf_buf_reset(&s->buf);
-				break;
-			}
-			return 1;
-		}
-		if (n == 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step %s: "
-		    "reading the interpreter's %s: %s; the rest is lost",
-		    ctx->job_id, ctx->step, s->name, strerror(errno));
-		break;
+	py_env_build(ctx, st);
+	st->argv[0] = (char *)st->python;
+	st->argv[1] = "-I";
+	st->argv[2] = "-B";
+	st->argv[3] = (char *)st->runner;
+	st->argv[4] = NULL;
+	if (ctx->sandbox) {
+		st->policy = nf_sandbox_load(ctx->policies_dir, ctx->policy,
+		    msg, sizeof(msg));
+		if (st->policy == NULL)
+			return nf_step_fail(ctx, "sandbox", "job %s step %s: "
+			    "%s", ctx->job_id, ctx->step, msg);
 	}
-	py_stream_close(ctx, st, s);
-	return -1;
+	st->child.argv = st->argv;
+	st->child.envp = st->envp;
+	st->child.path = st->python;
+	st->child.policy = st->policy;
+	st->child.record = py_record;
+	st->child.arg = st;
+	st->child.max_record = PY_MAX_RECORD;
+	/* The channel first: records lead, and are read first each round. */
+	if (nf_child_stream(ctx, &st->child, "channel", NF_WORKER_FD, 1) ==
+	    -1 || nf_child_stream(ctx, &st->child, "stdout", STDOUT_FILENO,
+	    0) == -1 || nf_child_stream(ctx, &st->child, "stderr",
+	    STDERR_FILENO, 0) == -1)
+		return -1;
+	return nf_child_start(ctx, &st->child);
 }
 
 static void
-py_status_read(struct py_state *st, struct py_status *ps, int *have)
-{
-	ssize_t	n;
-
-	do
-		n = read(st->st_r, ps, sizeof(*ps));
-	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)sizeof(*ps))
-		*have = 1;
-	if (n != -1 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-		close(st->st_r);
-		st->st_r = -1;
-	}
-}
-
-static void
-py_report(struct nf_step_ctx *ctx, struct py_state *st, int status,
-    const struct py_status *ps)
+py_report(struct nf_step_ctx *ctx, struct py_state *st, int status)
 {
 	struct nf_val	*res;
-	const char	*abbrev;
 	char		 name[32];
-	int		 sig;
+	int		 sig, never_ran = st->child.stage != NF_CHILD_OK;
 
-	if (ps != NULL) {
-		if (ps->stage == PY_STAGE_POLICY)
+	if (never_ran) {
+		if (st->child.stage == NF_CHILD_POLICY)
 			res = nf_step_result_new(0, "sandbox", "job %s step "
 			    "%s: cannot install seccomp policy %s: %s",
 			    ctx->job_id, ctx->step, ctx->policy,
-			    strerror(ps->err));
+			    strerror(st->child.err));
 		else
 			res = nf_step_result_new(0, "error", "job %s step %s: "
 			    "cannot start %s: %s", ctx->job_id, ctx->step,
-			    st->python, strerror(ps->err));
-	} else if (st->overflow)
+			    st->python, strerror(st->child.err));
+	} else if (st->child.overflow)
 		res = nf_step_result_new(0, "error", "job %s step %s: %s "
 		    "sent a record of more than %u MiB (an output that large "
 		    "belongs in a file or a table; return a summary)",
@@ -647,10 +362,7 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status,
 		    PY_MAX_RECORD >> 20);
 	else if (WIFSIGNALED(status)) {
 		sig = WTERMSIG(status);
-		if ((abbrev = sigabbrev_np(sig)) != NULL)
-			snprintf(name, sizeof(name), "SIG%s", abbrev);
-		else
-			snprintf(name, sizeof(name), "signal %d", sig);
+		nf_child_signame(sig, name, sizeof(name));
 		if (sig == SIGSYS && ctx->sandbox)
 			res = nf_step_result_new(0, "sandbox", "python "
 			    "killed by SIGSYS: a syscall was blocked by policy "
@@ -679,7 +391,7 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status,
 			st->value = NULL;
 		}
 	}
-	if (ps == NULL && WIFEXITED(status))
+	if (!never_ran && WIFEXITED(status))
 		nf_val_map_set_int(res, "exit_code", WEXITSTATUS(status));
 	nf_step_result(ctx, res);
 }
@@ -687,90 +399,12 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status,
 static int
 py_run(struct nf_step_ctx *ctx)
 {
-	struct py_state		*st = ctx->data;
-	struct py_status	 ps;
-	struct py_stream	*streams[3];
-	struct pollfd		 pfd[5];
-	int64_t			 deadline = 0, now;
-	char			 c = 1, drain[64];
-	pid_t			 r;
-	int			 status = 0, terminating = 0, killed = 0;
-	int			 have_ps = 0, n, i, timeout;
+	struct py_state	*st = ctx->data;
+	int		 status;
 
-	/* The channel first: records lead, and are read first each round. */
-	streams[0] = &st->chan;
-	streams[1] = &st->out;
-	streams[2] = &st->err;
 	st->started_ms = nf_mono_ms();
-	if (!py_got_term && write(st->go_w, &c, 1) == -1 && errno != EPIPE)
-		nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step %s: "
-		    "cannot start python: write: %s", ctx->job_id, ctx->step,
-		    strerror(errno));
-	close(st->go_w);
-
-	for (;;) {
-		if (py_got_term && !terminating) {
-			terminating = 1;
-			(void)kill(st->pid, SIGTERM);
-			deadline = nf_mono_ms() + PY_TERM_GRACE_MS;
-		}
-		r = waitpid(st->pid, &status, WNOHANG);
-		if (r == st->pid)
-			break;
-		if (r == -1 && errno != EINTR)
-			nf_panic("waitpid %ld: %s", (long)st->pid,
-			    strerror(errno));
-		timeout = -1;
-		if (terminating && !killed) {
-			now = nf_mono_ms();
-			if (now >= deadline) {
-				(void)kill(st->pid, SIGKILL);
-				killed = 1;
-			} else
-				timeout = (int)(deadline - now);
-		}
-		pfd[0].fd = st->sig_r;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = st->st_r;
-		pfd[1].events = POLLIN;
-		for (i = 0; i < 3; i++) {
-			pfd[2 + i].fd = streams[i]->fd;
-			pfd[2 + i].events = POLLIN;
-		}
-		n = poll(pfd, 5, timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			nf_panic("poll: %s", strerror(errno));
-		}
-		if (pfd[0].revents != 0)
-			while (read(st->sig_r, drain, sizeof(drain)) > 0)
-				;
-		if (pfd[1].revents != 0)
-			py_status_read(st, &ps, &have_ps);
-		for (i = 0; i < 3; i++)
-			if (pfd[2 + i].revents != 0)
-				(void)py_stream_read(ctx, st, streams[i]);
-	}
-
-	while (st->st_r != -1)
-		py_status_read(st, &ps, &have_ps);
-	for (i = 0; i < 3; i++) {
-		while ((n = py_stream_read(ctx, st, streams[i])) == 1)
-			;
-		if (n == 0) {
-			nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step "
-			    "%s: python exited but a process it started still "
-			    "holds its %s; later output is discarded",
-			    ctx->job_id, ctx->step, streams[i]->name);
-			py_stream_close(ctx, st, streams[i]);
-		}
-	}
-	if (terminating) {
-		(void)kill(st->self, SIGTERM);
-		_exit(128 + SIGTERM);
-	}
-	py_report(ctx, st, status, have_ps ? &ps : NULL);
+	status = nf_child_run(ctx, &st->child);
+	py_report(ctx, st, status);
 	return 0;
 }
 

@@ -1,0 +1,641 @@
+/*
+ * child.c: the program a worker step runs (exec steps: the command; python
+ * steps: the interpreter), in nomaflow-worker.
+ *
+ * Sequence.  nf_child_start (in the step's prepare, unsandboxed) makes the
+ * pipes and starts the child, which waits on a "go" pipe.  main then
+ * installs the narrow "relay" policy on the worker; nf_child_run releases
+ * the child, which installs its own policy (normally "exec"), changes
+ * directory and execs.  The child is created before the worker's filter
+ * because filters stack: under "relay" it could not execve.
+ *
+ * The child shares the worker's memory (clone CLONE_VM, on a stack of its
+ * own) instead of being fork()ed: copying the worker's page tables and
+ * then taking copy-on-write faults cost more than the rest of the worker
+ * on the VMs we measured (bench/RESULTS.md).  Sharing is safe because the
+ * two never run at the same time while it matters: the child only blocks
+ * on the go pipe until the worker, locked down, releases it, and from then
+ * until the child's execve (or its _exit after a failure) the worker is
+ * blocked reading the child's status pipe.  Every signal is blocked across
+ * clone and the child resets the worker's handlers before unblocking, so
+ * no handler of the worker runs in the child.  The child calls nothing
+ * that takes a lock the worker could hold and writes nothing the worker
+ * reads except its status record, which goes last.
+ *
+ * Process group: the child stays in the worker's group, so the
+ * supervisor's killpg on timeout or cancel reaches it and whatever it
+ * spawned.  On SIGTERM the worker forwards SIGTERM, keeps relaying for a
+ * short grace, SIGKILLs a child still there and then dies of SIGTERM
+ * itself without a result: the supervisor, which sent it, knows why.
+ *
+ * Invariants: the child never inherits the channel to nomaflowd (fd 3 is
+ * close-on-exec; python's fd 3 is its own channel pipe) nor any pipe but
+ * its own; every LOG line is valid UTF-8 of at most NF_MAX_LOG_LINE bytes
+ * (nf_step_log_line); buffers stay bounded whatever the child writes.
+ */
+#include "autoconf.h"
+
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "policy.h"
+#include "proto.h"
+#include "step.h"
+#include "util.h"
+
+#define CHILD_READ_CHUNK	(64u << 10)
+/* How long a SIGTERM'd child may keep writing before SIGKILL. */
+#define CHILD_TERM_GRACE_MS	500
+/* The child's stack until execve: two PATH_MAX buffers and stdio. */
+#define CHILD_STACK		(256u << 10)
+
+struct child_status {
+	int	stage;
+	int	err;
+};
+
+/* Self-pipe: the handlers only note the signal and wake poll. */
+static volatile sig_atomic_t	child_got_term;
+static int			child_sig_r = -1, child_sig_w = -1;
+
+static void
+child_on_signal(int sig)
+{
+	int	saved = errno;
+	char	c = 0;
+
+	if (sig == SIGTERM)
+		child_got_term = 1;
+	(void)write(child_sig_w, &c, 1);	/* a full pipe wakes poll */
+	errno = saved;
+}
+
+void
+nf_child_init(struct nf_child *c, const char *what)
+{
+	memset(c, 0, sizeof(*c));
+	c->what = what;
+	c->in_fd = -1;
+	c->go_r = c->go_w = c->st_r = c->st_w = -1;
+}
+
+static int
+child_pipe(struct nf_step_ctx *ctx, int fds[2], int flags)
+{
+	if (pipe2(fds, O_CLOEXEC | flags) == -1)
+		return nf_step_fail(ctx, "error", "job %s step %s: pipe: %s",
+		    ctx->job_id, ctx->step, strerror(errno));
+	return 0;
+}
+
+int
+nf_child_stream(struct nf_step_ctx *ctx, struct nf_child *c,
+    const char *name, int target, int records)
+{
+	struct nf_child_stream	*s;
+	int			 fds[2];
+
+	if (c->nstreams == NF_CHILD_STREAMS)
+		nf_panic("nf_child_stream: more than %d streams",
+		    NF_CHILD_STREAMS);
+	if (child_pipe(ctx, fds, 0) == -1)
+		return -1;
+	if (nf_set_nonblock(fds[0]) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return nf_step_fail(ctx, "error", "job %s step %s: "
+		    "O_NONBLOCK: %s", ctx->job_id, ctx->step,
+		    strerror(errno));
+	}
+	s = &c->streams[c->nstreams++];
+	s->name = name;
+	s->fd = fds[0];
+	s->wfd = fds[1];
+	s->target = target;
+	s->records = records;
+	nf_buf_init(&s->buf);
+	return 0;
+}
+
+const char *
+nf_child_env_path(char **envp)
+{
+	for (; *envp != NULL; envp++)
+		if (strncmp(*envp, "PATH=", 5) == 0)
+			return *envp + 5;
+	return NF_CHILD_DEFAULT_PATH;
+}
+
+/*
+ * execve file, searching PATH when it has no '/'.  Returns only on
+ * failure, with the most telling errno: EACCES from any candidate beats the
+ * ENOENT of the others, as in execvp(3), but there is no /bin/sh fallback.
+ */
+static int
+child_exec(const char *file, char **argv, char **envp)
+{
+	const char	*path, *p, *end;
+	char		 cand[PATH_MAX];
+	size_t		 dlen, flen;
+	int		 best = ENOENT;
+
+	if (strchr(file, '/') != NULL) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	path = nf_child_env_path(envp);
+	flen = strlen(file);
+	for (p = path; ; p = end + 1) {
+		end = strchrnul(p, ':');
+		dlen = (size_t)(end - p);
+		/* Empty entries would mean the cwd: never search it. */
+		if (dlen > 0 && dlen + 1 + flen < sizeof(cand)) {
+			memcpy(cand, p, dlen);
+			cand[dlen] = '/';
+			memcpy(cand + dlen + 1, file, flen + 1);
+			execve(cand, argv, envp);
+			switch (errno) {
+			case ENOENT:
+			case ENOTDIR:
+			case ESTALE:
+			case ELOOP:
+			case ENAMETOOLONG:
+				break;
+			case EACCES:
+				best = EACCES;
+				break;
+			default:
+				return errno;
+			}
+		}
+		if (*end == '\0')
+			break;
+	}
+	return best;
+}
+
+/*
+ * In the child: say why it cannot exec, then leave.  The status record
+ * goes last: it releases the worker, which must not run while the child
+ * still uses the memory they share.
+ */
+static void __attribute__((noreturn))
+child_fail(struct nf_child *c, int stage, int err, const char *what)
+{
+	struct child_status	 s;
+	char			 line[PATH_MAX + 256];
+	int			 n;
+
+	n = snprintf(line, sizeof(line), "nomaflow-worker: %s: %s\n", what,
+	    strerror(err));
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line,
+		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	s.stage = stage;
+	s.err = err;
+	(void)!write(c->kid.st_w, &s, sizeof(s));
+	_exit(127);
+}
+
+/* Make fd become target (dup2 clears close-on-exec; so must we). */
+static int
+child_dup(int fd, int target)
+{
+	int	fl;
+
+	if (fd != target)
+		return dup2(fd, target) == -1 ? -1 : 0;
+	if ((fl = fcntl(fd, F_GETFD)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+}
+
+/* Is fd one of the descriptors the child ends up with? */
+static int
+child_is_target(const struct nf_child *c, int fd)
+{
+	size_t	i;
+
+	if (c->kid.in_fd != -1 && fd == STDIN_FILENO)
+		return 1;
+	for (i = 0; i < c->nstreams; i++)
+		if (c->streams[i].target == fd)
+			return 1;
+	return 0;
+}
+
+/*
+ * The child, started by clone(CLONE_VM) with every signal blocked: its
+ * own descriptor table and signal dispositions, the worker's memory.
+ */
+static int
+child_main(void *arg)
+{
+	struct nf_child		*c = arg;
+	struct nf_step_ctx	*ctx = c->ctx;
+	struct sigaction	 sa;
+	struct rlimit		 rl;
+	char			 ch, what[PATH_MAX + 64], err[512];
+	ssize_t			 n;
+	size_t			 i;
+	int			 e;
+
+	/* The worker's handlers and SIGPIPE_IGN are not the program's. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigprocmask(SIG_SETMASK, &c->mask, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
+	    getppid() != c->self)
+		_exit(127);
+	/* Our copies of the worker's ends would keep its pipes open. */
+	close(c->kid.go_w);
+	close(c->kid.st_r);
+	close(c->kid.sig_r);
+	close(c->kid.sig_w);
+	for (i = 0; i < c->nstreams; i++)
+		close(c->kid.rfd[i]);
+
+	/* Wait for run: EOF means the worker gave up (sandbox failure). */
+	do
+		n = read(c->kid.go_r, &ch, 1);
+	while (n == -1 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+	close(c->kid.go_r);
+
+	/* Every source is >= 4 (0-3 are taken): no dup2 clobbers another. */
+	if (c->kid.in_fd != -1 && child_dup(c->kid.in_fd, STDIN_FILENO) == -1)
+		child_fail(c, NF_CHILD_SETUP, errno, "cannot set up stdin");
+	for (i = 0; i < c->nstreams; i++)
+		if (child_dup(c->kid.wfd[i], c->streams[i].target) == -1) {
+			e = errno;
+			snprintf(what, sizeof(what), "cannot set up %s",
+			    c->streams[i].name);
+			child_fail(c, NF_CHILD_SETUP, e, what);
+		}
+	if (c->kid.in_fd != -1 && !child_is_target(c, c->kid.in_fd))
+		close(c->kid.in_fd);
+	for (i = 0; i < c->nstreams; i++)
+		if (!child_is_target(c, c->kid.wfd[i]))
+			close(c->kid.wfd[i]);
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		child_fail(c, NF_CHILD_SETUP, errno, "setrlimit RLIMIT_CORE");
+	if (c->cwd != NULL && chdir(c->cwd) == -1) {
+		e = errno;
+		snprintf(what, sizeof(what), "cannot change directory to %s",
+		    c->cwd);
+		child_fail(c, NF_CHILD_CHDIR, e, what);
+	}
+	if (c->policy != NULL && nf_sandbox_install(c->policy, err,
+	    sizeof(err)) == -1) {
+		e = errno;
+		snprintf(what, sizeof(what), "cannot install seccomp policy %s",
+		    ctx->policy);
+		child_fail(c, NF_CHILD_POLICY, e, what);
+	}
+	e = child_exec(c->path != NULL ? c->path : c->argv[0], c->argv,
+	    c->envp);
+	snprintf(what, sizeof(what), "cannot execute %s",
+	    c->path != NULL ? c->path : c->argv[0]);
+	child_fail(c, NF_CHILD_EXEC, e, what);
+}
+
+int
+nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
+{
+	struct sigaction	 sa;
+	sigset_t		 all;
+	int			 go[2], st[2], sig[2], e;
+	size_t			 i;
+	pid_t			 pid;
+
+	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, st, 0) == -1 ||
+	    child_pipe(ctx, sig, O_NONBLOCK) == -1)
+		return -1;
+	child_sig_r = sig[0];
+	child_sig_w = sig[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = child_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NOCLDSTOP;
+	if (sigaction(SIGCHLD, &sa, NULL) == -1)
+		return nf_step_fail(ctx, "error", "sigaction SIGCHLD: %s",
+		    strerror(errno));
+	/* One-shot: a second SIGTERM kills the worker outright. */
+	sa.sa_flags = SA_RESETHAND;
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		return nf_step_fail(ctx, "error", "sigaction SIGTERM: %s",
+		    strerror(errno));
+
+	c->ctx = ctx;
+	c->self = getpid();
+	c->go_r = go[0];
+	c->go_w = go[1];
+	c->st_r = st[0];
+	c->st_w = st[1];
+	c->kid.go_r = c->go_r;
+	c->kid.go_w = c->go_w;
+	c->kid.st_r = c->st_r;
+	c->kid.st_w = c->st_w;
+	c->kid.sig_r = child_sig_r;
+	c->kid.sig_w = child_sig_w;
+	c->kid.in_fd = c->in_fd;
+	for (i = 0; i < c->nstreams; i++) {
+		c->kid.rfd[i] = c->streams[i].fd;
+		c->kid.wfd[i] = c->streams[i].wfd;
+	}
+	c->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (c->stack == MAP_FAILED) {
+		c->stack = NULL;
+		return nf_step_fail(ctx, "error", "job %s step %s: mmap of the "
+		    "child's stack: %s", ctx->job_id, ctx->step,
+		    strerror(errno));
+	}
+	/* No handler of the worker may run in the child, on our memory. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &c->mask) == -1)
+		return nf_step_fail(ctx, "error", "sigprocmask: %s",
+		    strerror(errno));
+	pid = clone(child_main, (char *)c->stack + CHILD_STACK,
+	    CLONE_VM | SIGCHLD, c);
+	e = errno;
+	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)
+		nf_panic("sigprocmask: %s", strerror(errno));
+	if (pid == -1)
+		return nf_step_fail(ctx, "error", "job %s step %s: cannot "
+		    "start %s: clone: %s", ctx->job_id, ctx->step, c->what,
+		    strerror(e));
+	c->pid = pid;
+	close(c->go_r);
+	close(c->st_w);
+	c->go_r = c->st_w = -1;
+	for (i = 0; i < c->nstreams; i++) {
+		close(c->streams[i].wfd);
+		c->streams[i].wfd = -1;
+	}
+	if (c->in_fd != -1) {
+		close(c->in_fd);
+		c->in_fd = -1;
+	}
+	/* argv, envp, policy and the stack stay: the child reads them. */
+	return 0;
+}
+
+/* The child's status record or EOF (it exec'd or died). */
+static void
+child_status_read(struct nf_child *c)
+{
+	struct child_status	s;
+	ssize_t			n;
+
+	do
+		n = read(c->st_r, &s, sizeof(s));
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)sizeof(s)) {
+		c->stage = (enum nf_child_stage)s.stage;
+		c->err = s.err;
+	}
+	close(c->st_r);
+	c->st_r = -1;
+}
+
+/* The child's stack, once it has exec'd or been reaped. */
+static void
+child_stack_free(struct nf_child *c)
+{
+	if (c->stack != NULL && munmap(c->stack, CHILD_STACK) == -1)
+		nf_panic("munmap: %s", strerror(errno));
+	c->stack = NULL;
+}
+
+/* Length of at most max bytes of p that does not end inside a character. */
+static size_t
+child_cut(const char *p, size_t max)
+{
+	size_t	cut = max;
+
+	while (cut > max - 3 && ((unsigned char)p[cut] & 0xc0) == 0x80)
+		cut--;
+	return ((unsigned char)p[cut] & 0xc0) == 0x80 ? max : cut;
+}
+
+/*
+ * Pass on the complete lines held for s; at EOF (final) the partial one
+ * too.  An output line that grows past NF_MAX_LOG_LINE without a newline
+ * goes out in pieces, so the buffer stays bounded whatever the child
+ * writes; a record waits for its newline (its bound is max_record).
+ */
+static void
+child_lines(struct nf_step_ctx *ctx, struct nf_child *c,
+    struct nf_child_stream *s, int final)
+{
+	const char	*q, *nl;
+	size_t		 start = 0, next, len = s->buf.len, l;
+
+	while (start < len) {
+		q = s->buf.data + start;
+		nl = memchr(q, '\n', len - start);
+		if (nl != NULL) {
+			l = (size_t)(nl - q);
+			next = start + l + 1;
+			/* CRLF output reads as lines too. */
+			if (!s->records && l > 0 && q[l - 1] == '\r')
+				l--;
+		} else if (!s->records && len - start > NF_MAX_LOG_LINE) {
+			l = child_cut(q, NF_MAX_LOG_LINE);
+			next = start + l;
+		} else if (final) {
+			l = len - start;
+			next = len;
+		} else
+			break;
+		if (s->records)
+			c->record(ctx, c->arg, q, l);
+		else
+			nf_step_log_line(ctx, s->name, -1, q, l);
+		start = next;
+	}
+	nf_buf_consume(&s->buf, start);
+}
+
+static void
+child_stream_close(struct nf_step_ctx *ctx, struct nf_child *c,
+    struct nf_child_stream *s)
+{
+	child_lines(ctx, c, s, 1);
+	close(s->fd);
+	s->fd = -1;
+}
+
+/*
+ * Read what s has now.  1 after data, 0 when nothing is available
+ * (EAGAIN), -1 once the stream is closed (EOF, error, oversized record).
+ */
+static int
+child_stream_read(struct nf_step_ctx *ctx, struct nf_child *c,
+    struct nf_child_stream *s)
+{
+	static char	chunk[CHILD_READ_CHUNK];
+	ssize_t		n;
+
+	if (s->fd == -1)
+		return -1;
+	for (;;) {
+		n = read(s->fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			nf_buf_add(&s->buf, chunk, (size_t)n);
+			nf_step_batch(ctx, 1);
+			child_lines(ctx, c, s, 0);
+			nf_step_batch(ctx, 0);
+			if (s->records && c->max_record > 0 &&
+			    s->buf.len > c->max_record) {
+				/* A record no frame could carry: stop it. */
+				c->overflow = 1;
+				(void)kill(c->pid, SIGKILL);
+				nf_buf_reset(&s->buf);
+				break;
+			}
+			return 1;
+		}
+		if (n == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step %s: "
+		    "reading %s's %s: %s; the rest of it is lost",
+		    ctx->job_id, ctx->step, c->what, s->name, strerror(errno));
+		break;
+	}
+	child_stream_close(ctx, c, s);
+	return -1;
+}
+
+int
+nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
+{
+	struct pollfd		 pfd[1 + NF_CHILD_STREAMS];
+	int64_t			 deadline = 0, now;
+	char			 ch = 1, drain[64];
+	pid_t			 r;
+	size_t			 i;
+	int			 status = 0, terminating = 0, killed = 0;
+	int			 n, timeout;
+
+	/* Release the child unless we are already being stopped. */
+	if (!child_got_term && write(c->go_w, &ch, 1) == -1 && errno != EPIPE)
+		nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step %s: "
+		    "cannot start %s: write: %s", ctx->job_id, ctx->step,
+		    c->what, strerror(errno));
+	close(c->go_w);
+	c->go_w = -1;
+	/*
+	 * Until the child has exec'd (its status pipe closes) or reported a
+	 * failure, it runs on our memory: wait, touching nothing.
+	 */
+	child_status_read(c);
+	/* After a failure record the child still returns into _exit. */
+	if (c->stage == NF_CHILD_OK)
+		child_stack_free(c);
+
+	for (;;) {
+		if (child_got_term && !terminating) {
+			terminating = 1;
+			(void)kill(c->pid, SIGTERM);
+			deadline = nf_mono_ms() + CHILD_TERM_GRACE_MS;
+		}
+		r = waitpid(c->pid, &status, WNOHANG);
+		if (r == c->pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			nf_panic("waitpid %ld: %s", (long)c->pid,
+			    strerror(errno));
+		timeout = -1;
+		if (terminating && !killed) {
+			now = nf_mono_ms();
+			if (now >= deadline) {
+				(void)kill(c->pid, SIGKILL);
+				killed = 1;
+			} else
+				timeout = (int)(deadline - now);
+		}
+		pfd[0].fd = child_sig_r;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < c->nstreams; i++) {
+			pfd[1 + i].fd = c->streams[i].fd;	/* -1: ignored */
+			pfd[1 + i].events = POLLIN;
+		}
+		n = poll(pfd, (nfds_t)(1 + c->nstreams), timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			nf_panic("poll: %s", strerror(errno));
+		}
+		if (pfd[0].revents != 0)
+			while (read(child_sig_r, drain, sizeof(drain)) > 0)
+				;
+		for (i = 0; i < c->nstreams; i++)
+			if (pfd[1 + i].revents != 0)
+				(void)child_stream_read(ctx, c,
+				    &c->streams[i]);
+	}
+	child_stack_free(c);
+
+	/*
+	 * The child is gone: what it wrote is in the pipes.  A pipe still
+	 * open after that is held by something it left running.
+	 */
+	for (i = 0; i < c->nstreams; i++) {
+		while ((n = child_stream_read(ctx, c, &c->streams[i])) == 1)
+			;
+		if (n == 0) {
+			nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step "
+			    "%s: %s exited but a process it started still "
+			    "holds its %s; later output is discarded",
+			    ctx->job_id, ctx->step, c->what,
+			    c->streams[i].name);
+			child_stream_close(ctx, c, &c->streams[i]);
+		}
+	}
+	if (terminating) {
+		/* SA_RESETHAND restored the default action: die of it. */
+		(void)kill(c->self, SIGTERM);
+		_exit(128 + SIGTERM);
+	}
+	return status;
+}
+
+const char *
+nf_child_signame(int sig, char *buf, size_t len)
+{
+	const char	*abbrev;
+
+	abbrev = sigabbrev_np(sig);
+	if (abbrev != NULL)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else
+		snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
