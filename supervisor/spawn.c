@@ -72,6 +72,7 @@ struct nf_worker {
 	int			 eof;
 	enum nf_reason		 stop_reason;	/* why we stopped it */
 	char			*proto_err;
+	char			*start_err;	/* step refused before it ran */
 	/* from RESULT */
 	int			 res_ok;
 	enum nf_reason		 res_reason;
@@ -317,6 +318,7 @@ worker_send_start(struct nf_worker *w)
 	const struct nf_step	*st = &r->job->steps[r->step];
 	const struct nf_config	*cfg = r->cfgref->cfg;
 	struct nf_val		*m;
+	size_t			 before, len;
 
 	m = nf_msg_new(NF_MSG_STEP_START);
 	nf_val_map_set_int(m, "run_id", r->id);
@@ -351,7 +353,30 @@ worker_send_start(struct nf_worker *w)
 		python_start_fields(m, r, st);
 	else if (strcmp(st->type, "sql_copy") == 0)
 		copy_start_fields(m, r, st);
-	worker_send(w, m);
+	/*
+	 * The worker would reject a frame over its limit as a protocol
+	 * error; say what is too big instead, and do not send it.
+	 */
+	before = w->out.len;
+	nf_msg_encode(m, &w->out);
+	nf_val_free(m);
+	len = w->out.len - before;
+	if (len > NF_MAX_TO_WORKER + 4u) {
+		w->out.len = before;
+		w->start_err = nf_xprintf("job %s step %s: the step's input "
+		    "(rendered spec, params%s) is %zu bytes encoded, over the "
+		    "%u MiB a worker accepts; put large data in a file or a "
+		    "table and pass its name", r->job_id, st->name,
+		    strcmp(st->type, "python") == 0 ? " and the outputs of "
+		    "earlier steps" : "", len, NF_MAX_TO_WORKER >> 20);
+		nf_warnx("run %lld: %s", (long long)r->id, w->start_err);
+		w->state = W_DEAD;
+		worker_close_fd(w);
+		worker_sigkill(w);
+		return;
+	}
+	if (w->fd != -1 && !ev_is_active(&w->wio))
+		ev_io_start(nfd.loop, &w->wio);
 	w->state = W_STARTED;
 }
 
@@ -629,6 +654,9 @@ worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
 		}
 		if (WIFSIGNALED(status))
 			o->signal = WTERMSIG(status);
+	} else if (w->start_err != NULL) {
+		o->reason = NF_REASON_ERROR;
+		o->error = nf_xstrdup(w->start_err);
 	} else if (w->proto_err != NULL) {
 		o->reason = NF_REASON_PROTOCOL;
 		o->error = nf_xprintf("worker protocol error: %s",
@@ -688,6 +716,7 @@ worker_free(struct nf_worker *w)
 	nf_buf_free(&w->out);
 	nf_val_free(w->output);
 	free(w->proto_err);
+	free(w->start_err);
 	free(w->res_error);
 	free(w->policy);
 	free(w->self_policy);

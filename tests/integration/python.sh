@@ -262,7 +262,28 @@ t_cancel() {
 	end
 }
 
-ALL="t_outputs t_kwargs t_order t_exception t_bad_return t_config t_segv t_sandbox t_timeout t_cancel"
+t_big_input() {
+	begin "earlier outputs too big for a python step's input: a clear error, not a protocol one"
+	py_env bigin
+	# c gets a's and b's outputs, and b's again as prev: 4.5 MB.
+	job bigin '[[jobs.steps]]' 'name = "a"' 'type = "python"' \
+	    'callable = "nftest.steps:big"' 'kwargs = { mb = 1.5 }' \
+	    '[[jobs.steps]]' 'name = "b"' 'type = "python"' \
+	    'callable = "nftest.steps:big"' 'kwargs = { mb = 1.5 }' \
+	    '[[jobs.steps]]' 'name = "c"' 'type = "python"' \
+	    'callable = "nftest.steps:returns_none"'
+	start_daemon || { T_OK=0; end; return; }
+	run_job bigin
+	check "run failed" eq "$(echo "$SHOW" | jq -r .state)" failed
+	check "the two producers succeeded" eq "$(echo "$SHOW" | jq -r '[.attempts[0,1].state] | join(",")')" "succeeded,succeeded"
+	check "the third: reason error" eq "$(echo "$SHOW" | jq -r '.attempts[2].reason')" error
+	check "the error says what is too big and what to do" contains "$(att error 2)" "the outputs of earlier steps) is"
+	check "... and the limit" contains "$(att error 2)" "over the 4 MiB a worker accepts; put large data in a file"
+	check "daemon alive" daemon_alive
+	end
+}
+
+ALL="t_outputs t_kwargs t_order t_exception t_bad_return t_config t_segv t_sandbox t_timeout t_cancel t_big_input"
 for t in ${*:-$ALL}; do
 	$t
 done

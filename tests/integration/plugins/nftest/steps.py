@@ -69,3 +69,8 @@ def polite_loop(ctx):
         time.sleep(0.01)
     print("saw cancel")
     return None
+
+
+def big(ctx, mb=2.5):
+    """An output of about mb megabytes (under the runner's 3 MiB record)."""
+    return {"blob": "x" * int(mb * 1000 * 1000)}
