@@ -325,10 +325,19 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 {
 	struct sigaction	 sa;
 	sigset_t		 all;
+	char			 msg[1024];
 	int			 go[2], st[2], sig[2], e;
 	size_t			 i;
 	pid_t			 pid;
 
+	/* The step's policy (normally "exec"), which the child installs. */
+	if (ctx->sandbox) {
+		c->policy = nf_sandbox_load(ctx->policies_dir, ctx->policy,
+		    msg, sizeof(msg));
+		if (c->policy == NULL)
+			return nf_step_fail(ctx, "sandbox", "job %s step %s: "
+			    "%s", ctx->job_id, ctx->step, msg);
+	}
 	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, st, 0) == -1 ||
 	    child_pipe(ctx, sig, O_NONBLOCK) == -1)
 		return -1;

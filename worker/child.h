@@ -4,9 +4,9 @@
  * after, and its output relayed line by line.  worker/child.c says how and
  * why; step_exec.c and step_python.c are the two users.
  *
- * Use, in the step's prepare: fill argv, envp, path/cwd/policy/in_fd,
- * what; nf_child_stream() for each pipe (in the order they are read);
- * nf_child_start().  In run: nf_child_run(), which returns the wait status
+ * Use, in the step's prepare: fill argv, envp, path/cwd/in_fd, what;
+ * nf_child_stream() for each pipe (in the order they are read);
+ * nf_child_start(), which also loads the step's policy when sandboxed.  In run: nf_child_run(), which returns the wait status
  * (or dies of SIGTERM when the worker was told to stop), then look at
  * stage/err (the child never exec'd) and overflow.
  */
@@ -51,7 +51,6 @@ struct nf_child {
 	char			**envp;
 	const char		 *path;		/* NULL: argv[0], PATH search */
 	const char		 *cwd;		/* NULL: the worker's */
-	const struct nf_policy	 *policy;	/* NULL: unsandboxed */
 	int			  in_fd;	/* the child's fd 0, or -1 */
 	/* A complete line of a records stream, and its size limit. */
 	void			(*record)(struct nf_step_ctx *, void *arg,
@@ -67,6 +66,7 @@ struct nf_child {
 	int			  overflow;	/* a record over max_record */
 
 	/* Private to child.c. */
+	struct nf_policy	 *policy;	/* the step's; NULL: unsandboxed */
 	struct nf_step_ctx	 *ctx;
 	pid_t			  pid;
 	pid_t			  self;

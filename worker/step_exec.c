@@ -26,7 +26,6 @@
 
 #include "child.h"
 #include "log.h"
-#include "policy.h"
 #include "proto.h"
 #include "step.h"
 #include "util.h"
@@ -39,7 +38,6 @@ struct exec_state {
 	char			**envp;
 	size_t			  envn;
 	const char		 *cwd;
-	struct nf_policy	 *policy;
 	struct nf_child		  child;
 };
 
@@ -210,24 +208,15 @@ static int
 exec_prepare(struct nf_step_ctx *ctx)
 {
 	struct exec_state	*st;
-	char			 msg[1024];
 
 	st = nf_xcalloc(1, sizeof(*st));
 	ctx->data = st;
 	nf_child_init(&st->child, "the command");
 	if (exec_argv_build(ctx, st) == -1 || exec_env_build(ctx, st) == -1)
 		return -1;
-	if (ctx->sandbox) {
-		st->policy = nf_sandbox_load(ctx->policies_dir, ctx->policy,
-		    msg, sizeof(msg));
-		if (st->policy == NULL)
-			return nf_step_fail(ctx, "sandbox", "job %s step %s: "
-			    "%s", ctx->job_id, ctx->step, msg);
-	}
 	st->child.argv = st->argv;
 	st->child.envp = st->envp;
 	st->child.cwd = st->cwd;
-	st->child.policy = st->policy;
 	if (nf_child_stream(ctx, &st->child, "stdout", STDOUT_FILENO, 0) ==
 	    -1 || nf_child_stream(ctx, &st->child, "stderr", STDERR_FILENO,
 	    0) == -1)

@@ -55,7 +55,6 @@
 
 #include "child.h"
 #include "log.h"
-#include "policy.h"
 #include "proto.h"
 #include "step.h"
 #include "util.h"
@@ -77,7 +76,6 @@ struct py_state {
 	char		 *argv[5];
 	char		**envp;
 	size_t		  envn;
-	struct nf_policy *policy;
 	struct nf_child	  child;
 	int64_t		  started_ms;
 	/* What the runner reported last. */
@@ -300,7 +298,6 @@ py_prepare(struct nf_step_ctx *ctx)
 {
 	struct py_state		*st;
 	const char		*plugins = NULL;
-	char			 msg[1024];
 
 	st = nf_xcalloc(1, sizeof(*st));
 	ctx->data = st;
@@ -314,17 +311,9 @@ py_prepare(struct nf_step_ctx *ctx)
 	st->argv[2] = "-B";
 	st->argv[3] = (char *)st->runner;
 	st->argv[4] = NULL;
-	if (ctx->sandbox) {
-		st->policy = nf_sandbox_load(ctx->policies_dir, ctx->policy,
-		    msg, sizeof(msg));
-		if (st->policy == NULL)
-			return nf_step_fail(ctx, "sandbox", "job %s step %s: "
-			    "%s", ctx->job_id, ctx->step, msg);
-	}
 	st->child.argv = st->argv;
 	st->child.envp = st->envp;
 	st->child.path = st->python;
-	st->child.policy = st->policy;
 	st->child.record = py_record;
 	st->child.arg = st;
 	st->child.max_record = PY_MAX_RECORD;
