@@ -604,26 +604,32 @@ parse_atom(struct parser *p)
 	return NULL;
 }
 
+/* A prefix operator (the current token) of kind k: its operand by sub. */
 static struct node *
-parse_neg(struct parser *p)
+unary(struct parser *p, enum node_kind k, struct node *(*sub)(struct parser *))
 {
 	struct node	*n, *a;
 	size_t		 pos = p->tpos;
 
-	if (is_op(p, "-")) {
-		if (++p->depth > MAX_DEPTH) {
-			perr(p, pos, "expression nested too deeply (more than "
-			    "%d levels)", MAX_DEPTH);
-			return NULL;
-		}
-		next(p);
-		if ((a = parse_neg(p)) == NULL)
-			return NULL;
-		p->depth--;
-		n = node_new(N_NEG, pos);
-		node_add(n, a);
-		return typecheck(p, n);
+	if (++p->depth > MAX_DEPTH) {
+		perr(p, pos, "expression nested too deeply (more than %d "
+		    "levels)", MAX_DEPTH);
+		return NULL;
 	}
+	next(p);
+	if ((a = sub(p)) == NULL)
+		return NULL;
+	p->depth--;
+	n = node_new(k, pos);
+	node_add(n, a);
+	return typecheck(p, n);
+}
+
+static struct node *
+parse_neg(struct parser *p)
+{
+	if (is_op(p, "-"))
+		return unary(p, N_NEG, parse_neg);
 	return parse_atom(p);
 }
 
@@ -640,20 +646,25 @@ binary(struct parser *p, enum node_kind k, struct node *a, struct node *b,
 	return typecheck(p, n);
 }
 
+/*
+ * One left-associative level: operands by sub, joined by the operators op
+ * recognises (it returns the node kind of the current token, or N_LIT when
+ * the token is not one of this level's).
+ */
 static struct node *
-parse_prod(struct parser *p)
+left_assoc(struct parser *p, struct node *(*sub)(struct parser *),
+    enum node_kind (*op)(struct parser *))
 {
 	struct node	*a, *b;
 	enum node_kind	 k;
 	size_t		 pos;
 
-	if ((a = parse_neg(p)) == NULL)
+	if ((a = sub(p)) == NULL)
 		return NULL;
-	while (is_op(p, "*") || is_op(p, "/") || is_op(p, "%")) {
-		k = p->op[0] == '*' ? N_MUL : p->op[0] == '/' ? N_DIV : N_MOD;
+	while ((k = op(p)) != N_LIT) {
 		pos = p->tpos;
 		next(p);
-		if ((b = parse_neg(p)) == NULL) {
+		if ((b = sub(p)) == NULL) {
 			node_free(a);
 			return NULL;
 		}
@@ -663,27 +674,41 @@ parse_prod(struct parser *p)
 	return a;
 }
 
+static enum node_kind
+op_prod(struct parser *p)
+{
+	return is_op(p, "*") ? N_MUL : is_op(p, "/") ? N_DIV :
+	    is_op(p, "%") ? N_MOD : N_LIT;
+}
+
+static enum node_kind
+op_sum(struct parser *p)
+{
+	return is_op(p, "+") ? N_ADD : is_op(p, "-") ? N_SUB : N_LIT;
+}
+
+static enum node_kind
+op_and(struct parser *p)
+{
+	return is_kw(p, "and") ? N_AND : N_LIT;
+}
+
+static enum node_kind
+op_or(struct parser *p)
+{
+	return is_kw(p, "or") ? N_OR : N_LIT;
+}
+
+static struct node *
+parse_prod(struct parser *p)
+{
+	return left_assoc(p, parse_neg, op_prod);
+}
+
 static struct node *
 parse_sum(struct parser *p)
 {
-	struct node	*a, *b;
-	enum node_kind	 k;
-	size_t		 pos;
-
-	if ((a = parse_prod(p)) == NULL)
-		return NULL;
-	while (is_op(p, "+") || is_op(p, "-")) {
-		k = p->op[0] == '+' ? N_ADD : N_SUB;
-		pos = p->tpos;
-		next(p);
-		if ((b = parse_prod(p)) == NULL) {
-			node_free(a);
-			return NULL;
-		}
-		if ((a = binary(p, k, a, b, pos)) == NULL)
-			return NULL;
-	}
-	return a;
+	return left_assoc(p, parse_prod, op_sum);
 }
 
 static struct node *
@@ -738,51 +763,21 @@ parse_cmp(struct parser *p)
 static struct node *
 parse_not(struct parser *p)
 {
-	struct node	*n, *a;
-	size_t		 pos = p->tpos;
-
-	if (is_kw(p, "not")) {
-		if (++p->depth > MAX_DEPTH) {
-			perr(p, pos, "expression nested too deeply (more than "
-			    "%d levels)", MAX_DEPTH);
-			return NULL;
-		}
-		next(p);
-		if ((a = parse_not(p)) == NULL)
-			return NULL;
-		p->depth--;
-		n = node_new(N_NOT, pos);
-		node_add(n, a);
-		return typecheck(p, n);
-	}
+	if (is_kw(p, "not"))
+		return unary(p, N_NOT, parse_not);
 	return parse_cmp(p);
 }
 
 static struct node *
 parse_and(struct parser *p)
 {
-	struct node	*a, *b;
-	size_t		 pos;
-
-	if ((a = parse_not(p)) == NULL)
-		return NULL;
-	while (is_kw(p, "and")) {
-		pos = p->tpos;
-		next(p);
-		if ((b = parse_not(p)) == NULL) {
-			node_free(a);
-			return NULL;
-		}
-		if ((a = binary(p, N_AND, a, b, pos)) == NULL)
-			return NULL;
-	}
-	return a;
+	return left_assoc(p, parse_not, op_and);
 }
 
 static struct node *
 parse_or(struct parser *p)
 {
-	struct node	*a, *b;
+	struct node	*a;
 	size_t		 pos = p->tpos;
 
 	if (++p->depth > MAX_DEPTH) {
@@ -790,18 +785,8 @@ parse_or(struct parser *p)
 		    "levels)", MAX_DEPTH);
 		return NULL;
 	}
-	if ((a = parse_and(p)) == NULL)
+	if ((a = left_assoc(p, parse_and, op_or)) == NULL)
 		return NULL;
-	while (is_kw(p, "or")) {
-		pos = p->tpos;
-		next(p);
-		if ((b = parse_and(p)) == NULL) {
-			node_free(a);
-			return NULL;
-		}
-		if ((a = binary(p, N_OR, a, b, pos)) == NULL)
-			return NULL;
-	}
 	p->depth--;
 	return a;
 }
