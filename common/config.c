@@ -2292,43 +2292,99 @@ load_job_presets(struct ld *ld, struct nf_job *job,
 		derive_preset(job, &job->presets[i]);
 }
 
-/* Depth-first search for a cycle through `after`; 1 = on the path. */
+/*
+ * The two job graphs that must be acyclic: `after` dependencies and
+ * call_job steps.  edge(job, j, &to) says whether the j-th link of a job
+ * (its j-th `after` entry, its j-th step) leads to another job, and which;
+ * report() prints a cycle found through that link.
+ */
+struct job_graph {
+	size_t	(*nlinks)(const struct nf_job *);
+	int	(*edge)(const struct nf_config *, const struct nf_job *,
+		    size_t j, size_t *to);
+	void	(*report)(struct ld *, const struct nf_job *, size_t j,
+		    const char *cycle);
+};
+
+/* Depth-first search from job i; mark 1 = on the path, 2 = done. */
 static void
-after_dfs(struct ld *ld, size_t i, unsigned char *mark, size_t *path,
-    size_t depth)
+graph_dfs(struct ld *ld, const struct job_graph *g, size_t i,
+    unsigned char *mark, size_t *path, size_t depth)
 {
 	const struct nf_config	*cfg = ld->cfg;
-	const struct nf_job	*job = &cfg->jobs[i], *dep;
+	const struct nf_job	*job = &cfg->jobs[i];
 	struct nf_buf		 b;
-	size_t			 j, k;
+	size_t			 j, k, to, n = g->nlinks(job);
 
 	mark[i] = 1;
 	path[depth] = i;
-	for (j = 0; j < job->nafter; j++) {
-		if ((dep = nf_config_job(cfg, job->after[j].job)) == NULL)
+	for (j = 0; j < n; j++) {
+		if (!g->edge(cfg, job, j, &to))
 			continue;
-		k = (size_t)(dep - cfg->jobs);
-		if (mark[k] == 0)
-			after_dfs(ld, k, mark, path, depth + 1);
-		else if (mark[k] == 1) {
-			/* path from k to i, then back to k */
-			nf_buf_init(&b);
-			for (k = 0; path[k] != (size_t)(dep - cfg->jobs); k++)
+		if (mark[to] == 0)
+			graph_dfs(ld, g, to, mark, path, depth + 1);
+		else if (mark[to] == 1) {
+			/* The path from `to` down to job, then `to` again. */
+			for (k = 0; path[k] != to; k++)
 				;
+			nf_buf_init(&b);
 			for (; k <= depth; k++)
 				nf_buf_printf(&b, "%s -> ",
 				    cfg->jobs[path[k]].id);
-			nf_buf_adds(&b, dep->id);
+			nf_buf_adds(&b, cfg->jobs[to].id);
 			ld->file = job->file;
-			lerr(ld, job->after[j].line, job->after[j].col,
-			    "job \"%s\": after: dependency cycle %s (each job "
-			    "runs after the next one; remove one link)",
-			    job->id, b.data);
+			g->report(ld, job, j, b.data);
 			nf_buf_free(&b);
 		}
 	}
 	mark[i] = 2;
 }
+
+static void
+graph_check(struct ld *ld, const struct job_graph *g)
+{
+	unsigned char	*mark;
+	size_t		*path, i;
+
+	mark = nf_xcalloc(ld->cfg->njobs + 1, 1);
+	path = nf_xcalloc(ld->cfg->njobs + 1, sizeof(*path));
+	for (i = 0; i < ld->cfg->njobs; i++)
+		if (mark[i] == 0)
+			graph_dfs(ld, g, i, mark, path, 0);
+	free(mark);
+	free(path);
+}
+
+static size_t
+after_nlinks(const struct nf_job *job)
+{
+	return job->nafter;
+}
+
+static int
+after_edge(const struct nf_config *cfg, const struct nf_job *job, size_t j,
+    size_t *to)
+{
+	const struct nf_job	*dep;
+
+	if ((dep = nf_config_job(cfg, job->after[j].job)) == NULL)
+		return 0;
+	*to = (size_t)(dep - cfg->jobs);
+	return 1;
+}
+
+static void
+after_report(struct ld *ld, const struct nf_job *job, size_t j,
+    const char *cycle)
+{
+	lerr(ld, job->after[j].line, job->after[j].col, "job \"%s\": after: "
+	    "dependency cycle %s (each job runs after the next one; remove "
+	    "one link)", job->id, cycle);
+}
+
+static const struct job_graph after_graph = {
+	after_nlinks, after_edge, after_report
+};
 
 /* The job a call_job step names, if it is literal (no template). */
 static const char *
@@ -2345,44 +2401,40 @@ call_target(const struct nf_step *st)
 	return j;
 }
 
-/* Depth-first search for a call cycle; mark: 0 new, 1 on path, 2 done. */
-static void
-calls_dfs(struct ld *ld, size_t i, unsigned char *mark, size_t *path,
-    size_t depth)
+static size_t
+calls_nlinks(const struct nf_job *job)
 {
-	const struct nf_config	*cfg = ld->cfg;
-	const struct nf_job	*job = &cfg->jobs[i], *to;
-	const struct nf_step	*st;
-	struct nf_buf		 b;
-	const char		*target;
-	size_t			 j, k, ti;
-
-	mark[i] = 1;
-	path[depth] = i;
-	for (j = 0; j < job->nsteps; j++) {
-		st = &job->steps[j];
-		if ((target = call_target(st)) == NULL ||
-		    (to = nf_config_job(cfg, target)) == NULL)
-			continue;
-		ti = (size_t)(to - cfg->jobs);
-		if (mark[ti] == 1) {
-			nf_buf_init(&b);
-			for (k = 0; k <= depth; k++)
-				if (k >= depth || path[k] == ti || b.len > 0)
-					nf_buf_printf(&b, "%s -> ",
-					    cfg->jobs[path[k]].id);
-			nf_buf_adds(&b, to->id);
-			ld->file = job->file;
-			lerr(ld, st->line, st->col, "job \"%s\": step \"%s\": "
-			    "call_job cycle: %s (a job cannot call itself, "
-			    "directly or through the jobs it calls)", job->id,
-			    st->name, b.data);
-			nf_buf_free(&b);
-		} else if (mark[ti] == 0)
-			calls_dfs(ld, ti, mark, path, depth + 1);
-	}
-	mark[i] = 2;
+	return job->nsteps;
 }
+
+static int
+calls_edge(const struct nf_config *cfg, const struct nf_job *job, size_t j,
+    size_t *to)
+{
+	const struct nf_job	*callee;
+	const char		*target;
+
+	if ((target = call_target(&job->steps[j])) == NULL ||
+	    (callee = nf_config_job(cfg, target)) == NULL)
+		return 0;
+	*to = (size_t)(callee - cfg->jobs);
+	return 1;
+}
+
+static void
+calls_report(struct ld *ld, const struct nf_job *job, size_t j,
+    const char *cycle)
+{
+	const struct nf_step	*st = &job->steps[j];
+
+	lerr(ld, st->line, st->col, "job \"%s\": step \"%s\": call_job cycle: "
+	    "%s (a job cannot call itself, directly or through the jobs it "
+	    "calls)", job->id, st->name, cycle);
+}
+
+static const struct job_graph calls_graph = {
+	calls_nlinks, calls_edge, calls_report
+};
 
 /* call_job steps: the job exists, and calls form no cycle. */
 static void
@@ -2392,8 +2444,7 @@ check_calls(struct ld *ld)
 	const struct nf_job	*job;
 	const struct nf_step	*st;
 	const char		*target;
-	unsigned char		*mark;
-	size_t			*path, i, j;
+	size_t			 i, j;
 
 	if (ld_failed(ld))
 		return;
@@ -2410,15 +2461,8 @@ check_calls(struct ld *ld)
 			    "any job file)", job->id, st->name, target);
 		}
 	}
-	if (ld_failed(ld))
-		return;
-	mark = nf_xcalloc(cfg->njobs + 1, 1);
-	path = nf_xcalloc(cfg->njobs + 1, sizeof(*path));
-	for (i = 0; i < cfg->njobs; i++)
-		if (mark[i] == 0)
-			calls_dfs(ld, i, mark, path, 0);
-	free(mark);
-	free(path);
+	if (!ld_failed(ld))
+		graph_check(ld, &calls_graph);
 }
 
 static void
@@ -2426,8 +2470,7 @@ check_after(struct ld *ld)
 {
 	const struct nf_config	*cfg = ld->cfg;
 	const struct nf_job	*job;
-	unsigned char		*mark;
-	size_t			*path, i, j;
+	size_t			 i, j;
 
 	for (i = 0; i < cfg->njobs; i++) {
 		job = &cfg->jobs[i];
@@ -2446,15 +2489,8 @@ check_after(struct ld *ld)
 				    job->after[j].job);
 		}
 	}
-	if (ld_failed(ld))
-		return;
-	mark = nf_xcalloc(cfg->njobs + 1, 1);
-	path = nf_xcalloc(cfg->njobs + 1, sizeof(*path));
-	for (i = 0; i < cfg->njobs; i++)
-		if (mark[i] == 0)
-			after_dfs(ld, i, mark, path, 0);
-	free(mark);
-	free(path);
+	if (!ld_failed(ld))
+		graph_check(ld, &after_graph);
 }
 
 static void
