@@ -1864,12 +1864,12 @@ static int
 cmd_runs(struct ctx *x)
 {
 	static const char	*head[] = { "RUN", "JOB", "STATE", "TRIGGER",
-				    "BY", "CREATED", "DURATION", "ROWS",
-				    "ERROR" };
+				    "PRESET", "BY", "CREATED", "DURATION",
+				    "ROWS", "ERROR" };
 	struct table		 t;
 	struct nf_val		*args, *d;
 	const struct nf_val	*r;
-	char			*row[9];
+	char			*row[10];
 	int64_t			 since, v;
 	long long		 limit;
 	int			 rc;
@@ -1931,7 +1931,7 @@ cmd_runs(struct ctx *x)
 		nf_val_free(d);
 		return 0;
 	}
-	table_init(&t, head, 9, "rllllllrl", 8);
+	table_init(&t, head, 10, "rlllllllrl", 9);
 	for (i = 0; i < d->u.a.n; i++) {
 		r = d->u.a.items[i];
 		if (r->type != NF_V_MAP)
@@ -1940,12 +1940,14 @@ cmd_runs(struct ctx *x)
 		row[1] = val_text(nf_val_get(r, "job_id"));
 		row[2] = state_text(r);
 		row[3] = val_text(nf_val_get(r, "trigger"));
-		row[4] = val_text(nf_val_get(r, "triggered_by"));
-		row[5] = time_text(r, "created_at", 0);
-		row[6] = span_text(r, "started_at", "finished_at");
-		row[7] = vint(r, "rows_affected", &v) && v >= 0 ?
+		row[4] = vstr(r, "preset", NULL) != NULL ?
+		    val_text(nf_val_get(r, "preset")) : nf_xstrdup("-");
+		row[5] = val_text(nf_val_get(r, "triggered_by"));
+		row[6] = time_text(r, "created_at", 0);
+		row[7] = span_text(r, "started_at", "finished_at");
+		row[8] = vint(r, "rows_affected", &v) && v >= 0 ?
 		    nf_xprintf("%" PRId64, v) : nf_xstrdup("-");
-		row[8] = vstr(r, "error", NULL) != NULL ?
+		row[9] = vstr(r, "error", NULL) != NULL ?
 		    val_text(nf_val_get(r, "error")) : nf_xstrdup("");
 		table_row(&t, row);
 	}

@@ -306,6 +306,11 @@ t_presets() {
 	check "preset params and step override" contains "$(nf logs "$id")" "FULL mode=full n=1"
 	check "step toggled off" eq "$(echo "$show" | jq -r '[.attempts[] | "\(.step):\(.state)"] | join(",")')" "show:succeeded,extra:skipped"
 	check "human run show names it" contains "$(nf run show "$id")" "preset:"
+	check "nfctl runs has a preset column" eq "$(nf runs --job p | awk -v id="$id" \
+	    'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "PRESET") c = i }
+	    NR > 1 && $1 == id { print $c }')" full
+	check "and --json the preset" eq "$(nfj runs --job p | jq -r --argjson id "$id" \
+	    '.[] | select(.id == $id) | .preset')" full
 	out=$(nf run p --preset nope 2>&1); rc=$?
 	check "unknown preset: exit 2" eq "$rc" 2
 	check "unknown preset named" contains "$out" 'no preset "nope"'
