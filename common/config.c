@@ -3328,6 +3328,77 @@ dump_map_lines(FILE *fp, const struct nf_val *m)
 	}
 }
 
+/*
+ * One schedule as a [[jobs.schedules]] table, inline: an interval with
+ * an anchor ("@every 2s from 2026-01-01T00:00:00Z", as loaded) is written
+ * back as every and every_anchor.
+ */
+static void
+dump_schedule(FILE *fp, const struct nf_schedule *sc)
+{
+	const char	*from;
+
+	if (strncmp(sc->expr, "@every ", 7) == 0 &&
+	    (from = strstr(sc->expr, " from ")) != NULL) {
+		fputs("{ every = ", fp);
+		dump_str(fp, sc->expr + 7, (size_t)(from - sc->expr - 7));
+		fprintf(fp, ", every_anchor = %s", from + 6);
+	} else {
+		fputs("{ cron = ", fp);
+		dump_cstr(fp, sc->expr);
+	}
+	if (sc->timezone != NULL) {
+		fputs(", timezone = ", fp);
+		dump_cstr(fp, sc->timezone);
+	}
+	fputs(" }", fp);
+}
+
+/* The scheduling policies of a job (scheduler.c), every default given. */
+static void
+dump_job_policy(FILE *fp, const struct nf_job *job)
+{
+	size_t	i;
+
+	dump_kv_str(fp, "overlap", overlap_names[job->overlap]);
+	dump_kv_str(fp, "catchup", catchup_names[job->catchup]);
+	fprintf(fp, "catchup_window = %d\n", job->catchup_window);
+	fprintf(fp, "jitter = %d\n", job->jitter);
+	fputs("after = [", fp);
+	for (i = 0; i < job->nafter; i++) {
+		if (i > 0)
+			fputs(", ", fp);
+		dump_cstr(fp, job->after[i].job);
+	}
+	fputs("]\n", fp);
+	dump_kv_str(fp, "after_on", after_on_names[job->after_always]);
+	dump_kv_str(fp, "on_interrupt",
+	    on_interrupt_names[job->on_interrupt_retry]);
+}
+
+static void
+dump_preset(FILE *fp, const struct nf_preset *p)
+{
+	fputs("\n[[jobs.presets]]\n", fp);
+	dump_kv_str(fp, "name", p->name);
+	if (p->description != NULL)
+		dump_kv_str(fp, "description", p->description);
+	if (p->schedule != NULL)
+		dump_kv_str(fp, "schedule", p->schedule);
+	else
+		fputs("# schedule: none (nfctl run --preset only)\n", fp);
+	if (p->timezone != NULL)
+		dump_kv_str(fp, "timezone", p->timezone);
+	fputs("params = ", fp);
+	dump_val(fp, p->params);
+	fputc('\n', fp);
+	if (p->steps != NULL && p->steps->u.m.n > 0) {
+		fputs("steps = ", fp);
+		dump_val(fp, p->steps);
+		fputc('\n', fp);
+	}
+}
+
 void
 nf_config_dump(const struct nf_config *cfg, FILE *fp)
 {
@@ -3399,16 +3470,16 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		if (job->nschedules == 0)
 			fputs("# schedule: none (manual runs only)\n", fp);
 		else if (job->nschedules == 1 &&
-		    job->schedules[0].timezone == NULL)
+		    job->schedules[0].timezone == NULL &&
+		    strstr(job->schedules[0].expr, " from ") == NULL)
 			dump_kv_str(fp, "schedule", job->schedule);
-		else for (j = 0; j < job->nschedules; j++) {
-			fprintf(fp, "schedule.%zu = ", j);
-			dump_cstr(fp, job->schedules[j].expr);
-			if (job->schedules[j].timezone != NULL) {
-				fputs("  # in ", fp);
-				fputs(job->schedules[j].timezone, fp);
+		else {
+			fputs("schedules = [", fp);
+			for (j = 0; j < job->nschedules; j++) {
+				fputs(j > 0 ? ",\n    " : "\n    ", fp);
+				dump_schedule(fp, &job->schedules[j]);
 			}
-			fputc('\n', fp);
+			fputs("\n]\n", fp);
 		}
 		dump_kv_str(fp, "timezone", job->timezone != NULL ?
 		    job->timezone : "UTC");
@@ -3441,6 +3512,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		fputs(", max_seconds = ", fp);
 		dump_float(fp, job->retry.max_seconds);
 		fputs(" }\n", fp);
+		dump_job_policy(fp, job);
 		for (j = 0; j < job->nsteps; j++) {
 			st = &job->steps[j];
 			fputs("\n[[jobs.steps]]\n", fp);
@@ -3454,5 +3526,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 				dump_kv_str(fp, "when", nf_expr_text(st->when));
 			dump_map_lines(fp, st->spec);
 		}
+		for (j = 0; j < job->npresets; j++)
+			dump_preset(fp, &job->presets[j]);
 	}
 }
