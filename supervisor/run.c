@@ -145,11 +145,33 @@ nf_run_find(int64_t id)
 	return NULL;
 }
 
+/*
+ * Active runs per hash bucket of job id: a job whose bucket counts none
+ * has no active run, so the scheduler's question "is this job running?"
+ * costs O(1) instead of a walk over every active run (1,000 slots due in
+ * one second against as many queued runs).  A collision only means a
+ * walk.
+ */
+#define JOBF_SIZE	16384
+static unsigned		 runs_by_job[JOBF_SIZE];
+
+static size_t
+jobf_slot(const char *job_id)
+{
+	uint32_t	h = 2166136261u;	/* FNV-1a 32 */
+
+	for (; *job_id != '\0'; job_id++)
+		h = (h ^ (unsigned char)*job_id) * 16777619u;
+	return h % JOBF_SIZE;
+}
+
 struct nf_run *
 nf_run_find_job(const char *job_id)
 {
 	struct nf_run	*r;
 
+	if (runs_by_job[jobf_slot(job_id)] == 0)
+		return NULL;
 	TAILQ_FOREACH(r, &runs, entry)
 		if (strcmp(r->job_id, job_id) == 0)
 			return r;
@@ -702,6 +724,8 @@ nf_run_job_active(const char *job_id, struct nf_run **held)
 
 	if (held != NULL)
 		*held = NULL;
+	if (runs_by_job[jobf_slot(job_id)] == 0)
+		return 0;
 	TAILQ_FOREACH(r, &runs, entry) {
 		if (strcmp(r->job_id, job_id) != 0)
 			continue;
@@ -765,23 +789,15 @@ nf_run_trigger(const struct nf_job *job, const char *trigger,
 	return nf_run_trigger_ex(job, &t, conflict, err, errlen);
 }
 
-int64_t
-nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
-    int *conflict, char *err, size_t errlen)
+/*
+ * The checks every new run passes; the job's preset (NULL if none asked)
+ * in *preset.  -1 with err set if the run cannot be created.
+ */
+static int
+run_trigger_check(const struct nf_job *job, const struct nf_trigger *t,
+    const struct nf_preset **preset, char *err, size_t errlen)
 {
-	const char		*trigger = t->trigger;
-	const char		*triggered_by = t->triggered_by;
-	const struct nf_val	*run_params = t->params;
-	const struct nf_preset	*preset = NULL;
-	int64_t			 scheduled_for = t->scheduled_for;
-	int			 force = t->force;
-	struct nf_run_rec	 rec;
-	struct nf_run		*r, *active;
-	struct nf_val		*snapshot;
-	int64_t			 id;
-	size_t			 i;
-
-	*conflict = 0;
+	*preset = NULL;
 	if (nfd.stopping) {
 		snprintf(err, errlen, "nomaflowd is shutting down; "
 		    "no new runs are started");
@@ -794,18 +810,63 @@ nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
 		return -1;
 	}
 	if (t->preset != NULL &&
-	    (preset = nf_config_preset(job, t->preset)) == NULL) {
+	    (*preset = nf_config_preset(job, t->preset)) == NULL) {
 		snprintf(err, errlen, "job %s has no preset \"%s\" (nfctl job "
 		    "show %s lists its presets)", job->id, t->preset, job->id);
 		return -1;
 	}
-	if ((active = nf_run_find_job(job->id)) != NULL && !force) {
-		*conflict = 1;
-		snprintf(err, errlen, "job %s is already running (run %lld, "
-		    "%s); use --force to start another run", job->id,
-		    (long long)active->id, nf_run_state_name(active->state));
-		return -1;
-	}
+	return 0;
+}
+
+/*
+ * Write the row of a new run: the slot ledger for a scheduled one.  pj is
+ * the job as the run sees it (a preset's), params the merged params; the
+ * history shows secret params as "***".  created_at is read from the clock
+ * right before the insert.  Returns the id, 0 if the slot already fired,
+ * -1 on error with err set.
+ */
+static int64_t
+run_insert_row(const struct nf_job *pj, const char *job_id,
+    const struct nf_trigger *t, const struct nf_val *params,
+    const char *preset, int64_t *created_at, char *err, size_t errlen)
+{
+	struct nf_run_rec	 rec;
+	struct nf_val		*snapshot;
+	int64_t			 id;
+	size_t			 i;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.job_id = job_id;
+	rec.state = NF_RUN_QUEUED;
+	rec.trigger = t->trigger;
+	rec.triggered_by = t->triggered_by;
+	rec.scheduled_for = t->scheduled_for;
+	snapshot = nf_val_dup(params);
+	for (i = 0; i < pj->nsecret_params; i++)
+		if (nf_val_get(snapshot, pj->secret_params[i]) != NULL)
+			nf_val_map_set_str(snapshot, pj->secret_params[i],
+			    "***");
+	rec.params = snapshot;
+	rec.preset = preset;
+	rec.created_at = nf_now_ms();
+	id = nf_store_run_insert(&rec);
+	nf_val_free(snapshot);
+	*created_at = rec.created_at;
+	if (id == 0)
+		snprintf(err, errlen, "slot %lld of job %s already fired",
+		    (long long)t->scheduled_for, job_id);
+	else if (id < 0)
+		snprintf(err, errlen, "cannot record the run: %s",
+		    nf_store_error());
+	return id;
+}
+
+/* A new run in memory, not yet recorded nor listed. */
+static struct nf_run *
+run_new(const struct nf_job *job, const struct nf_trigger *t)
+{
+	const struct nf_preset	*preset;
+	struct nf_run		*r;
 
 	r = nf_xcalloc(1, sizeof(*r));
 	r->job_id = nf_xstrdup(job->id);
@@ -813,20 +874,20 @@ nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
 	r->job = nf_config_job(r->cfgref->cfg, job->id);
 	if (r->job == NULL)
 		nf_panic("job %s vanished from the current config", job->id);
-	if (preset != NULL) {
-		if ((preset = nf_config_preset(r->job, preset->name)) == NULL)
+	if (t->preset != NULL) {
+		if ((preset = nf_config_preset(r->job, t->preset)) == NULL)
 			nf_panic("preset %s of job %s vanished from the "
 			    "current config", t->preset, job->id);
 		r->job = preset->job;
 		r->preset = nf_xstrdup(preset->name);
 	}
 	r->state = NF_RUN_QUEUED;
-	r->trigger = nf_xstrdup(trigger);
-	r->triggered_by = nf_xstrdup(triggered_by);
-	r->scheduled_for = scheduled_for;
-	r->params = merge_params(r->job->params, run_params);
-	r->run_params = run_params != NULL && run_params->type == NF_V_MAP ?
-	    nf_val_dup(run_params) : nf_val_map();
+	r->trigger = nf_xstrdup(t->trigger);
+	r->triggered_by = nf_xstrdup(t->triggered_by);
+	r->scheduled_for = t->scheduled_for;
+	r->params = merge_params(r->job->params, t->params);
+	r->run_params = t->params != NULL && t->params->type == NF_V_MAP ?
+	    nf_val_dup(t->params) : nf_val_map();
 	r->rows_affected = -1;
 	run_tmpl_init(r);
 	LIST_INIT(&r->followers);
@@ -834,56 +895,40 @@ nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
 	r->retry_timer.data = r;
 	ev_timer_init(&r->run_timer, run_timeout_cb, 0., 0.);
 	r->run_timer.data = r;
+	return r;
+}
 
-	memset(&rec, 0, sizeof(rec));
-	rec.job_id = r->job_id;
-	rec.state = NF_RUN_QUEUED;
-	rec.trigger = trigger;
-	rec.triggered_by = triggered_by;
-	rec.scheduled_for = scheduled_for;
-	/* The snapshot in the history shows secret params as "***". */
-	snapshot = nf_val_dup(r->params);
-	for (i = 0; i < r->job->nsecret_params; i++)
-		if (nf_val_get(snapshot, r->job->secret_params[i]) != NULL)
-			nf_val_map_set_str(snapshot, r->job->secret_params[i],
-			    "***");
-	rec.params = snapshot;
-	rec.created_at = nf_now_ms();
-	rec.preset = r->preset;
-	id = nf_store_run_insert(&rec);
-	nf_val_free(snapshot);
-	if (id <= 0) {
-		if (id == 0)
-			snprintf(err, errlen, "slot %lld of job %s already "
-			    "fired", (long long)scheduled_for, job->id);
-		else
-			snprintf(err, errlen, "cannot record the run: %s",
-			    nf_store_error());
-		r->job = NULL;
-		run_free(r);
-		return id;
-	}
+/*
+ * A recorded run joins the active runs: logged, then held behind the
+ * job's active run (active, hold), queued to start in the next loop
+ * iteration (a slot) or started.
+ */
+static void
+run_publish(struct nf_run *r, int64_t id, int64_t created_at,
+    const struct nf_trigger *t, struct nf_run *active)
+{
 	r->id = id;
-	r->base_time = scheduled_for > 0 ? scheduled_for : rec.created_at /
-	    1000;
+	r->base_time = r->scheduled_for > 0 ? r->scheduled_for :
+	    created_at / 1000;
 	if (call_parent != NULL) {
 		r->parent_id = call_parent->id;
 		call_parent->child_id = id;
 	}
 	TAILQ_INSERT_TAIL(&runs, r, entry);
+	runs_by_job[jobf_slot(r->job_id)]++;
 	nfd.nruns++;
 	NF_FAULT("after_run_insert");
 	nf_info("run %lld of job %s triggered by %s (%s)", (long long)id,
-	    job->id, triggered_by, trigger);
+	    r->job_id, r->triggered_by, r->trigger);
 	nf_run_logf(r, "info", "run %lld of job %s triggered by %s (%s)%s%s",
-	    (long long)id, job->id, triggered_by, trigger,
+	    (long long)id, r->job_id, r->triggered_by, r->trigger,
 	    r->preset != NULL ? ", preset " : "",
 	    r->preset != NULL ? r->preset : "");
 	if (t->hold && active != NULL) {
 		r->held = 1;
 		nf_run_logf(r, "info", "queued behind run %lld (overlap = "
 		    "queue)", (long long)active->id);
-		return id;
+		return;
 	}
 
 	/* The run stays queued until its first step gets a worker slot. */
@@ -892,12 +937,68 @@ nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
 		ev_timer_start(nfd.loop, &r->run_timer);
 	}
 	r->step = 0;
-	if (scheduled_for > 0) {
+	if (r->scheduled_for > 0) {
 		startq_push(r->id);
-		return id;
+		return;
 	}
 	run_next_step(r);
+}
+
+int64_t
+nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
+    int *conflict, char *err, size_t errlen)
+{
+	const struct nf_preset	*preset;
+	struct nf_run		*r, *active;
+	int64_t			 id, created_at;
+
+	*conflict = 0;
+	if (run_trigger_check(job, t, &preset, err, errlen) == -1)
+		return -1;
+	if ((active = nf_run_find_job(job->id)) != NULL && !t->force) {
+		*conflict = 1;
+		snprintf(err, errlen, "job %s is already running (run %lld, "
+		    "%s); use --force to start another run", job->id,
+		    (long long)active->id, nf_run_state_name(active->state));
+		return -1;
+	}
+	r = run_new(job, t);
+	id = run_insert_row(r->job, r->job_id, t, r->params, r->preset,
+	    &created_at, err, errlen);
+	if (id <= 0) {
+		r->job = NULL;
+		run_free(r);
+		return id;
+	}
+	run_publish(r, id, created_at, t, active);
 	return id;
+}
+
+int64_t
+nf_run_record(const struct nf_job *job, const struct nf_trigger *t,
+    int64_t *created_at, char *err, size_t errlen)
+{
+	const struct nf_preset	*preset;
+	struct nf_val		*params;
+	int64_t			 id;
+
+	*created_at = 0;
+	if (run_trigger_check(job, t, &preset, err, errlen) == -1)
+		return -1;
+	params = merge_params(preset != NULL ? preset->job->params :
+	    job->params, t->params);
+	id = run_insert_row(preset != NULL ? preset->job : job, job->id, t,
+	    params, preset != NULL ? preset->name : NULL, created_at, err,
+	    errlen);
+	nf_val_free(params);
+	return id;
+}
+
+void
+nf_run_adopt(const struct nf_job *job, const struct nf_trigger *t,
+    int64_t id, int64_t created_at)
+{
+	run_publish(run_new(job, t), id, created_at, t, NULL);
 }
 
 /* Finish the run: record, notify followers, free. */
@@ -930,6 +1031,7 @@ run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
 		nf_val_map_set_str(end, "error", error);
 	run_emit(r, "end", end);
 	TAILQ_REMOVE(&runs, r, entry);
+	runs_by_job[jobf_slot(r->job_id)]--;
 	nfd.nruns--;
 	job_id = nf_xstrdup(r->job_id);
 	id = r->id;

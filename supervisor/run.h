@@ -87,6 +87,18 @@ struct nf_trigger {
 };
 int64_t	nf_run_trigger_ex(const struct nf_job *, const struct nf_trigger *,
 	    int *conflict, char *err, size_t errlen);
+/*
+ * nf_run_trigger_ex() in two halves, for a burst of slots due together
+ * (scheduler.c): nf_run_record() only writes the run's row (the slot
+ * ledger; returns as nf_run_trigger_ex() does, *created_at its time);
+ * nf_run_adopt(), later in the same loop iteration, creates the recorded
+ * run in memory, logs it and queues its start.  For a job with no active
+ * run (force and hold do not apply).
+ */
+int64_t	nf_run_record(const struct nf_job *, const struct nf_trigger *,
+	    int64_t *created_at, char *err, size_t errlen);
+void	nf_run_adopt(const struct nf_job *, const struct nf_trigger *,
+	    int64_t id, int64_t created_at);
 /* Start a held run (overlap = queue). */
 void	nf_run_release(struct nf_run *);
 /*

@@ -19,13 +19,36 @@
  *   have failed), so nothing already fired is re-armed;
  * - catch-up starts from the ledger: a source with no recorded slot has
  *   missed nothing.
+ *
+ * Latency (bench/sched.sh, 1,000 slots due in the same second): libev
+ * invokes every periodic due in one loop iteration together.  Their
+ * callbacks only collect the sources; one burst callback, at a lower
+ * priority but in the same iteration, then writes every run row first
+ * (nothing but the overlap decision and the insert per slot, so the last
+ * row is not late by the other slots' logging, run setup and re-arming),
+ * then creates the runs in memory, then re-arms the sources.  What a fire
+ * asks is answered from memory: the runtime toggles (cached, written
+ * through by nf_sched_set_enabled(), the only writer), the ledger
+ * (e->done: only this process writes slots, so after a fire the newest
+ * slot of the source is the one it just handled; the store is read at
+ * load and on enable) and the dependents of a job (indexed at load).  The
+ * kernel delays a poll timeout by 0.1% of its length (30 ms on a 30 s
+ * wait) and libev rounds it up to the next millisecond: a timerfd armed at
+ * the earliest armed slot (absolute, on the wall clock libev's periodics
+ * follow) wakes the loop within a fraction of a millisecond, and libev
+ * then fires the periodics due in that same iteration.
  */
 #include "autoconf.h"
 
+#include <sys/timerfd.h>
+
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "cron.h"
@@ -44,8 +67,35 @@ struct sched_src {
 	char		*job_id;
 	char		*preset;	/* NULL: the job's own schedule */
 	int64_t		 slot;		/* armed slot, 0 = none */
+	int64_t		 at;		/* its fire time, slot + jitter */
 	int64_t		 done;		/* newest slot handled in memory */
+	size_t		 first;		/* the job's first source in srcs */
+	int		 recorded;	/* (first source) a run of the job was
+					   recorded in this burst */
 	ev_periodic	 w;
+};
+
+/* A slot that came, in the burst of its loop iteration. */
+struct sched_due {
+	struct sched_src *e;
+	const struct nf_job *job;	/* NULL: gone from the config */
+	int64_t		 slot;
+	int64_t		 id;		/* recorded run, 0 = none */
+	int64_t		 created_at;
+	int		 how;
+};
+enum { DUE_NONE, DUE_RECORDED, DUE_DISPATCH };
+
+/* A persisted runtime toggle (nfctl job enable/disable). */
+struct sched_toggle {
+	char		*job_id;
+	int		 enabled;
+};
+
+/* Job `job` (an index in dep_cfg->jobs) runs after job `after`. */
+struct sched_dep {
+	const char	*after;
+	size_t		 job;
 };
 
 /*
@@ -60,6 +110,24 @@ struct src_view {
 
 static struct sched_src	*srcs;
 static size_t		 nsrcs;
+
+static struct sched_due	*due;		/* the burst being collected */
+static size_t		 ndue, due_cap;
+static ev_check		 burst_w;	/* fed, never started */
+static int		 wake_fd = -1;	/* timerfd: see the top of the file */
+static ev_io		 wake_w;
+static int64_t		 wake_at;	/* what wake_fd is armed at, 0: none */
+static int		 sched_inited;
+
+/* Sorted by job id; toggles_ok 0: unreadable, ask the store each time. */
+static struct sched_toggle *toggles;
+static size_t		 ntoggles, toggles_cap;
+static int		 toggles_ok;
+
+/* Sorted by after, then job: the config's `after` lists, inverted. */
+static struct sched_dep	*deps;
+static size_t		 ndeps;
+static const struct nf_config *dep_cfg;
 
 int64_t
 nf_sched_next(const struct nf_job *job, int64_t after, int *flags)
@@ -94,14 +162,150 @@ view_next(void *arg, int64_t after)
 	return nf_cron_next(v->cron, v->tz, after, NULL);
 }
 
+static int
+toggle_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sched_toggle *)a)->job_id,
+	    ((const struct sched_toggle *)b)->job_id);
+}
+
+static struct sched_toggle *
+toggle_find(const char *job_id)
+{
+	struct sched_toggle	key;
+
+	if (ntoggles == 0)
+		return NULL;
+	key.job_id = (char *)job_id;
+	return bsearch(&key, toggles, ntoggles, sizeof(*toggles),
+	    toggle_cmp);
+}
+
+static void
+toggles_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < ntoggles; i++)
+		free(toggles[i].job_id);
+	free(toggles);
+	toggles = NULL;
+	ntoggles = toggles_cap = 0;
+	toggles_ok = 0;
+}
+
+/* Append a toggle (nf_store_job_toggles() callback; arg unused). */
+static void
+toggle_add(void *arg, const char *job_id, int enabled)
+{
+	if (job_id == NULL)
+		return;
+	if (ntoggles == toggles_cap) {
+		toggles_cap = toggles_cap == 0 ? 16 : toggles_cap * 2;
+		toggles = nf_xreallocarray(toggles, toggles_cap,
+		    sizeof(*toggles));
+	}
+	toggles[ntoggles].job_id = nf_xstrdup(job_id);
+	toggles[ntoggles++].enabled = enabled;
+}
+
+/* (Re)read every toggle from the store; on failure the store is asked. */
+static void
+toggles_load(void)
+{
+	toggles_clear();
+	if (nf_store_job_toggles(toggle_add, NULL) == -1) {
+		nf_warnx("%s; job toggles are read from the store at each "
+		    "fire", nf_store_error());
+		toggles_clear();
+		return;
+	}
+	if (ntoggles > 0)
+		qsort(toggles, ntoggles, sizeof(*toggles), toggle_cmp);
+	toggles_ok = 1;
+}
+
+/* The store took a toggle: the cache follows. */
+static void
+toggle_set(const char *job_id, int enabled)
+{
+	struct sched_toggle	*t, tmp;
+	size_t			 i;
+
+	if (!toggles_ok)
+		return;
+	if ((t = toggle_find(job_id)) != NULL) {
+		t->enabled = enabled;
+		return;
+	}
+	toggle_add(NULL, job_id, enabled);
+	/* Keep the order: move the new entry down to its place. */
+	for (i = ntoggles - 1; i > 0 &&
+	    toggle_cmp(&toggles[i - 1], &toggles[i]) > 0; i--) {
+		tmp = toggles[i];
+		toggles[i] = toggles[i - 1];
+		toggles[i - 1] = tmp;
+	}
+}
+
 int
 nf_sched_job_enabled(const struct nf_job *job)
 {
-	int	en;
+	const struct sched_toggle *t;
+	int			 en;
 
+	if (toggles_ok) {
+		if ((t = toggle_find(job->id)) != NULL)
+			return t->enabled;
+		return job->enabled;
+	}
 	if ((en = nf_store_job_enabled_get(job->id)) >= 0)
 		return en;
 	return job->enabled;
+}
+
+static int
+dep_cmp(const void *a, const void *b)
+{
+	const struct sched_dep	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->after, y->after)) != 0)
+		return c;
+	return x->job < y->job ? -1 : x->job > y->job;
+}
+
+/* Invert the `after` lists of cfg (one entry per job and job it follows). */
+static void
+deps_load(const struct nf_config *cfg)
+{
+	const struct nf_job	*job;
+	size_t			 i, j, k, n = 0;
+
+	free(deps);
+	deps = NULL;
+	ndeps = 0;
+	dep_cfg = cfg;
+	for (i = 0; i < cfg->njobs; i++)
+		n += cfg->jobs[i].nafter;
+	if (n == 0)
+		return;
+	deps = nf_xcalloc(n, sizeof(*deps));
+	for (i = 0; i < cfg->njobs; i++) {
+		job = &cfg->jobs[i];
+		for (j = 0; j < job->nafter; j++) {
+			/* A job named twice in one list fires once. */
+			for (k = 0; k < j; k++)
+				if (strcmp(job->after[k].job,
+				    job->after[j].job) == 0)
+					break;
+			if (k < j)
+				continue;
+			deps[ndeps].after = job->after[j].job;
+			deps[ndeps++].job = i;
+		}
+	}
+	qsort(deps, ndeps, sizeof(*deps), dep_cmp);
 }
 
 /* The job and view of a source; NULL if it no longer exists. */
@@ -202,10 +406,12 @@ sched_dispatch(const struct nf_job *job, const char *preset,
  * Catch up what the source missed up to now, then arm its next slot.
  * Called at load (start, reload), when the job is enabled, and after
  * each fire (a clock step forward may have jumped slots).  chain: the fire
- * just started a run, so slots caught up now queue behind it.
+ * just started a run, so slots caught up now queue behind it.  ledger:
+ * read the newest recorded slot from the store (at load and enable);
+ * after a fire the source's own e->done is that slot.
  */
 static void
-src_start(struct sched_src *e, int64_t now, int chain)
+src_start(struct sched_src *e, int64_t now, int chain, int ledger)
 {
 	const struct nf_job	*job;
 	struct src_view		 v;
@@ -218,33 +424,38 @@ src_start(struct sched_src *e, int64_t now, int chain)
 	if (nfd.stopping || (job = src_job(e, &v)) == NULL ||
 	    !nf_sched_job_enabled(job))
 		return;
-	if ((last = nf_store_last_slot_preset(job->id, e->preset)) < 0)
+	last = e->done;
+	if (ledger && (last = nf_store_last_slot_preset(job->id,
+	    e->preset)) < 0)
 		last = now;	/* unreadable ledger: never fire the past */
 	if (e->done > last)
 		last = e->done;
 
-	miss = nf_xcalloc(SCHED_CATCHUP_MAX, sizeof(*miss));
-	n = nf_slots_catchup(view_next, &v, job->id, job->jitter, last, now,
-	    job->catchup_window, (int)job->catchup, miss, SCHED_CATCHUP_MAX,
-	    &elig);
-	if (elig > 0)
-		nf_info("job %s%s%s: %zu slot%s missed within catchup_window "
-		    "(%d s); catchup = %s fires %zu", job->id,
-		    e->preset != NULL ? " preset " : "",
-		    e->preset != NULL ? e->preset : "", elig,
-		    elig == 1 ? "" : "s", job->catchup_window,
-		    pol[job->catchup], n);
-	for (i = 0; i < n && !nfd.stopping; i++) {
-		chain = sched_dispatch(job, e->preset, "catchup", "cron",
-		    miss[i], chain);
-		e->done = miss[i];
-		NF_FAULT("catchup");
+	/* Nothing can be missed in the second that just fired. */
+	if (last > 0 && last < now) {
+		miss = nf_xcalloc(SCHED_CATCHUP_MAX, sizeof(*miss));
+		n = nf_slots_catchup(view_next, &v, job->id, job->jitter,
+		    last, now, job->catchup_window, (int)job->catchup, miss,
+		    SCHED_CATCHUP_MAX, &elig);
+		if (elig > 0)
+			nf_info("job %s%s%s: %zu slot%s missed within "
+			    "catchup_window (%d s); catchup = %s fires %zu",
+			    job->id, e->preset != NULL ? " preset " : "",
+			    e->preset != NULL ? e->preset : "", elig,
+			    elig == 1 ? "" : "s", job->catchup_window,
+			    pol[job->catchup], n);
+		for (i = 0; i < n && !nfd.stopping; i++) {
+			chain = sched_dispatch(job, e->preset, "catchup",
+			    "cron", miss[i], chain);
+			e->done = miss[i];
+			NF_FAULT("catchup");
+		}
+		free(miss);
+		if (nfd.stopping)
+			return;
+		if (e->done > last)
+			last = e->done;
 	}
-	free(miss);
-	if (nfd.stopping)
-		return;
-	if (e->done > last)
-		last = e->done;
 
 	if ((next = nf_slots_pending(view_next, &v, job->id, job->jitter,
 	    last, now)) <= 0) {
@@ -255,6 +466,7 @@ src_start(struct sched_src *e, int64_t now, int chain)
 	}
 	at = next + nf_slots_jitter(job->id, next, job->jitter);
 	e->slot = next;
+	e->at = at;
 	ev_periodic_set(&e->w, (ev_tstamp)at, 0., NULL);
 	ev_periodic_start(nfd.loop, &e->w);
 	nf_debug("job %s%s%s: next slot %lld, fires at %lld", job->id,
@@ -263,28 +475,193 @@ src_start(struct sched_src *e, int64_t now, int chain)
 	    (long long)at);
 }
 
+/*
+ * Arm the timerfd at the earliest armed fire time (0 disarms it).
+ * O(sources), once per burst, load and toggle: the only callers of
+ * src_start().  Without a timerfd the periodics keep libev's precision.
+ */
+static void
+wake_update(void)
+{
+	struct itimerspec	its;
+	int64_t			min = 0;
+	size_t			i;
+
+	if (wake_fd == -1)
+		return;
+	for (i = 0; i < nsrcs && !nfd.stopping; i++)
+		if (srcs[i].slot > 0 && (min == 0 || srcs[i].at < min))
+			min = srcs[i].at;
+	if (min == wake_at)
+		return;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)min;
+	if (timerfd_settime(wake_fd, TFD_TIMER_ABSTIME, &its, NULL) == -1) {
+		nf_warn("scheduler: timerfd_settime; slots fire with the "
+		    "event loop's precision");
+		ev_io_stop(nfd.loop, &wake_w);
+		(void)close(wake_fd);
+		wake_fd = -1;
+		return;
+	}
+	wake_at = min;
+}
+
+static void
+wake_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	uint64_t	n;
+
+	/*
+	 * Waking up was the point: libev fires the periodics due now in
+	 * this iteration, and their burst (earlier in it) re-armed the
+	 * timerfd, which drops the expiration: then this read finds none.
+	 * Not re-armed here: a slot libev does not see due yet fires from
+	 * its own timeout within a millisecond, where re-arming at a past
+	 * instant would spin.
+	 */
+	if (read(wake_fd, &n, sizeof(n)) == sizeof(n))
+		wake_at = 0;		/* expired, not re-armed since */
+	else if (errno != EAGAIN && errno != EINTR)
+		nf_warn("scheduler: read timerfd");
+}
+
+/*
+ * The slots of one loop iteration (see the top of the file).  Pass 1
+ * writes the rows of the slots whose job has no active run (nor one
+ * recorded earlier in this pass); pass 2 creates those runs, then
+ * dispatches the others through the overlap policy, seeing every run of
+ * pass 1; pass 3 re-arms.
+ */
+static void
+burst_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct sched_due	*d, *list = due;
+	struct sched_src	*e;
+	const struct nf_job	*job;
+	struct src_view		 v;
+	struct nf_trigger	 t;
+	char			 err[512];
+	size_t			 i, n = ndue;
+	int64_t			 now, at;
+	int			 fired;
+
+	due = NULL;
+	ndue = due_cap = 0;
+	memset(&t, 0, sizeof(t));
+	t.trigger = "cron";
+	t.triggered_by = "cron";
+
+	/* Nothing in this callback reloads the config: look up jobs once. */
+	for (i = 0; i < n; i++) {
+		d = &list[i];
+		e = d->e;
+		if ((job = d->job = src_job(e, &v)) == NULL || nfd.stopping ||
+		    !nf_sched_job_enabled(job))
+			continue;
+		if (srcs[e->first].recorded ||
+		    nf_run_find_job(job->id) != NULL) {
+			d->how = DUE_DISPATCH;
+			continue;
+		}
+		t.scheduled_for = d->slot;
+		t.preset = e->preset;
+		d->id = nf_run_record(job, &t, &d->created_at, err,
+		    sizeof(err));
+		if (d->id < 0)
+			nf_warnx("job %s: cron fire of a slot not started: %s",
+			    job->id, err);
+		else if (d->id == 0)
+			nf_info("job %s: slot %lld already fired", job->id,
+			    (long long)d->slot);
+		else {
+			d->how = DUE_RECORDED;
+			srcs[e->first].recorded = 1;
+		}
+	}
+
+	for (i = 0; i < n; i++) {
+		d = &list[i];
+		e = d->e;
+		if (d->how != DUE_RECORDED)
+			continue;
+		srcs[e->first].recorded = 0;
+		t.scheduled_for = d->slot;
+		t.preset = e->preset;
+		nf_run_adopt(d->job, &t, d->id, d->created_at);
+	}
+	for (i = 0; i < n; i++) {
+		d = &list[i];
+		if (d->how == DUE_DISPATCH && !nfd.stopping)
+			d->how = sched_dispatch(d->job, d->e->preset, "cron",
+			    "cron", d->slot, 0) ? DUE_RECORDED : DUE_NONE;
+	}
+
+	for (i = 0; i < n; i++) {
+		d = &list[i];
+		e = d->e;
+		if ((job = d->job) == NULL)
+			continue;
+		fired = d->how == DUE_RECORDED;
+		if (d->slot > e->done)
+			e->done = d->slot;
+		/* time() may read a hair below the libev instant that fired. */
+		at = d->slot + nf_slots_jitter(job->id, d->slot, job->jitter);
+		if ((now = time(NULL)) < at)
+			now = at;
+		src_start(e, now, fired, 0);
+	}
+	free(list);
+	wake_update();
+}
+
+/* A slot came: collect it for this iteration's burst. */
 static void
 sched_fire_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 {
 	struct sched_src	*e = w->data;
-	const struct nf_job	*job;
-	struct src_view		 v;
-	int64_t			 slot = e->slot, now, at;
-	int			 fired = 0;
 
 	ev_periodic_stop(loop, w);
-	if (slot <= 0 || (job = src_job(e, &v)) == NULL)
+	if (e->slot <= 0)
 		return;
-	if (!nfd.stopping && nf_sched_job_enabled(job))
-		fired = sched_dispatch(job, e->preset, "cron", "cron", slot,
-		    0);
-	if (slot > e->done)
-		e->done = slot;
-	/* time() may read a hair below the libev instant that fired. */
-	at = slot + nf_slots_jitter(job->id, slot, job->jitter);
-	if ((now = time(NULL)) < at)
-		now = at;
-	src_start(e, now, fired);
+	if (ndue == due_cap) {
+		due_cap = due_cap == 0 ? 64 : due_cap * 2;
+		due = nf_xreallocarray(due, due_cap, sizeof(*due));
+	}
+	memset(&due[ndue], 0, sizeof(due[ndue]));
+	due[ndue].e = e;
+	due[ndue++].slot = e->slot;
+	e->slot = 0;
+	if (!ev_is_pending(&burst_w))
+		ev_feed_event(loop, &burst_w, EV_CUSTOM);
+}
+
+/* Sources are about to go: a burst not yet run is dropped with them. */
+static void
+burst_drop(void)
+{
+	if (ev_is_pending(&burst_w))
+		ev_clear_pending(nfd.loop, &burst_w);
+	free(due);
+	due = NULL;
+	ndue = due_cap = 0;
+}
+
+/* Once: the timerfd and its watcher, the burst watcher. */
+static void
+sched_init(void)
+{
+	ev_check_init(&burst_w, burst_cb);
+	/* After the periodics, before anything else pending. */
+	ev_set_priority(&burst_w, EV_MAXPRI - 1);
+	if ((wake_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1) {
+		nf_warn("scheduler: timerfd_create; slots fire with the event "
+		    "loop's precision");
+		return;
+	}
+	ev_io_init(&wake_w, wake_cb, wake_fd, EV_READ);
+	ev_io_start(nfd.loop, &wake_w);
 }
 
 void
@@ -292,6 +669,7 @@ nf_sched_stop(void)
 {
 	size_t	i;
 
+	burst_drop();
 	for (i = 0; i < nsrcs; i++) {
 		ev_periodic_stop(nfd.loop, &srcs[i].w);
 		free(srcs[i].job_id);
@@ -300,17 +678,26 @@ nf_sched_stop(void)
 	free(srcs);
 	srcs = NULL;
 	nsrcs = 0;
+	wake_update();		/* disarms it */
+	toggles_clear();
+	free(deps);
+	deps = NULL;
+	ndeps = 0;
+	dep_cfg = NULL;
 }
 
 static void
-src_add(const char *job_id, const char *preset, int64_t done)
+src_add(const char *job_id, const char *preset, int64_t done, size_t first)
 {
 	struct sched_src	*e = &srcs[nsrcs++];
 
 	e->job_id = nf_xstrdup(job_id);
 	e->preset = preset != NULL ? nf_xstrdup(preset) : NULL;
 	e->done = done;
+	e->first = first;
 	ev_init(&e->w, sched_fire_cb);
+	/* Before the burst watcher: every due slot is collected first. */
+	ev_set_priority(&e->w, EV_MAXPRI);
 	e->w.data = e;
 }
 
@@ -341,13 +728,20 @@ nf_sched_load(const struct nf_config *cfg)
 {
 	const struct nf_job	*job;
 	struct sched_src	*old = srcs;
-	size_t			 nold = nsrcs, i, j, n;
+	size_t			 nold = nsrcs, i, j, n, first;
 	int64_t			 now = time(NULL);
 
+	if (!sched_inited) {
+		sched_init();
+		sched_inited = 1;
+	}
+	burst_drop();
 	for (i = 0; i < nold; i++)
 		ev_periodic_stop(nfd.loop, &old[i].w);
 	srcs = NULL;
 	nsrcs = 0;
+	toggles_load();
+	deps_load(cfg);
 	for (i = 0, n = 0; i < cfg->njobs; i++) {
 		n += cfg->jobs[i].nschedules > 0;
 		for (j = 0; j < cfg->jobs[i].npresets; j++)
@@ -357,14 +751,15 @@ nf_sched_load(const struct nf_config *cfg)
 		srcs = nf_xcalloc(n, sizeof(*srcs));
 	for (i = 0; i < cfg->njobs; i++) {
 		job = &cfg->jobs[i];
+		first = nsrcs;
 		if (job->nschedules > 0)
 			src_add(job->id, NULL,
-			    old_done(old, nold, job->id, NULL));
+			    old_done(old, nold, job->id, NULL), first);
 		for (j = 0; j < job->npresets; j++)
 			if (job->presets[j].cron != NULL)
 				src_add(job->id, job->presets[j].name,
 				    old_done(old, nold, job->id,
-				    job->presets[j].name));
+				    job->presets[j].name), first);
 	}
 	for (i = 0; i < nold; i++) {
 		free(old[i].job_id);
@@ -372,7 +767,8 @@ nf_sched_load(const struct nf_config *cfg)
 	}
 	free(old);
 	for (i = 0; i < nsrcs; i++)
-		src_start(&srcs[i], now, 0);
+		src_start(&srcs[i], now, 0, 1);
+	wake_update();
 }
 
 int
@@ -386,22 +782,42 @@ nf_sched_set_enabled(const struct nf_job *job, int enabled, char *err,
 		    job->id, nf_store_error());
 		return -1;
 	}
+	toggle_set(job->id, enabled);
 	nf_info("job %s %s for scheduled fires", job->id,
 	    enabled ? "enabled" : "disabled");
 	for (i = 0; i < nsrcs; i++)
 		if (strcmp(srcs[i].job_id, job->id) == 0)
-			src_start(&srcs[i], time(NULL), 0);
+			src_start(&srcs[i], time(NULL), 0, 1);
+	wake_update();
 	return 0;
+}
+
+/* Fire job after the run run_id of job_id ended (by: who fired it). */
+static void
+dep_fire(const struct nf_job *job, const char *job_id, int64_t run_id,
+    enum nf_run_state st, const char *by)
+{
+	if (st != NF_RUN_SUCCEEDED && !job->after_always) {
+		nf_debug("job %s: not fired: %s run %lld %s (after_on = "
+		    "success)", job->id, job_id, (long long)run_id,
+		    nf_run_state_name(st));
+		return;
+	}
+	if (!nf_sched_job_enabled(job)) {
+		nf_info("job %s: disabled; not fired after %s", job->id, by);
+		return;
+	}
+	sched_dispatch(job, NULL, "dependency", by, 0, 0);
 }
 
 void
 nf_sched_run_done(const char *job_id, int64_t run_id, enum nf_run_state st)
 {
 	const struct nf_config	*cfg;
-	const struct nf_job	*job;
 	struct nf_run		*held;
+	struct sched_dep	 key, *d;
 	char			 by[256];
-	size_t			 i, j;
+	size_t			 lo, hi, mid, i;
 
 	if (nfd.stopping || nfd.cur == NULL)
 		return;
@@ -410,28 +826,26 @@ nf_sched_run_done(const char *job_id, int64_t run_id, enum nf_run_state st)
 		nf_run_release(held);
 	if (st == NF_RUN_SKIPPED)
 		return;
-	cfg = nfd.cur->cfg;
+	if ((cfg = nfd.cur->cfg) != dep_cfg)
+		deps_load(cfg);		/* not loaded through nf_sched_load() */
+	/* The first entry for job_id, then every one after it. */
+	key.after = job_id;
+	key.job = 0;
+	for (lo = 0, hi = ndeps; lo < hi; ) {
+		mid = lo + (hi - lo) / 2;
+		if (dep_cmp(&deps[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ndeps || strcmp(deps[lo].after, job_id) != 0)
+		return;
 	snprintf(by, sizeof(by), "job:%s@%lld", job_id, (long long)run_id);
-	for (i = 0; i < cfg->njobs; i++) {
-		job = &cfg->jobs[i];
-		for (j = 0; j < job->nafter; j++)
-			if (strcmp(job->after[j].job, job_id) == 0)
-				break;
-		if (j == job->nafter)
-			continue;
-		if (st != NF_RUN_SUCCEEDED && !job->after_always) {
-			nf_debug("job %s: not fired: %s run %lld %s "
-			    "(after_on = success)", job->id, job_id,
-			    (long long)run_id, nf_run_state_name(st));
-			continue;
-		}
-		if (!nf_sched_job_enabled(job)) {
-			nf_info("job %s: disabled; not fired after %s",
-			    job->id, by);
-			continue;
-		}
-		sched_dispatch(job, NULL, "dependency", by, 0, 0);
-		if (nfd.stopping)
+	for (i = lo; i < ndeps && strcmp(deps[i].after, job_id) == 0; i++) {
+		d = &deps[i];
+		dep_fire(&cfg->jobs[d->job], job_id, run_id, st, by);
+		/* A fire may end runs and reload nothing, but may stop us. */
+		if (nfd.stopping || dep_cfg != cfg)
 			return;
 	}
 }

@@ -279,6 +279,26 @@ static const char *const stmt_sql[ST_LIST0] = {
 	    " WHERE state IN ('queued', 'running')",
 };
 
+/*
+ * A run insert as the journal keeps it: its values, bound again to
+ * ST_RUN_INSERT at replay.  Expanding its SQL text cost a fifth of the
+ * insert, the write a burst of due slots is made of; the other writes
+ * keep their SQL text.
+ */
+struct jrun {
+	const char	*job_id, *state, *trigger, *triggered_by, *params;
+	const char	*preset;
+	int64_t		 scheduled_for;	/* 0: NULL */
+	int64_t		 created_at;
+	int64_t		 finished_at;	/* -1: NULL */
+};
+
+/* One journaled write. */
+struct jent {
+	char		*sql;		/* sqlite3_free()d; NULL: a run */
+	struct jrun	*run;		/* one allocation with its strings */
+};
+
 /* Per-run log usage, cached; see the invariants above. */
 struct logu {
 	int64_t		 run_id;	/* 0: free slot */
@@ -299,8 +319,9 @@ static struct {
 	size_t		 lu_n;
 	size_t		 lu_done;
 	char		 err[1024];
-	char		**jr;		/* journal: writes since the last commit */
+	struct jent	*jr;		/* journal: writes since the last commit */
 	size_t		 jr_n, jr_cap, jr_bytes;
+	const struct jrun *jr_run;	/* the run insert being written */
 	int64_t		 jr_lost;	/* log lines not journaled (full) */
 	int		 unhealthy;	/* a transaction was rolled back */
 } S = { .log_cap = STORE_DEFAULT_LOG_CAP };
@@ -561,28 +582,91 @@ bind_reason(sqlite3_stmt *st, int i, enum nf_reason r)
 		bind_text(st, i, nf_reason_name(r));
 }
 
+static void
+run_bind(sqlite3_stmt *st, const struct jrun *r)
+{
+	bind_text(st, 1, r->job_id);
+	bind_text(st, 2, r->state);
+	bind_text(st, 3, r->trigger);
+	bind_text(st, 4, r->triggered_by);
+	bind_int_or_null(st, 5, r->scheduled_for, 0);
+	bind_text(st, 6, r->params);
+	sqlite3_bind_int64(st, 7, r->created_at);
+	bind_int_or_null(st, 8, r->finished_at, -1);
+	bind_text(st, 9, r->preset);
+}
+
+/* Copy a string of r into the block at *p. */
+static const char *
+jrun_str(char **p, const char *s)
+{
+	char	*d = *p;
+	size_t	 len;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	memcpy(d, s, len);
+	*p += len;
+	return d;
+}
+
+/* r and its strings in one allocation; *size gets its size. */
+static struct jrun *
+jrun_copy(const struct jrun *r, size_t *size)
+{
+	const char *const strs[] = { r->job_id, r->state, r->trigger,
+	    r->triggered_by, r->params, r->preset };
+	struct jrun	*c;
+	size_t		 i, len = sizeof(*c);
+	char		*p;
+
+	for (i = 0; i < NF_NELEM(strs); i++)
+		if (strs[i] != NULL)
+			len += strlen(strs[i]) + 1;
+	c = nf_xmalloc(len);
+	*c = *r;
+	p = (char *)(c + 1);
+	c->job_id = jrun_str(&p, r->job_id);
+	c->state = jrun_str(&p, r->state);
+	c->trigger = jrun_str(&p, r->trigger);
+	c->triggered_by = jrun_str(&p, r->triggered_by);
+	c->params = jrun_str(&p, r->params);
+	c->preset = jrun_str(&p, r->preset);
+	*size = len;
+	return c;
+}
+
 /*
  * The journal (see the invariants above).  The SQL text of a statement
- * with its values bound is what sqlite3_expanded_sql() returns.
+ * with its values bound is what sqlite3_expanded_sql() returns; a run
+ * insert keeps its values (struct jrun).
  */
 static void
 journal_add(sqlite3_stmt *st)
 {
-	char	*sql;
-	size_t	 len;
+	struct jent	 e;
+	size_t		 len;
 
 	if (st == S.st[ST_LOG_INSERT] && S.jr_bytes > STORE_JOURNAL_MAX) {
 		S.jr_lost++;
 		return;
 	}
-	if ((sql = sqlite3_expanded_sql(st)) == NULL)
-		nf_fatalx("store: out of memory keeping the write journal");
-	len = strlen(sql);
+	if (st == S.st[ST_RUN_INSERT] && S.jr_run != NULL) {
+		e.sql = NULL;
+		e.run = jrun_copy(S.jr_run, &len);
+	} else {
+		if ((e.sql = sqlite3_expanded_sql(st)) == NULL)
+			nf_fatalx("store: out of memory keeping the write "
+			    "journal");
+		e.run = NULL;
+		len = strlen(e.sql);
+	}
 	if (S.jr_n == S.jr_cap) {
 		S.jr_cap = S.jr_cap == 0 ? 64 : S.jr_cap * 2;
 		S.jr = nf_xreallocarray(S.jr, S.jr_cap, sizeof(*S.jr));
 	}
-	S.jr[S.jr_n++] = sql;		/* sqlite3_free()d by journal_clear() */
+	S.jr[S.jr_n++] = e;		/* freed by journal_clear() */
 	S.jr_bytes += len;
 }
 
@@ -591,8 +675,10 @@ journal_clear(void)
 {
 	size_t	 i;
 
-	for (i = 0; i < S.jr_n; i++)
-		sqlite3_free(S.jr[i]);
+	for (i = 0; i < S.jr_n; i++) {
+		sqlite3_free(S.jr[i].sql);
+		free(S.jr[i].run);
+	}
 	S.jr_n = S.jr_bytes = 0;
 	S.jr_lost = 0;
 }
@@ -609,7 +695,14 @@ journal_replay(void)
 	int	 rc;
 
 	for (i = 0; i < S.jr_n; i++) {
-		rc = sqlite3_exec(S.db, S.jr[i], NULL, NULL, NULL);
+		if (S.jr[i].run != NULL) {
+			run_bind(S.st[ST_RUN_INSERT], S.jr[i].run);
+			rc = sqlite3_step(S.st[ST_RUN_INSERT]);
+			stmt_done(S.st[ST_RUN_INSERT]);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		} else
+			rc = sqlite3_exec(S.db, S.jr[i].sql, NULL, NULL, NULL);
 		/* A replayed statement that fails on its own account again
 		 * (a constraint) failed the first time too: skip it. */
 		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_CONSTRAINT) {
@@ -1225,28 +1318,30 @@ int64_t
 nf_store_run_insert(const struct nf_run_rec *r)
 {
 	sqlite3_stmt	*st = S.st[ST_RUN_INSERT];
-	int		 terminal;
+	struct jrun	 jr;
+	char		*params;
+	int		 rc;
 
 	if (tx_begin("insert a run") == -1)
 		return -1;
-	terminal = r->state != NF_RUN_QUEUED && r->state != NF_RUN_RUNNING;
-	bind_text(st, 1, r->job_id);
-	bind_text(st, 2, nf_run_state_name(r->state));
-	bind_text(st, 3, r->trigger);
-	bind_text(st, 4, r->triggered_by);
-	bind_int_or_null(st, 5, r->scheduled_for, 0);
-	bind_json(st, 6, r->params);
-	sqlite3_bind_int64(st, 7, r->created_at);
+	params = r->params != NULL ? nf_val_to_json_str(r->params, -1) : NULL;
+	jr.job_id = r->job_id;
+	jr.state = nf_run_state_name(r->state);
+	jr.trigger = r->trigger;
+	jr.triggered_by = r->triggered_by;
+	jr.params = params;
+	jr.preset = r->preset;
+	jr.scheduled_for = r->scheduled_for;
+	jr.created_at = r->created_at;
 	/* A run recorded already over (a skipped fire) ends as it starts. */
-	if (terminal)
-		sqlite3_bind_int64(st, 8, r->created_at);
-	else
-		sqlite3_bind_null(st, 8);
-	if (r->preset != NULL)
-		bind_text(st, 9, r->preset);
-	else
-		sqlite3_bind_null(st, 9);
-	if (write_step(st, "insert a run") == -1)
+	jr.finished_at = r->state != NF_RUN_QUEUED &&
+	    r->state != NF_RUN_RUNNING ? r->created_at : -1;
+	run_bind(st, &jr);
+	S.jr_run = &jr;
+	rc = write_step(st, "insert a run");
+	S.jr_run = NULL;
+	free(params);
+	if (rc == -1)
 		return -1;
 	if (sqlite3_changes(S.db) == 0)
 		return 0;	/* the slot already fired */
@@ -1540,6 +1635,32 @@ nf_store_job_enabled_set(const char *job_id, int enabled)
 	sqlite3_bind_int(st, 2, enabled != 0);
 	sqlite3_bind_int64(st, 3, nf_now_ms());
 	return write_step(st, "save a job toggle");
+}
+
+int
+nf_store_job_toggles(void (*fn)(void *, const char *, int), void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (read_check("read the job toggles") == -1)
+		return -1;
+	/* At load and reload only: not worth a prepared statement. */
+	rc = sqlite3_prepare_v2(S.db, "SELECT job_id, enabled FROM job_state",
+	    -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int(st, 1) != 0);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: read the job toggles: %s (%s)", S.path,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
 }
 
 /* JSON text we wrote ourselves; kept as a string if it does not parse. */

@@ -170,6 +170,9 @@ int64_t	 nf_store_last_slot_preset(const char *job_id, const char *preset);
 /* Persisted runtime job toggles (nfctl job enable/disable): -1 = none. */
 int	 nf_store_job_enabled_get(const char *job_id);
 int	 nf_store_job_enabled_set(const char *job_id, int enabled);
+/* Call fn for every persisted toggle (the scheduler's cache); -1 on error. */
+int	 nf_store_job_toggles(void (*fn)(void *arg, const char *job_id,
+	    int enabled), void *arg);
 
 /*
  * Read side: results as nf_val trees ready to send to clients.

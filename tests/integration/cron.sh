@@ -126,7 +126,104 @@ t_lone_slot_starts() {
 	end
 }
 
-ALL="t_cron_preview t_next_multi t_interval_and_seconds_fire t_lone_slot_starts"
+# Many slots due in the same second (scheduler.c's burst): every row is
+# written before any run of the slot starts; a job with two sources due
+# together, one with an active run (overlap), one disabled at run time and
+# a dependent job each behave as when their slot came alone.
+slot_rows() {
+	nfj runs --limit 1000 | jq -c --argjson t "$1" \
+	    '[.[] | select(.scheduled_for == $t)]'
+}
+# slot_settled SLOT N: at least N rows of the slot, none active (one read).
+slot_settled() {
+	_r=$(slot_rows "$1")
+	[ "$(echo "$_r" | jq '[.[] | select(.state == "queued" or .state == "running")] | length')" -eq 0 ] &&
+	    [ "$(echo "$_r" | jq length)" -ge "$2" ]
+}
+t_burst_rows_first() {
+	begin "200 slots in one second: rows first, each once; overlap, toggle, after"
+	new_env burst
+	at=$(($(date +%s) + 8))
+	due=$(date -u -d "@$at" '+%-S %-M %-H %-d %-m *')
+	for i in $(seq 100 299); do
+		job "b$i" "schedule = \"$due\"" "$STEP"
+	done
+	job both "schedule = \"$due\"" "$STEP" '[[jobs.presets]]' \
+	    'name = "p"' "schedule = \"$due\""
+	job busy "schedule = \"$due\"" 'overlap = "skip"' '[[jobs.steps]]' \
+	    'name = "s"' 'type = "exec"' 'argv = ["sleep", "30"]'
+	job off "schedule = \"$due\"" "$STEP"
+	job dep 'after = ["b100"]' "$STEP"
+	start_daemon || { T_OK=0; end; return; }
+	busy=$(nfj run busy | jq -r .run_id)
+	check "disable one job at run time" nf job disable off
+	check "the slot came and its runs ended" wait_for 40 slot_settled "$at" 202
+	rows=$(slot_rows "$at")
+	check "one row per scheduled job" eq "$(echo "$rows" | jq -r \
+	    '[.[] | select(.job_id | test("^b[0-9]")) | .job_id] | unique | length'),$(echo "$rows" | jq -r 'length')" "200,202"
+	check "every b run succeeded" eq "$(echo "$rows" | jq -r \
+	    '[.[] | select(.job_id | test("^b[0-9]")) | .state] | unique | join(",")')" succeeded
+	check "every row written before the first run started" eq "$(echo "$rows" | jq -r \
+	    '([.[].created_at] | max) <= ([.[] | .started_at // empty] | min)')" true
+	check "every row within the second of its slot" eq "$(echo "$rows" | jq -r --argjson t "$at" \
+	    '[.[].created_at] | all(. >= $t * 1000 and . < $t * 1000 + 1000)')" true
+	check "two sources due together: one run" eq "$(echo "$rows" | jq -r \
+	    '[.[] | select(.job_id == "both")] | length')" 1
+	check "active run: the slot is skipped (overlap)" eq "$(echo "$rows" | jq -r \
+	    '[.[] | select(.job_id == "busy") | "\(.state)/\(.reason)"] | join(",")')" skipped/overlap
+	check "disabled job: no row" eq "$(echo "$rows" | jq -r \
+	    '[.[] | select(.job_id == "off")] | length')" 0
+	b100=$(echo "$rows" | jq -r '.[] | select(.job_id == "b100") | .id')
+	check "after: the dependent fired" wait_for 20 eval \
+	    '[ "$(nfj runs --job dep | jq -r ".[0].triggered_by")" = "job:b100@$b100" ]'
+	nf cancel "$busy" >/dev/null 2>&1
+	end
+}
+
+# nomaflowd -n -v prints every scheduling key, defaults filled in, as TOML
+# that loads back to the same configuration.
+t_dump_schedule_keys() {
+	begin "nomaflowd -n -v: schedules, policies, after, presets; dump loads back"
+	new_env dump
+	job up 'schedule = "0 3 * * *"' "$STEP"
+	job j 'schedule = ["*/3 * * * * *"]' 'every = "2s"' \
+	    'every_anchor = 2026-01-01T00:00:01Z' 'timezone = "Europe/Paris"' \
+	    'overlap = "queue"' 'catchup = "all"' 'catchup_window = "2h"' \
+	    'jitter = "30s"' 'after = ["up"]' 'after_on = "always"' \
+	    'on_interrupt = "retry"' '[[jobs.schedules]]' 'cron = "0 9 * * 1"' \
+	    'timezone = "America/New_York"' "$STEP" '[[jobs.presets]]' \
+	    'name = "full"' 'params = { mode = "full" }' \
+	    'steps = { s = { enabled = false } }' '[[jobs.presets]]' \
+	    'name = "nightly"' 'schedule = "0 2 * * *"' 'timezone = "Asia/Tokyo"'
+	out=$("$NOMAFLOWD" -n -v -f "$D/nomaflow.toml" 2>/dev/null)
+	for want in 'overlap = "queue"' 'catchup = "all"' 'catchup_window = 7200' \
+	    'jitter = 30' 'after = ["up"]' 'after_on = "always"' \
+	    'on_interrupt = "retry"' '{ cron = "*/3 * * * * *" }' \
+	    '{ every = "2s", every_anchor = 2026-01-01T00:00:01Z }' \
+	    '{ cron = "0 9 * * 1", timezone = "America/New_York" }' \
+	    'steps = { s = { enabled = false } }' 'timezone = "Asia/Tokyo"'; do
+		check "-n -v prints $want" contains "$out" "$want"
+	done
+	check "defaults of a plain job" contains "$(echo "$out" | sed -n '/id = "up"/,/jobs.steps/p')" \
+	    'overlap = "skip"
+catchup = "latest"
+catchup_window = 3600
+jitter = 0
+after = []
+after_on = "success"
+on_interrupt = "fail"'
+	check "presets follow the steps" eq "$(echo "$out" | grep -c '^\[\[jobs.presets\]\]')" 2
+	mkdir -p "$D/again/jobs.d"
+	sed 's|^jobs_dir = .*|jobs_dir = "again/jobs.d"|' "$D/nomaflow.toml" > "$D/again.toml"
+	echo "$out" | sed -n '/^\[\[jobs\]\]/,$p' > "$D/again/jobs.d/all.toml"
+	out2=$("$NOMAFLOWD" -n -v -f "$D/again.toml" 2>/dev/null)
+	check "the dump loads back to the same jobs" eq \
+	    "$(echo "$out2" | sed -n '/^\[\[jobs\]\]/,$p')" \
+	    "$(echo "$out" | sed -n '/^\[\[jobs\]\]/,$p')"
+	end
+}
+
+ALL="t_cron_preview t_next_multi t_interval_and_seconds_fire t_lone_slot_starts t_burst_rows_first t_dump_schedule_keys"
 TESTS=${*:-$ALL}
 set -- $TESTS
 echo "1..$#"

@@ -913,6 +913,120 @@ START_TEST(test_constraint_keeps_transaction)
 }
 END_TEST
 
+/*
+ * A run insert is journaled as its values, not its SQL: a replay after a
+ * rollback writes every field back, with the id it had.
+ */
+START_TEST(test_replay_keeps_run_fields)
+{
+	struct nf_run_rec	 r;
+	struct nf_val		*params, *run;
+	char			 big[2048];
+	int64_t			 q, sk, id = 0, v;
+	int			 i;
+
+	open_store();
+	ck_assert_int_eq(nf_store_set_max_size(1), 0);
+	params = nf_val_map();
+	nf_val_map_set_str(params, "mode", "it's \"quoted\"");
+	nf_val_map_set_int(params, "n", 7);
+	memset(&r, 0, sizeof(r));
+	r.job_id = "etl";
+	r.state = NF_RUN_QUEUED;
+	r.trigger = "cron";
+	r.triggered_by = "cron";
+	r.scheduled_for = 1800000000;
+	r.params = params;
+	r.created_at = 1800000000123LL;
+	r.preset = "nightly";
+	q = nf_store_run_insert(&r);
+	ck_assert_int_gt(q, 0);
+	r.state = NF_RUN_SKIPPED;
+	r.scheduled_for = 1800000060;
+	r.params = NULL;
+	r.preset = NULL;
+	r.created_at = 1800000060456LL;
+	sk = nf_store_run_insert(&r);
+	ck_assert_int_eq(sk, q + 1);
+
+	/* Fill the capped file in the same iteration: the commit fails. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	nf_val_map_set_str(params, "blob", big);
+	r.job_id = "filler";
+	r.state = NF_RUN_QUEUED;
+	r.scheduled_for = 0;
+	r.params = params;
+	for (i = 0; i < 200 && id != -1; i++)
+		id = nf_store_run_insert(&r);
+	if (id != -1)
+		id = nf_store_flush();
+	ck_assert_int_eq(id, -1);
+	ck_assert_int_eq(nf_store_healthy(), 0);
+	ck_assert_ptr_null(nf_store_run_get(q));
+
+	ck_assert_int_eq(nf_store_set_max_size(0), 0);
+	ck_assert_int_eq(nf_store_retry(), 0);
+	ck_assert_int_eq(nf_store_healthy(), 1);
+	run = nf_store_run_get(q);
+	ck_assert_ptr_nonnull(run);
+	ck_assert_str_eq(nf_val_get_str(run, "job_id"), "etl");
+	ck_assert_str_eq(nf_val_get_str(run, "state"), "queued");
+	ck_assert_str_eq(nf_val_get_str(run, "trigger"), "cron");
+	ck_assert_str_eq(nf_val_get_str(run, "preset"), "nightly");
+	ck_assert(nf_val_get_int(run, "scheduled_for", &v));
+	ck_assert_int_eq(v, 1800000000);
+	ck_assert(nf_val_get_int(run, "created_at", &v));
+	ck_assert_int_eq(v, 1800000000123LL);
+	ck_assert_ptr_null(nf_val_get_str(run, "finished_at"));
+	ck_assert(!nf_val_get_int(run, "finished_at", &v));
+	ck_assert_str_eq(nf_val_get_str(nf_val_get(run, "params"), "mode"),
+	    "it's \"quoted\"");
+	ck_assert(nf_val_get_int(nf_val_get(run, "params"), "n", &v));
+	ck_assert_int_eq(v, 7);
+	nf_val_free(run);
+	run = nf_store_run_get(sk);
+	ck_assert_ptr_nonnull(run);
+	ck_assert_str_eq(nf_val_get_str(run, "state"), "skipped");
+	ck_assert_ptr_null(nf_val_get_str(run, "preset"));
+	ck_assert(nf_val_get_int(run, "finished_at", &v));
+	ck_assert_int_eq(v, 1800000060456LL);
+	nf_val_free(run);
+	/* The slot ledger came back too. */
+	ck_assert_int_eq(nf_store_last_slot_preset("etl", "nightly"),
+	    1800000000);
+	ck_assert_int_eq(nf_store_last_slot_preset("etl", NULL), 1800000060);
+	nf_store_close();
+	nf_val_free(params);
+}
+END_TEST
+
+static void
+toggle_cb(void *arg, const char *job_id, int enabled)
+{
+	char	*seen = arg;
+	size_t	 n = strlen(seen);
+
+	snprintf(seen + n, 64 - n, "%s=%d ", job_id, enabled);
+}
+
+START_TEST(test_job_toggles)
+{
+	char	seen[64] = "";
+
+	open_store();
+	ck_assert_int_eq(nf_store_job_toggles(toggle_cb, seen), 0);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(nf_store_job_enabled_set("a", 0), 0);
+	ck_assert_int_eq(nf_store_job_enabled_set("b", 1), 0);
+	/* The pending transaction's own writes are seen. */
+	ck_assert_int_eq(nf_store_job_toggles(toggle_cb, seen), 0);
+	ck_assert_str_eq(seen, "a=0 b=1 ");
+	ck_assert_int_eq(nf_store_flush(), 0);
+	nf_store_close();
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -943,6 +1057,8 @@ store_suite(void)
 	tcase_add_test(tc, test_full_rolls_back);
 	tcase_add_test(tc, test_busy_is_an_error_not_a_wait);
 	tcase_add_test(tc, test_constraint_keeps_transaction);
+	tcase_add_test(tc, test_replay_keeps_run_fields);
+	tcase_add_test(tc, test_job_toggles);
 	suite_add_tcase(s, tc);
 	return s;
 }
