@@ -20,6 +20,7 @@
 
 static const char	*log_ident = "nomaflow";
 static int		 log_syslog;
+static int		 log_journal;	/* stderr is journald's stream */
 static enum nf_log_level log_level = NF_LOG_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -29,6 +30,7 @@ nf_log_init(const char *ident, int to_syslog)
 {
 	log_ident = ident;
 	log_syslog = to_syslog;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -68,7 +70,8 @@ static void
 vlog(enum nf_log_level l, const char *errstr, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char	 msg[2048];
+	char	 msg[2048], line[2048 + 128];
+	size_t	 len;
 	int	 n;
 
 	if (l > log_level)
@@ -80,13 +83,24 @@ vlog(enum nf_log_level l, const char *errstr, const char *fmt, va_list ap)
 		snprintf(msg + n, sizeof(msg) - n, ": %s", errstr);
 	if (log_syslog)
 		syslog(prio[l], "%s", msg);
-	else
-		/* sd-daemon(3) level prefixes: journald strips them. */
-		dprintf(STDERR_FILENO, "%s%s: %s\n",
-		    getenv("JOURNAL_STREAM") != NULL ?
+	else {
+		/*
+		 * sd-daemon(3) level prefixes: journald strips them.  One
+		 * write per line (dprintf sets up a stream at every call, a
+		 * cost the scheduler's bursts noticed), whole or cut short.
+		 */
+		n = snprintf(line, sizeof(line), "%s%s: %s\n", log_journal ?
 		    (l == NF_LOG_ERROR ? "<3>" : l == NF_LOG_WARN ? "<4>" :
-		    l == NF_LOG_INFO ? "<6>" : "<7>") : "",
-		    log_ident, msg);
+		    l == NF_LOG_INFO ? "<6>" : "<7>") : "", log_ident, msg);
+		if (n < 0)
+			return;
+		len = (size_t)n;
+		if (len >= sizeof(line)) {
+			len = sizeof(line) - 1;
+			line[len - 1] = '\n';
+		}
+		(void)!write(STDERR_FILENO, line, len);
+	}
 }
 
 static void
