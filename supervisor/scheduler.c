@@ -552,10 +552,17 @@ burst_cb(struct ev_loop *loop, ev_check *w, int revents)
 	t.trigger = "cron";
 	t.triggered_by = "cron";
 
-	/* Nothing in this callback reloads the config: look up jobs once. */
-	for (i = 0; i < n; i++) {
-		d = &list[i];
+	/*
+	 * Nothing in this callback reloads the config: look up jobs once.
+	 * Presets' slots first: where a preset's schedule and the job's own
+	 * name the same instant, the slot runs with the preset (the more
+	 * specific schedule), whatever order libev invoked them in.
+	 */
+	for (i = 0; i < 2 * n; i++) {
+		d = &list[i % n];
 		e = d->e;
+		if ((e->preset == NULL) != (i >= n))
+			continue;
 		if ((job = d->job = src_job(e, &v)) == NULL || nfd.stopping ||
 		    !nf_sched_job_enabled(job))
 			continue;
@@ -766,8 +773,10 @@ nf_sched_load(const struct nf_config *cfg)
 		free(old[i].preset);
 	}
 	free(old);
-	for (i = 0; i < nsrcs; i++)
-		src_start(&srcs[i], now, 0, 1);
+	/* Presets first, so a slot they share with the job runs with them. */
+	for (i = 0; i < 2 * nsrcs; i++)
+		if ((srcs[i % nsrcs].preset == NULL) == (i >= nsrcs))
+			src_start(&srcs[i % nsrcs], now, 0, 1);
 	wake_update();
 }
 
