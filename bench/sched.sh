@@ -174,7 +174,7 @@ DB=$TMP/burst/state/nomaflow.db
 # perf takes a while to attach: start it now, the daemon is idle until T.
 PERFPID=
 if [ -n "${PERF:-}" ]; then
-	perf record -q -g -F 20000 -o "$PERF" -p "$DPID" 2>"$TMP/perf.err" &
+	perf record -q -g --no-inherit -F 20000 -o "$PERF" -p "$DPID" 2>"$TMP/perf.err" &
 	PERFPID=$!
 fi
 [ "$((T - now))" -gt 1 ] && sleep $((T - now - 1))
