@@ -555,26 +555,6 @@ hexval(int c)
 	return -1;
 }
 
-static void
-utf8_put(struct nf_buf *b, uint32_t cp)
-{
-	if (cp < 0x80)
-		nf_buf_addc(b, (int)cp);
-	else if (cp < 0x800) {
-		nf_buf_addc(b, (int)(0xc0 | (cp >> 6)));
-		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		nf_buf_addc(b, (int)(0xe0 | (cp >> 12)));
-		nf_buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		nf_buf_addc(b, (int)(0xf0 | (cp >> 18)));
-		nf_buf_addc(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		nf_buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* At a backslash in a basic string: decode one escape into b. */
 static int
 parse_escape(struct parser *p, struct nf_buf *b)
@@ -624,7 +604,7 @@ parse_escape(struct parser *p, struct nf_buf *b)
 			return err_at(p, line, col, "invalid escape \\%c%0*X: "
 			    "not a Unicode scalar value (surrogates and values "
 			    "above 10FFFF are not allowed)", c, n, cp);
-		utf8_put(b, cp);
+		nf_buf_add_utf8(b, cp);
 		return 0;
 	case -1:
 		return err_at(p, line, col, "unterminated string: file ends "

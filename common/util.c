@@ -158,6 +158,26 @@ nf_buf_adds(struct nf_buf *b, const char *s)
 }
 
 void
+nf_buf_add_utf8(struct nf_buf *b, uint32_t cp)
+{
+	if (cp < 0x80)
+		nf_buf_addc(b, (int)cp);
+	else if (cp < 0x800) {
+		nf_buf_addc(b, (int)(0xc0 | (cp >> 6)));
+		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		nf_buf_addc(b, (int)(0xe0 | (cp >> 12)));
+		nf_buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
+	} else {
+		nf_buf_addc(b, (int)(0xf0 | (cp >> 18)));
+		nf_buf_addc(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
+		nf_buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
+	}
+}
+
+void
 nf_buf_vprintf(struct nf_buf *b, const char *fmt, va_list ap)
 {
 	va_list	ap2;

@@ -36,6 +36,8 @@ void	 nf_buf_reserve(struct nf_buf *, size_t);
 void	 nf_buf_add(struct nf_buf *, const void *, size_t);
 void	 nf_buf_addc(struct nf_buf *, int);
 void	 nf_buf_adds(struct nf_buf *, const char *);
+/* Code point cp (at most 0x10ffff, not a surrogate) as UTF-8. */
+void	 nf_buf_add_utf8(struct nf_buf *, uint32_t cp);
 void	 nf_buf_printf(struct nf_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 nf_buf_vprintf(struct nf_buf *, const char *, va_list);

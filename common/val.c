@@ -566,26 +566,6 @@ jp_hex4(struct jp *j, uint32_t *out)
 	return 0;
 }
 
-static void
-utf8_put(struct nf_buf *b, uint32_t cp)
-{
-	if (cp < 0x80)
-		nf_buf_addc(b, (int)cp);
-	else if (cp < 0x800) {
-		nf_buf_addc(b, 0xc0 | (cp >> 6));
-		nf_buf_addc(b, 0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		nf_buf_addc(b, 0xe0 | (cp >> 12));
-		nf_buf_addc(b, 0x80 | ((cp >> 6) & 0x3f));
-		nf_buf_addc(b, 0x80 | (cp & 0x3f));
-	} else {
-		nf_buf_addc(b, 0xf0 | (cp >> 18));
-		nf_buf_addc(b, 0x80 | ((cp >> 12) & 0x3f));
-		nf_buf_addc(b, 0x80 | ((cp >> 6) & 0x3f));
-		nf_buf_addc(b, 0x80 | (cp & 0x3f));
-	}
-}
-
 static int
 jp_string(struct jp *j, struct nf_buf *b)
 {
@@ -650,7 +630,7 @@ jp_string(struct jp *j, struct nf_buf *b)
 				jp_fail(j, "unpaired surrogate");
 				return -1;
 			}
-			utf8_put(b, cp);
+			nf_buf_add_utf8(b, cp);
 			break;
 		default:
 			jp_fail(j, "bad escape");

@@ -102,26 +102,6 @@ jhex4(struct jreader *r, uint32_t *out)
 	return 0;
 }
 
-static void
-jput_utf8(struct nf_buf *b, uint32_t cp)
-{
-	if (cp < 0x80)
-		nf_buf_addc(b, (int)cp);
-	else if (cp < 0x800) {
-		nf_buf_addc(b, (int)(0xc0 | (cp >> 6)));
-		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		nf_buf_addc(b, (int)(0xe0 | (cp >> 12)));
-		nf_buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		nf_buf_addc(b, (int)(0xf0 | (cp >> 18)));
-		nf_buf_addc(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		nf_buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		nf_buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* At '"': decode a JSON string into b. */
 static int
 jstring(struct jreader *r, struct nf_buf *b)
@@ -188,7 +168,7 @@ jstring(struct jreader *r, struct nf_buf *b)
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				    (lo - 0xdc00);
 			}
-			jput_utf8(b, cp);
+			nf_buf_add_utf8(b, cp);
 			break;
 		default:
 			r->err = "bad escape";
