@@ -543,18 +543,6 @@ key_fmt(char *out, size_t outlen, const struct key *k, size_t n)
 
 /* Strings */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* At a backslash in a basic string: decode one escape into b. */
 static int
 parse_escape(struct parser *p, struct nf_buf *b)
@@ -593,7 +581,7 @@ parse_escape(struct parser *p, struct nf_buf *b)
 		adv(p);
 		cp = 0;
 		for (i = 0; i < n; i++) {
-			if ((h = hexval(peekc(p, 0))) == -1)
+			if ((h = nf_hexval(peekc(p, 0))) == -1)
 				return err_at(p, line, col, "invalid escape: "
 				    "\\%c must be followed by exactly %d hex "
 				    "digits", c, n);
@@ -806,7 +794,7 @@ digit_of(int c, int base)
 	int	v;
 
 	if (base == 16)
-		return hexval(c);
+		return nf_hexval(c);
 	if (c < '0' || c > '9')
 		return -1;
 	v = c - '0';

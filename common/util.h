@@ -86,6 +86,8 @@ int	 nf_parse_time(const char *, int64_t *ms);
 
 /* Strings. */
 int	 nf_utf8_valid(const char *, size_t);
+/* Value of hex digit c, or -1. */
+int	 nf_hexval(int c);
 /* [A-Za-z0-9_-]+ */
 int	 nf_valid_ident(const char *);
 /* Parse a decimal integer in [min,max]; 0 ok, -1 error. */

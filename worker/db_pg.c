@@ -583,18 +583,6 @@ pg_copy_unescape(const char *s, size_t n, struct nf_buf *b)
 }
 
 static int
-pg_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 pg_read_begin(struct nf_db *db, const char *select,
     const struct nf_db_col *cols, int ncols, struct nf_db_err *err)
 {
@@ -664,8 +652,8 @@ pg_read_row(struct nf_db *db, const struct nf_db_cell **cells,
 			    b->data[0] == '\\' && b->data[1] == 'x') {
 				/* "\x0a1b": decode in place. */
 				for (k = 2, w = 0; k + 1 < b->len; k += 2) {
-					hi = pg_hexval(b->data[k]);
-					lo = pg_hexval(b->data[k + 1]);
+					hi = nf_hexval(b->data[k]);
+					lo = nf_hexval(b->data[k + 1]);
 					b->data[w++] = (char)(hi << 4 | lo);
 				}
 				b->len = w;

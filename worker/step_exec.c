@@ -28,6 +28,7 @@
 #include "log.h"
 #include "proto.h"
 #include "step.h"
+#include "template.h"
 #include "util.h"
 #include "val.h"
 
@@ -70,26 +71,6 @@ static int
 exec_env_name_ok(const char *k)
 {
 	return *k != '\0' && strchr(k, '=') == NULL;
-}
-
-/* A param value as environment text; the caller frees. */
-static char *
-exec_param_text(const struct nf_val *v)
-{
-	switch (v->type) {
-	case NF_V_NIL:
-		return nf_xstrdup("");
-	case NF_V_BOOL:
-		return nf_xstrdup(v->u.b ? "true" : "false");
-	case NF_V_INT:
-		return nf_xprintf("%lld", (long long)v->u.i);
-	case NF_V_FLOAT:
-		return nf_xprintf("%.17g", v->u.f);
-	case NF_V_STR:
-		return nf_xstrndup(v->u.s.p, v->u.s.len);
-	default:
-		return nf_val_to_json_str(v, -1);
-	}
 }
 
 /*
@@ -142,7 +123,8 @@ exec_env_build(struct nf_step_ctx *ctx, struct exec_state *st)
 		for (p = name + strlen("NOMAFLOW_PARAM_"); *p != '\0'; p++)
 			*p = isalnum((unsigned char)*p) ?
 			    (char)toupper((unsigned char)*p) : '_';
-		text = exec_param_text(ctx->params->u.m.kv[i].val);
+		/* As a template renders it: "" for null, JSON for tables. */
+		text = nf_tmpl_text(ctx->params->u.m.kv[i].val);
 		exec_env_set(st, name, text, 1);
 		free(text);
 		free(name);
