@@ -1,6 +1,6 @@
 /*
  * template.h: `${...}` templates in step fields and the references they
- * share with `when` expressions (common/expr.c).
+ * share with `when` expressions (supervisor/expr.c).
  *
  * A reference names a value of the running run: params.NAME..., job.id,
  * run.id, run.scheduled_for, run.triggered_by, steps.NAME.output...,

@@ -1,5 +1,18 @@
-# supervisor/: nomaflowd (store.c owns sqlite3.h, main loop owns libev) and
-# the control client nfctl.
+# supervisor/: nomaflowd.  store.c owns sqlite3.h, the main loop owns libev.
+# libnfsup holds what only the supervisor needs and the unit tests and fuzz
+# targets link on their own: TOML, configuration, conditions, cron, time
+# zones and the crash-injection points.
+noinst_LIBRARIES += libnfsup.a
+libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
+	supervisor/config.c supervisor/config.h \
+	supervisor/expr.c supervisor/expr.h \
+	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
+	supervisor/fault.c supervisor/fault.h
+libnfsup_a_CFLAGS = $(AM_CFLAGS)
+
+# Everything the supervisor's modules and their tests link.
+NF_CONF_LIBS = libnfsup.a $(NF_POLICY_LIBS) -lm
+
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawner.h \
@@ -11,7 +24,3 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS)
 nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
 	$(SYSTEMD_LIBS)
-
-bin_PROGRAMS += nfctl
-nfctl_SOURCES = supervisor/nfctl.c
-nfctl_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS)

@@ -3,7 +3,7 @@
  * machine (runstate.c), step sequencing, retries with backoff (ev_timer,
  * never sleeping), run timeouts, cancel, the worker-slot queue and the
  * followers of a run's live log.  Before each attempt it evaluates the
- * step's `when` (common/expr.c) and renders its templates
+ * step's `when` (supervisor/expr.c) and renders its templates
  * (common/template.c) from the outputs it keeps per step; it runs
  * call_job steps itself as child runs.
  *

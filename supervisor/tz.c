@@ -1,7 +1,7 @@
 /*
  * tz.c: time zones read from the system TZif database, without touching the
  * process's TZ environment: the supervisor computes in many zones at once.
- * Runs in nomaflowd and nfctl (through libnfconf).
+ * Runs in nomaflowd.
  *
  * Owns: reading and validating TZif files (versions 1 to 4; the 64-bit
  * section when present), the POSIX TZ footer rule that gives local time
@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cron.h"
+#include "tz.h"
 #include "util.h"
 
 #define TZ_DEFAULT_DIR	"/usr/share/zoneinfo"

@@ -1,6 +1,6 @@
 /*
  * toml_test_runner.c: runs the vendored official TOML test suite
- * (tests/toml-test) against common/toml.c and prints TAP.
+ * (tests/toml-test) against supervisor/toml.c and prints TAP.
  *
  * Usage: toml_test_runner DIR
  *

@@ -1,4 +1,4 @@
-/* NF_FUZZ_SOURCES: common/expr.c common/template.c common/val.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: supervisor/expr.c common/template.c common/val.c common/util.c common/log.c */
 /*
  * fuzz_expr.c: libFuzzer target for the `when` condition language and the
  * `${...}` template scanner.

@@ -1,6 +1,6 @@
-/* NF_FUZZ_SOURCES: common/toml.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: supervisor/toml.c common/util.c common/log.c */
 /*
- * fuzz_toml.c: libFuzzer target for the TOML parser (common/toml.c), which
+ * fuzz_toml.c: libFuzzer target for the TOML parser (supervisor/toml.c), which
  * reads operator-written files in nomaflowd.  Any input must either parse
  * into a well-formed tree or be rejected with a "file:line:col: message"
  * error; crashes, leaks, undefined behaviour and unbounded recursion are

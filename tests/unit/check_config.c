@@ -1,5 +1,5 @@
 /*
- * check_config.c: unit tests of common/config.c and common/steptype.c.
+ * check_config.c: unit tests of supervisor/config.c and common/steptype.c.
  *
  * Fixtures live in $top_srcdir/tests/unit/config/<case>/ (a nomaflow.toml
  * and its jobs directory); the normalised dump of the valid case is

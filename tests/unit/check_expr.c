@@ -1,5 +1,5 @@
 /*
- * check_expr.c: the `when` condition language (common/expr.c): precedence,
+ * check_expr.c: the `when` condition language (supervisor/expr.c): precedence,
  * operators, short-circuit, static type errors with positions, run-time
  * errors, limits.
  */

@@ -1,5 +1,5 @@
 /*
- * check_toml.c: unit tests of the TOML parser (common/toml.c): decoded
+ * check_toml.c: unit tests of the TOML parser (supervisor/toml.c): decoded
  * values of every type, the positions that config errors quote, the
  * wording and position of parse errors, the redefinition rules, the depth
  * limit, and inputs that once crashed the fuzz target.  The full official

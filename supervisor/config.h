@@ -49,7 +49,7 @@ struct nf_step {
 	 * validated against the type's schema (common/steptype.c). */
 	struct nf_val	*spec;
 	const struct nf_pool *pool;	/* the pool the step uses, or NULL */
-	struct nf_expr	*when;		/* condition (common/expr.c), or NULL */
+	struct nf_expr	*when;		/* condition (supervisor/expr.c), or NULL */
 	int		 line, col;
 };
 
