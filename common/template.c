@@ -155,13 +155,23 @@ nf_tmpl_ref_parse(const char *s, size_t n, int in_expr, size_t *len,
 		r->root = NF_TR_STEPS;
 	else if (strcmp(word, "prev") == 0)
 		r->root = NF_TR_PREV;
-	else if (strcmp(word, "today") == 0 || strcmp(word, "yesterday") == 0 ||
+	else if (strcmp(word, "secret") == 0 && !in_expr)
+		r->root = NF_TR_SECRET;
+	else if (strcmp(word, "secret") == 0) {
+		/* A condition on a secret would leak it bit by bit. */
+		snprintf(err, errlen, "secret values cannot be used in "
+		    "conditions (when); only in step fields");
+		free(word);
+		nf_tmpl_ref_free(r);
+		return NULL;
+	} else if (strcmp(word, "today") == 0 || strcmp(word, "yesterday") == 0 ||
 	    strcmp(word, "month") == 0 || strcmp(word, "week") == 0)
 		r->root = NF_TR_DATE;
 	else {
 		snprintf(err, errlen, "unknown reference \"%s\" (known: "
-		    "params, job, run, steps, prev, today, yesterday, "
-		    "month.first, month.previous, week.monday)", word);
+		    "params, job, run, steps, prev, secret, today, "
+		    "yesterday, month.first, month.previous, week.monday)",
+		    word);
 		free(word);
 		nf_tmpl_ref_free(r);
 		return NULL;
@@ -388,6 +398,21 @@ nf_tmpl_ref_check(const struct nf_tmpl_ref *r, const struct nf_tmpl_scope *sc,
 	case NF_TR_DATE:
 		t = NF_V_STR;
 		break;
+	case NF_TR_SECRET:
+		if (r->nsegs != 1 || g[0].key == NULL || g[0].key[0] == '\0') {
+			snprintf(err, errlen, "%s: name a secret "
+			    "(secret.NAME)", r->text);
+			return -1;
+		}
+		if (sc != NULL && sc->secret_known != NULL &&
+		    sc->secret_known(g[0].key) == 0) {
+			snprintf(err, errlen, "%s: no secret \"%s\" (set it "
+			    "with nfctl secret set %s; nfctl secret list "
+			    "shows them)", r->text, g[0].key, g[0].key);
+			return -1;
+		}
+		t = NF_V_STR;
+		break;
 	}
 	if (type != NULL)
 		*type = t;
@@ -578,6 +603,15 @@ nf_tmpl_ref_resolve(const struct nf_tmpl_ref *r, const struct nf_tmpl_ctx *c,
 		return nf_val_dup(v);
 	case NF_TR_DATE:
 		return date_value(r, c, err, errlen);
+	case NF_TR_SECRET:
+		if (r->nsegs != 1 || g[0].key == NULL)
+			break;
+		if (c->secret == NULL) {
+			snprintf(err, errlen, "reference %s: secrets cannot be "
+			    "used here", r->text);
+			return NULL;
+		}
+		return c->secret(c->secret_arg, g[0].key, err, errlen);
 	}
 	snprintf(err, errlen, "reference %s cannot be resolved", r->text);
 	return NULL;
@@ -628,6 +662,54 @@ ref_end(const char *s, size_t i)
 			return i;
 	}
 	return 0;
+}
+
+char *
+nf_tmpl_render_secrets(const char *s, const struct nf_tmpl_ctx *c, char *err,
+    size_t errlen)
+{
+	struct nf_tmpl_ref	*r;
+	struct nf_val		*v;
+	struct nf_buf		 b;
+	const char		*p, *e;
+	size_t			 len, pos;
+	char			*t;
+
+	nf_buf_init(&b);
+	for (p = s; (e = strstr(p, "${secret.")) != NULL; ) {
+		nf_buf_add(&b, p, e - p);
+		if (strchr(e, '}') == NULL) {
+			snprintf(err, errlen, "unterminated \"${secret.\": "
+			    "missing \"}\"");
+			goto fail;
+		}
+		r = nf_tmpl_ref_parse(e + 2, strchr(e, '}') - e - 2, 0, &len,
+		    err, errlen, &pos);
+		if (r == NULL)
+			goto fail;
+		if (e[2 + len] != '}') {
+			snprintf(err, errlen, "unexpected \"%c\" in \"%.*s\"",
+			    e[2 + len], (int)(strchr(e, '}') - e + 1), e);
+			nf_tmpl_ref_free(r);
+			goto fail;
+		}
+		if (nf_tmpl_ref_check(r, NULL, NULL, err, errlen) == -1 ||
+		    (v = nf_tmpl_ref_resolve(r, c, err, errlen)) == NULL) {
+			nf_tmpl_ref_free(r);
+			goto fail;
+		}
+		nf_tmpl_ref_free(r);
+		t = nf_tmpl_text(v);
+		nf_buf_adds(&b, t);
+		free(t);
+		nf_val_free(v);
+		p = e + 2 + len + 1;
+	}
+	nf_buf_adds(&b, p);
+	return nf_buf_steal(&b);
+fail:
+	nf_buf_free(&b);
+	return NULL;
 }
 
 int

@@ -6,7 +6,9 @@
  * run.id, run.scheduled_for, run.triggered_by, steps.NAME.output...,
  * steps.NAME.rows_affected, prev.step, prev.rows_affected, prev.output...,
  * and the date helpers today, yesterday, month.first, month.previous,
- * week.monday (optionally "|FORMAT", strftime date conversions only).
+ * week.monday (optionally "|FORMAT", strftime date conversions only), and
+ * secret.NAME (a value of the secret store, resolved by a callback of the
+ * context; never in `when` conditions).
  * A path goes on with ".key", "[index]" or "[\"key\"]".
  *
  * Pure: no I/O, no global state.  Checked at load against a scope (which
@@ -28,6 +30,7 @@ enum nf_tmpl_root {
 	NF_TR_STEPS,
 	NF_TR_PREV,
 	NF_TR_DATE,
+	NF_TR_SECRET,
 };
 
 enum nf_tmpl_date {
@@ -57,6 +60,8 @@ struct nf_tmpl_scope {
 	const char *const *steps;	/* every step name (entries may be NULL) */
 	size_t		 nsteps;
 	size_t		 self;		/* index of the step being checked */
+	/* secret.NAME: 1 if it exists, 0 not, -1 unknown; NULL: unchecked. */
+	int		(*secret_known)(const char *name);
 };
 
 /* What the run-time resolution knows. */
@@ -70,6 +75,14 @@ struct nf_tmpl_ctx {
 	const struct nf_val *outputs;	/* map: step name -> output */
 	const struct nf_val *rows;	/* map: step name -> rows_affected */
 	const struct nf_val *prev;	/* {step, rows_affected, output}/NULL */
+	/*
+	 * secret.NAME: its value (caller frees) or NULL + err.  NULL: no
+	 * secrets here.  The caller learns every value it hands out, so it
+	 * can redact them.
+	 */
+	struct nf_val	*(*secret)(void *arg, const char *name, char *err,
+			    size_t errlen);
+	void		*secret_arg;
 };
 
 /*
@@ -112,6 +125,13 @@ struct nf_val	*nf_tmpl_render(const char *s, const struct nf_tmpl_ctx *,
 /* Render every string of a value tree (map keys are left as they are). */
 struct nf_val	*nf_tmpl_render_val(const struct nf_val *,
 		    const struct nf_tmpl_ctx *, char *err, size_t errlen);
+/*
+ * A string that is not a template but may hold "${secret.NAME}" (a pool's
+ * conninfo): every such reference replaced by its value through
+ * c->secret, everything else kept as it is.  NULL + err on error.
+ */
+char		*nf_tmpl_render_secrets(const char *s,
+		    const struct nf_tmpl_ctx *c, char *err, size_t errlen);
 /* Does s hold a "${" reference (not "$${")? */
 int		 nf_tmpl_has_ref(const char *s);
 

@@ -52,6 +52,7 @@
 
 #define DEF_STATE_DIR		"."
 #define DEF_STORE_FILE		"nomaflow.db"
+#define DEF_SECRET_KEY_FILE	"secrets.key"
 #define DEF_SOCKET_FILE		"nomaflowd.sock"
 #define DEF_SOCKET_MODE		0660
 #define DEF_JOBS_DIR		"jobs.d"
@@ -237,7 +238,8 @@ tmpl_root(const char *name)
  * keep (a step's fields): template references and "$$" are left as they
  * are for the run-time renderer, which turns "$$" into "$" itself, and a
  * "$" inside an inserted environment value is doubled so the renderer
- * keeps it literal.
+ * keeps it literal.  keep == 2 (a pool's conninfo): only "${secret.NAME}"
+ * is left for spawn.c to fill in; everything else expands as usual.
  */
 static char *
 expand(const char *in, int keep, char *err, size_t errlen)
@@ -253,12 +255,13 @@ expand(const char *in, int keep, char *err, size_t errlen)
 			continue;
 		}
 		if (p[1] == '$') {
-			nf_buf_adds(&b, keep ? "$$" : "$");
+			nf_buf_adds(&b, keep == 1 ? "$$" : "$");
 			p += 2;
 			continue;
 		}
 		name = p + 2;
-		if (keep && tmpl_root(name)) {
+		if ((keep == 1 && tmpl_root(name)) ||
+		    (keep == 2 && strncmp(name, "secret.", 7) == 0)) {
 			/* Checked by config.c's check_step_refs(). */
 			if ((end = strchr(name, '}')) == NULL)
 				end = name + strlen(name) - 1;
@@ -282,14 +285,14 @@ expand(const char *in, int keep, char *err, size_t errlen)
 				snprintf(err, errlen, "environment variable "
 				    "\"%s\" is not set (set it, or write "
 				    "\"${%s:-default}\")%s", var, var,
-				    keep && *var >= 'a' && *var <= 'z' ?
+				    keep == 1 && *var >= 'a' && *var <= 'z' ?
 				    "; run-time templates start with params., "
-				    "job., run., steps., prev., today, "
+				    "job., run., steps., prev., secret., today, "
 				    "yesterday, month. or week." : "");
 				free(var);
 				goto fail;
 			}
-			add_env(&b, val, keep);
+			add_env(&b, val, keep == 1);
 			p = q + 1;
 		} else if (q[0] == ':' && q[1] == '-') {
 			def = q + 2;
@@ -301,7 +304,7 @@ expand(const char *in, int keep, char *err, size_t errlen)
 			}
 			/* Shell semantics: an empty value takes the default. */
 			if (val != NULL && *val != '\0')
-				add_env(&b, val, keep);
+				add_env(&b, val, keep == 1);
 			else
 				nf_buf_add(&b, def, end - def);
 			p = end + 1;
@@ -672,6 +675,66 @@ load_store(struct ld *ld, const struct nf_toml_value *t)
 	}
 }
 
+/* [secrets]: where the key of the secret store lives (secret.c). */
+static void
+load_secrets(struct ld *ld, const struct nf_toml_value *t)
+{
+	static const char *const keys[] = { "key_file", NULL };
+	const struct nf_toml_kv *kv;
+	size_t		 i;
+
+	for (i = 0; i < t->u.tab.n; i++) {
+		kv = &t->u.tab.kv[i];
+		if (!key_ok(ld, kv))
+			continue;
+		if (strcmp(kv->key, "key_file") == 0)
+			set_path(ld, kv->val, "secrets.key_file",
+			    &ld->cfg->secret_key_file);
+		else
+			unknown_key(ld, kv, "[secrets]", keys);
+	}
+}
+
+/*
+ * ${secret.NAME} outside templates (a pool's conninfo) and in them: does
+ * the secret exist?  Set by nomaflowd once its secret store is open; until
+ * then (the first load at start, nomaflowd -n) names are only checked for
+ * syntax, and a run naming a missing secret fails with that reason.
+ */
+static int	(*secret_known)(const char *name);
+
+void
+nf_config_set_secret_check(int (*fn)(const char *name))
+{
+	secret_known = fn;
+}
+
+static struct nf_val *
+secret_check_cb(void *arg, const char *name, char *err, size_t errlen)
+{
+	if (secret_known != NULL && secret_known(name) == 0) {
+		snprintf(err, errlen, "${secret.%s}: no secret \"%s\" (set it "
+		    "with nfctl secret set %s; nfctl secret list shows them)",
+		    name, name, name);
+		return NULL;
+	}
+	return nf_val_str("");
+}
+
+static void
+check_secret_refs(struct ld *ld, const struct nf_toml_value *v,
+    const char *s, const char *what)
+{
+	struct nf_tmpl_ctx	 c;
+	char			 err[512], *r;
+
+	memset(&c, 0, sizeof(c));
+	c.secret = secret_check_cb;
+	if ((r = nf_tmpl_render_secrets(s, &c, err, sizeof(err))) == NULL)
+		lerr(ld, v->line, v->col, "%s: %s", what, err);
+	free(r);
+}
+
 static void
 load_control(struct ld *ld, const struct nf_toml_value *t)
 {
@@ -775,7 +838,7 @@ load_pool(struct ld *ld, const struct nf_toml_kv *pkv)
 	struct nf_pool	*p;
 	char		 what[256], where[256], *s;
 	size_t		 i;
-	int		 line, col;
+	int		 line, col, tmpl;
 
 	snprintf(where, sizeof(where), "[pools.%s]", pkv->key);
 	if (!nf_valid_ident(pkv->key)) {
@@ -817,7 +880,13 @@ load_pool(struct ld *ld, const struct nf_toml_kv *pkv)
 		} else if (strcmp(kv->key, "path") == 0)
 			set_path(ld, kv->val, what, &p->path);
 		else if (strcmp(kv->key, "conninfo") == 0) {
-			if ((s = get_str(ld, kv->val, what)) != NULL) {
+			/* ${secret.NAME} stays for spawn.c to fill in. */
+			tmpl = ld->tmpl;
+			ld->tmpl = 2;
+			s = get_str(ld, kv->val, what);
+			ld->tmpl = tmpl;
+			if (s != NULL) {
+				check_secret_refs(ld, kv->val, s, what);
 				free(p->conninfo);
 				p->conninfo = s;
 			}
@@ -883,8 +952,8 @@ load_pool(struct ld *ld, const struct nf_toml_kv *pkv)
 static void
 load_daemon(struct ld *ld, const struct nf_toml_value *root)
 {
-	static const char *const keys[] = { "state_dir", "store", "control",
-	    "worker", "policies_dir", "jobs_dir", "python", "plugins_dir",
+	static const char *const keys[] = { "state_dir", "store", "secrets",
+	    "control", "worker", "policies_dir", "jobs_dir", "python", "plugins_dir",
 	    "log_level", "shutdown_grace_seconds", "log_cap_bytes", "pools",
 	    NULL };
 	const struct nf_toml_kv *kv;
@@ -904,6 +973,8 @@ load_daemon(struct ld *ld, const struct nf_toml_value *root)
 	    DEF_STORE_FILE);
 	cfg->socket_path = nf_xprintf("%s/%s", cfg->state_dir,
 	    DEF_SOCKET_FILE);
+	cfg->secret_key_file = nf_xprintf("%s/%s", cfg->state_dir,
+	    DEF_SECRET_KEY_FILE);
 	cfg->socket_mode = DEF_SOCKET_MODE;
 	cfg->policies_dir = resolve(ld->dir, NF_POLICYDIR);
 	cfg->jobs_dir = resolve(ld->dir, DEF_JOBS_DIR);
@@ -926,6 +997,9 @@ load_daemon(struct ld *ld, const struct nf_toml_value *root)
 		else if (strcmp(kv->key, "store") == 0) {
 			if (is_table(ld, v, "store"))
 				load_store(ld, v);
+		} else if (strcmp(kv->key, "secrets") == 0) {
+			if (is_table(ld, v, "secrets"))
+				load_secrets(ld, v);
 		} else if (strcmp(kv->key, "control") == 0) {
 			if (is_table(ld, v, "control"))
 				load_control(ld, v);
@@ -2620,8 +2694,10 @@ check_step_refs(struct ld *ld, struct nf_job *job,
 	names = nf_xcalloc(job->nsteps, sizeof(*names));
 	for (i = 0; i < job->nsteps; i++)
 		names[i] = job->steps[i].name;
+	memset(&sc, 0, sizeof(sc));
 	sc.steps = names;
 	sc.nsteps = job->nsteps;
+	sc.secret_known = secret_known;
 	for (i = 0, j = 0; i < steps->u.arr.n && j < job->nsteps; i++) {
 		t = steps->u.arr.items[i];
 		if (t->type != NF_TOML_TABLE)
@@ -3122,6 +3198,7 @@ nf_config_free(struct nf_config *cfg)
 	free(cfg->path);
 	free(cfg->state_dir);
 	free(cfg->store_path);
+	free(cfg->secret_key_file);
 	free(cfg->socket_path);
 	free(cfg->socket_group);
 	free(cfg->worker_path);
@@ -3422,6 +3499,9 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 	dump_kv_str(fp, "path", cfg->store_path);
 	dump_kv_str(fp, "synchronous", cfg->store_sync_full ? "full" :
 	    "normal");
+
+	fputs("\n[secrets]\n", fp);
+	dump_kv_str(fp, "key_file", cfg->secret_key_file);
 
 	fputs("\n[control]\n", fp);
 	dump_kv_str(fp, "socket", cfg->socket_path);

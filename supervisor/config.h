@@ -153,6 +153,7 @@ struct nf_config {
 	char		*state_dir;
 	char		*store_path;
 	int		 store_sync_full;	/* store.synchronous = "full" */
+	char		*secret_key_file;	/* [secrets] key_file */
 	char		*socket_path;
 	int		 socket_mode;	/* e.g. 0660 */
 	char		*socket_group;	/* NULL: daemon's group */
@@ -192,6 +193,12 @@ const struct nf_preset	*nf_config_preset(const struct nf_job *,
 			    const char *name);
 const struct nf_pool	*nf_config_pool(const struct nf_config *,
 			    const char *name);
+/*
+ * How loads check that ${secret.NAME} exists (1 yes, 0 no, -1 cannot
+ * tell); NULL (the default): not checked.  nomaflowd sets it once its
+ * secret store is open, so reloads reject an unknown secret.
+ */
+void			 nf_config_set_secret_check(int (*)(const char *name));
 /* Expand ${VAR} / ${VAR:-default}; NULL + err on an unset var without default
  * or a malformed reference. */
 char			*nf_config_expand(const char *in, char *err,

@@ -36,6 +36,7 @@
 #include "run.h"
 #include "spawner.h"
 #include "scheduler.h"
+#include "secret.h"
 #include "steptype.h"
 #include "store.h"
 
@@ -923,6 +924,122 @@ cmd_validate(struct nf_client *c, int64_t id, const struct nf_val *args)
 	reply_ok(c, id, d);
 }
 
+/*
+ * Secrets.  Only root and nomaflowd's own user may manage them (the
+ * `secrets` grant of the role model replaces this check).  A value
+ * arrives only in secret.set's args and is never echoed, logged or
+ * audited: the audit names the secret.
+ */
+static int
+secret_allowed(struct nf_client *c, int64_t id, const char *cmd,
+    const char *target)
+{
+	if (c->uid == 0 || c->uid == geteuid())
+		return 1;
+	audit(c, cmd, target, "denied", NULL);
+	reply_err(c, id, NF_EXIT_PERM, "%s: permission denied for %s (uid "
+	    "%d): secrets are managed by root or nomaflowd's user", cmd,
+	    c->user, (int)c->uid);
+	return 0;
+}
+
+static void
+cmd_secret_set(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "name", NF_V_STR, 1 }, { "value", NF_V_STR, 1 },
+		{ NULL, 0, 0 }
+	};
+	const struct nf_val	*v;
+	const char		*name;
+	char			 err[512];
+
+	if (check_args(c, id, "secret.set", args, spec) == -1)
+		return;
+	name = nf_val_get_str(args, "name");
+	if (!secret_allowed(c, id, "secret.set", name))
+		return;
+	v = nf_val_get(args, "value");
+	if (nf_secret_set(name, v->u.s.p, v->u.s.len, err,
+	    sizeof(err)) == -1) {
+		audit(c, "secret.set", name, err, NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	audit(c, "secret.set", name, "ok", NULL);
+	reply_ok(c, id, NULL);
+}
+
+static void
+cmd_secret_list(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_val	*l;
+	char		 err[512];
+
+	if (check_args(c, id, "secret.list", args, spec) == -1 ||
+	    !secret_allowed(c, id, "secret.list", NULL))
+		return;
+	if ((l = nf_secret_list(err, sizeof(err))) == NULL) {
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	reply_ok(c, id, l);
+}
+
+static void
+cmd_secret_rm(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "name", NF_V_STR, 1 }, { NULL, 0, 0 }
+	};
+	const char	*name;
+	char		 err[512];
+	int		 rc;
+
+	if (check_args(c, id, "secret.rm", args, spec) == -1)
+		return;
+	name = nf_val_get_str(args, "name");
+	if (!secret_allowed(c, id, "secret.rm", name))
+		return;
+	if ((rc = nf_secret_rm(name, err, sizeof(err))) == -1) {
+		audit(c, "secret.rm", name, err, NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	if (rc == 0) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no secret \"%s\" (nfctl "
+		    "secret list shows them)", name);
+		return;
+	}
+	audit(c, "secret.rm", name, "ok", NULL);
+	reply_ok(c, id, NULL);
+}
+
+static void
+cmd_secret_rotate_key(struct nf_client *c, int64_t id,
+    const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_val	*d;
+	size_t		 n;
+	char		 err[1024];
+
+	if (check_args(c, id, "secret.rotate_key", args, spec) == -1 ||
+	    !secret_allowed(c, id, "secret.rotate_key", NULL))
+		return;
+	if (nf_secret_rotate(&n, err, sizeof(err)) == -1) {
+		audit(c, "secret.rotate_key", NULL, err, NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	audit(c, "secret.rotate_key", nf_secret_key_id(), "ok", NULL);
+	d = nf_val_map();
+	nf_val_map_set_int(d, "secrets", (int64_t)n);
+	nf_val_map_set_str(d, "key_id", nf_secret_key_id());
+	reply_ok(c, id, d);
+}
+
 /* A pool test in flight: where its answer goes. */
 struct pool_test {
 	struct nf_client	*client;
@@ -1018,6 +1135,10 @@ static const struct {
 	{ "cron",	cmd_cron },
 	{ "reload",	cmd_reload },
 	{ "validate",	cmd_validate },
+	{ "secret.set",	cmd_secret_set },
+	{ "secret.list", cmd_secret_list },
+	{ "secret.rm",	cmd_secret_rm },
+	{ "secret.rotate_key", cmd_secret_rotate_key },
 };
 
 /* Every client frame arrives here. */

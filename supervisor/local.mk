@@ -20,7 +20,9 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
 	supervisor/slots.c supervisor/slots.h \
 	supervisor/store.c supervisor/store.h \
+	supervisor/secret.c supervisor/secret.h \
 	supervisor/notify_sd.c supervisor/notify_sd.h
-nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS)
+nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(SODIUM_CFLAGS)
 nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
-	$(SYSTEMD_LIBS)
+	$(SYSTEMD_LIBS) $(SODIUM_LIBS)

@@ -30,6 +30,7 @@
 #include "run.h"
 #include "scheduler.h"
 #include "spawner.h"
+#include "secret.h"
 #include "store.h"
 
 struct nf_daemon nfd;
@@ -137,6 +138,9 @@ nf_daemon_reload(struct nf_val **errors_out)
 	}
 	nf_errs_free(&errs);
 	NF_FAULT("reload");
+	if (strcmp(cfg->secret_key_file, old->secret_key_file) != 0)
+		nf_warnx("reload: secrets.key_file changed to %s; the change "
+		    "takes effect at the next restart", cfg->secret_key_file);
 	if (strcmp(cfg->store_path, old->store_path) != 0)
 		nf_warnx("reload: store.path changed to %s; the change takes "
 		    "effect at the next restart", cfg->store_path);
@@ -254,6 +258,13 @@ store_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * had.  A replay that is itself interrupted is not replayed again, so a
  * job that kills the daemon cannot loop it.
  */
+/* Loads (reload, nfctl validate) reject a ${secret.NAME} that is not set. */
+static int
+secret_known(const char *name)
+{
+	return nf_secret_exists(name);
+}
+
 static void
 replay_interrupted(const struct nf_config *cfg, struct nf_val *runs)
 {
@@ -447,6 +458,10 @@ main(int argc, char *argv[])
 	if (nf_store_flush() == -1)
 		nf_fatalx("store %s: %s", cfg->store_path, nf_store_error());
 	nfd.store_ok = 1;
+	/* After the store: the key must open what the store holds. */
+	if (nf_secret_open(cfg->secret_key_file, err, sizeof(err)) == -1)
+		nf_fatalx("%s", err);
+	nf_config_set_secret_check(secret_known);
 
 	if (nf_control_open(cfg, err, sizeof(err)) == -1)
 		nf_fatalx("%s", err);
@@ -478,6 +493,7 @@ main(int argc, char *argv[])
 	nf_store_flush();
 	nf_control_close();
 	nf_sched_stop();
+	nf_secret_close();
 	nf_store_close();
 	nf_info("stopped");
 	nf_cfgref_put(nfd.cur);

@@ -10,7 +10,9 @@
  * Invariants: a run is in `runs` from trigger until its terminal state is
  * recorded; it has at most one worker or one child run; every state
  * change is written to the store in the same loop iteration (group commit
- * in main.c); no value of a secret param reaches a log line or the store.
+ * in main.c); no value of a secret param or of a ${secret.NAME} the run
+ * used reaches a log line or the store (each value joins r->secrets, the
+ * redaction list, the moment it is opened).
  */
 #include "autoconf.h"
 
@@ -32,6 +34,7 @@
 #include "run.h"
 #include "runstate.h"
 #include "scheduler.h"
+#include "secret.h"
 #include "spawner.h"
 #include "steptype.h"
 #include "store.h"
@@ -490,6 +493,59 @@ run_tmpl_init(struct nf_run *r)
 	}
 }
 
+/* A value this run must never show: into the redaction list, once. */
+static void
+run_secret_add(struct nf_run *r, const char *v)
+{
+	size_t	i;
+
+	if (*v == '\0')
+		return;
+	for (i = 0; i < r->nsecrets; i++)
+		if (strcmp(r->secrets[i], v) == 0)
+			return;
+	r->secrets = nf_xreallocarray(r->secrets, r->nsecrets + 1,
+	    sizeof(*r->secrets));
+	r->secrets[r->nsecrets++] = nf_xstrdup(v);
+}
+
+/*
+ * ${secret.NAME}: opened from the secret store for this attempt only (the
+ * rendered spec lives until the next attempt), redacted from then on.
+ */
+static struct nf_val *
+run_secret_cb(void *arg, const char *name, char *err, size_t errlen)
+{
+	struct nf_run	*r = arg;
+	struct nf_val	*v;
+	char		*value;
+	int		 rc;
+
+	if ((rc = nf_secret_get(name, &value, err, errlen)) == -1)
+		return NULL;
+	if (rc == 0) {
+		snprintf(err, errlen, "no secret \"%s\" (set it with nfctl "
+		    "secret set %s)", name, name);
+		return NULL;
+	}
+	run_secret_add(r, value);
+	v = nf_val_str(value);
+	nf_secret_wipe(value);
+	return v;
+}
+
+char *
+nf_run_render_secrets(struct nf_run *r, const char *s, char *err,
+    size_t errlen)
+{
+	struct nf_tmpl_ctx	c;
+
+	memset(&c, 0, sizeof(c));
+	c.secret = run_secret_cb;
+	c.secret_arg = r;
+	return nf_tmpl_render_secrets(s, &c, err, errlen);
+}
+
 /* What templates and conditions of this run can see now. */
 static void
 run_tmpl_ctx(const struct nf_run *r, struct nf_tmpl_ctx *c)
@@ -516,6 +572,8 @@ run_tmpl_ctx(const struct nf_run *r, struct nf_tmpl_ctx *c)
 	c->outputs = r->outputs;
 	c->rows = r->step_rows;
 	c->prev = r->prev;
+	c->secret = run_secret_cb;
+	c->secret_arg = (void *)(uintptr_t)r;
 }
 
 /* A copy of s with secrets redacted (always a new string, or NULL). */

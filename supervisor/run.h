@@ -66,6 +66,12 @@ struct nf_step_outcome {
 
 void	nf_run_init(void);
 /*
+ * s with every ${secret.NAME} opened (a pool's conninfo for this run's
+ * worker); the values join the run's redaction list.  NULL + err.
+ */
+char	*nf_run_render_secrets(struct nf_run *, const char *s, char *err,
+	    size_t errlen);
+/*
  * Create and start a run.  Returns the run id (>0), 0 if a scheduled slot
  * already fired, -1 on error with *err set (static text or allocated into
  * errbuf).  force: start even if the job already has an active run.

@@ -35,6 +35,7 @@
 #include "nomaflowd.h"
 #include "proto.h"
 #include "run.h"
+#include "secret.h"
 #include "spawner.h"
 #include "policy.h"
 #include "steptype.h"
@@ -244,17 +245,60 @@ worker_protocol_error(struct nf_worker *w, const char *fmt, ...)
 	worker_sigkill(w);
 }
 
+/* A pool test has no run: its ${secret.NAME} are opened without one. */
 static struct nf_val *
-pool_map(const struct nf_pool *p)
+probe_secret_cb(void *arg, const char *name, char *err, size_t errlen)
 {
-	struct nf_val	*m;
+	struct nf_val	*v;
+	char		*value;
+	int		 rc;
+
+	if ((rc = nf_secret_get(name, &value, err, errlen)) == -1)
+		return NULL;
+	if (rc == 0) {
+		snprintf(err, errlen, "no secret \"%s\" (set it with nfctl "
+		    "secret set %s)", name, name);
+		return NULL;
+	}
+	v = nf_val_str(value);
+	nf_secret_wipe(value);
+	return v;
+}
+
+/*
+ * A pool's definition for STEP_START.  Its conninfo's ${secret.NAME} are
+ * opened here, for this worker only (and join r's redaction list); on
+ * failure perr (if still empty) says why and the conninfo is left out:
+ * the caller refuses to start the step.
+ */
+static struct nf_val *
+pool_map(const struct nf_pool *p, struct nf_run *r, char *perr,
+    size_t perrlen)
+{
+	struct nf_tmpl_ctx	 c;
+	struct nf_val		*m;
+	char			*ci, err[512];
 
 	m = nf_val_map();
 	nf_val_map_set_str(m, "name", p->name);
 	nf_val_map_set_str(m, "driver", p->driver);
 	if (p->path != NULL)
 		nf_val_map_set_str(m, "path", p->path);
-	if (p->conninfo != NULL)
+	if (p->conninfo != NULL && strstr(p->conninfo, "${secret.") != NULL) {
+		memset(&c, 0, sizeof(c));
+		c.secret = probe_secret_cb;
+		ci = r != NULL ? nf_run_render_secrets(r, p->conninfo, err,
+		    sizeof(err)) : nf_tmpl_render_secrets(p->conninfo, &c, err,
+		    sizeof(err));
+		if (ci == NULL) {
+			if (perr[0] == '\0')
+				snprintf(perr, perrlen, "pool %s: conninfo: "
+				    "%s", p->name, err);
+		} else
+			nf_val_map_set_str(m, "conninfo", ci);
+		if (ci != NULL)
+			nf_secret_wipe(ci);
+	} else if (p->conninfo != NULL)
 		nf_val_map_set_str(m, "conninfo", p->conninfo);
 	nf_val_map_set(m, "queries", p->queries != NULL ?
 	    nf_val_dup(p->queries) : nf_val_map());
@@ -267,8 +311,8 @@ pool_map(const struct nf_pool *p)
  * the pools named in spec.pools (config.c checked they exist).
  */
 static void
-python_start_fields(struct nf_val *m, const struct nf_run *r,
-    const struct nf_step *st)
+python_start_fields(struct nf_val *m, struct nf_run *r,
+    const struct nf_step *st, char *perr, size_t perrlen)
 {
 	const struct nf_val	*names, *v;
 	const struct nf_pool	*p;
@@ -284,15 +328,16 @@ python_start_fields(struct nf_val *m, const struct nf_run *r,
 		v = names->u.a.items[i];
 		if (v->type == NF_V_STR && (p = nf_config_pool(r->cfgref->cfg,
 		    v->u.s.p)) != NULL)
-			nf_val_map_set(pools, p->name, pool_map(p));
+			nf_val_map_set(pools, p->name, pool_map(p, r, perr,
+			    perrlen));
 	}
 	nf_val_map_set(m, "pools", pools);
 }
 
 /* sql_copy: the definitions of the source and target pools. */
 static void
-copy_start_fields(struct nf_val *m, const struct nf_run *r,
-    const struct nf_step *st)
+copy_start_fields(struct nf_val *m, struct nf_run *r,
+    const struct nf_step *st, char *perr, size_t perrlen)
 {
 	static const char *const ends[] = { "source", "target" };
 	const struct nf_pool	*p;
@@ -306,7 +351,8 @@ copy_start_fields(struct nf_val *m, const struct nf_run *r,
 		    ends[i]), "pool") : NULL;
 		if (name != NULL && (p = nf_config_pool(r->cfgref->cfg,
 		    name)) != NULL && nf_val_get(pools, name) == NULL)
-			nf_val_map_set(pools, p->name, pool_map(p));
+			nf_val_map_set(pools, p->name, pool_map(p, r, perr,
+			    perrlen));
 	}
 	nf_val_map_set(m, "pools", pools);
 }
@@ -319,6 +365,7 @@ worker_send_start(struct nf_worker *w)
 	const struct nf_config	*cfg = r->cfgref->cfg;
 	struct nf_val		*m;
 	size_t			 before, len;
+	char			 perr[1024] = "";
 
 	m = nf_msg_new(NF_MSG_STEP_START);
 	nf_val_map_set_int(m, "run_id", r->id);
@@ -347,12 +394,24 @@ worker_send_start(struct nf_worker *w)
 	    (int64_t)st->timeout_seconds * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
 	if (st->pool != NULL)
-		nf_val_map_set(m, "pool", pool_map(st->pool));
+		nf_val_map_set(m, "pool", pool_map(st->pool, r, perr,
+		    sizeof(perr)));
 	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
 	if (strcmp(st->type, "python") == 0)
-		python_start_fields(m, r, st);
+		python_start_fields(m, r, st, perr, sizeof(perr));
 	else if (strcmp(st->type, "sql_copy") == 0)
-		copy_start_fields(m, r, st);
+		copy_start_fields(m, r, st, perr, sizeof(perr));
+	/* A pool's secret could not be opened: the step does not start. */
+	if (perr[0] != '\0') {
+		nf_val_free(m);
+		w->start_err = nf_xprintf("job %s step %s: %s", r->job_id,
+		    st->name, perr);
+		nf_warnx("run %lld: %s", (long long)r->id, w->start_err);
+		w->state = W_DEAD;
+		worker_close_fd(w);
+		worker_sigkill(w);
+		return;
+	}
 	/*
 	 * The worker would reject a frame over its limit as a protocol
 	 * error; say what is too big instead, and do not send it.
@@ -1030,6 +1089,7 @@ static void
 worker_send_probe_start(struct nf_worker *w)
 {
 	struct nf_val	*m, *spec, *pm;
+	char		 perr[1024] = "";
 
 	m = nf_msg_new(NF_MSG_STEP_START);
 	nf_val_map_set_int(m, "run_id", 0);
@@ -1046,7 +1106,16 @@ worker_send_probe_start(struct nf_worker *w)
 	nf_val_map_set(m, "params", nf_val_map());
 	nf_val_map_set_int(m, "timeout_ms", PROBE_TIMEOUT * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
-	pm = pool_map(w->probe->pool);
+	pm = pool_map(w->probe->pool, NULL, perr, sizeof(perr));
+	if (perr[0] != '\0') {
+		nf_val_free(pm);
+		nf_val_free(m);
+		w->start_err = nf_xstrdup(perr);
+		w->state = W_DEAD;
+		worker_close_fd(w);
+		worker_sigkill(w);
+		return;
+	}
 	nf_val_map_set(m, "pool", pm);
 	nf_val_map_set_int(m, "max_rows", 1);
 	worker_send(w, m);

@@ -32,6 +32,10 @@
  *   cap check costs O(1) per line and no extra write per line.
  * - A file that is not ours (not SQLite, another application's database,
  *   a newer schema) is refused before anything is written to it.
+ * - Secrets (rows sealed by secret.c) are written outside the group
+ *   commit, each change in a transaction of its own committed before the
+ *   call returns, and never journaled: an operator is told "saved" only
+ *   once it is on disk, and no copy of a row outlives a failed write.
  */
 #include "autoconf.h"
 
@@ -154,6 +158,17 @@ static const char *const migrations[] = {
 	 * preset's own schedule is read per (job_id, preset).
 	 */
 	"ALTER TABLE runs ADD COLUMN preset TEXT;",
+	/*
+	 * 3: the secret store (secret.c): only ciphertext, its nonce and the
+	 * id of the key that sealed it; never a value in plain text.
+	 */
+	"CREATE TABLE secrets ("
+	" name TEXT PRIMARY KEY,"
+	" nonce BLOB NOT NULL,"
+	" ciphertext BLOB NOT NULL,"
+	" key_id TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"		/* ms */
+	" updated_at INTEGER NOT NULL);",
 };
 #define STORE_SCHEMA_VERSION	((int)NF_NELEM(migrations))
 
@@ -1889,4 +1904,236 @@ nf_store_logs_get(int64_t run_id, int64_t after_seq, int limit)
 	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
 	return rows_arr(st, log_keys, (int)NF_NELEM(log_keys), -1,
 	    "read log lines");
+}
+
+/*
+ * Secrets.  Rare and small, so their statements are prepared per call;
+ * each change is its own transaction (BEGIN IMMEDIATE ... COMMIT) opened
+ * after the loop iteration's pending writes are committed, and committed
+ * before returning.  A store that cannot write refuses them.
+ */
+
+#define SECRET_COLS	"name, nonce, ciphertext, key_id, created_at, updated_at"
+
+void
+nf_store_secret_row_free(struct nf_secret_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->nonce);
+	free(r->ct);
+	free(r->key_id);
+	memset(r, 0, sizeof(*r));
+}
+
+static sqlite3_stmt *
+secret_prepare(const char *sql, const char *what)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	if (read_check(what) == -1)
+		return NULL;
+	if ((rc = sqlite3_prepare_v2(S.db, sql, -1, &st, NULL)) != SQLITE_OK) {
+		set_err("store %s: %s: %s (%s)", S.path, what,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Commit what the loop iteration wrote, then open our own transaction. */
+static int
+secret_begin(const char *what)
+{
+	if (read_check(what) == -1)
+		return -1;
+	if (S.unhealthy) {
+		snprintf(S.err, sizeof(S.err), "store %s: %s: the store cannot "
+		    "write now (nfctl status says why); nothing was changed, "
+		    "try again once it is healthy", S.path, what);
+		nf_warnx("%s", S.err);
+		return -1;
+	}
+	if (nf_store_flush() == -1)
+		return -1;
+	return exec_sql("BEGIN IMMEDIATE", what);
+}
+
+static int
+secret_end(int ok, const char *what)
+{
+	if (ok && exec_sql("COMMIT", what) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(S.db))
+		(void)sqlite3_exec(S.db, "ROLLBACK", NULL, NULL, NULL);
+	if (ok)
+		nf_warnx("%s", S.err);
+	return -1;
+}
+
+static int
+secret_step_done(sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: %s: %s (%s)", S.path, what,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+secret_row_read(sqlite3_stmt *st, struct nf_secret_row *r)
+{
+	const void	*p;
+
+	memset(r, 0, sizeof(*r));
+	r->name = nf_xstrdup((const char *)sqlite3_column_text(st, 0));
+	r->nonce_len = (size_t)sqlite3_column_bytes(st, 1);
+	p = sqlite3_column_blob(st, 1);
+	r->nonce = nf_xmalloc(r->nonce_len + 1);
+	if (r->nonce_len > 0)
+		memcpy(r->nonce, p, r->nonce_len);
+	r->ct_len = (size_t)sqlite3_column_bytes(st, 2);
+	p = sqlite3_column_blob(st, 2);
+	r->ct = nf_xmalloc(r->ct_len + 1);
+	if (r->ct_len > 0)
+		memcpy(r->ct, p, r->ct_len);
+	r->key_id = nf_xstrdup((const char *)sqlite3_column_text(st, 3));
+	r->created_at = sqlite3_column_int64(st, 4);
+	r->updated_at = sqlite3_column_int64(st, 5);
+}
+
+int
+nf_store_secret_put(const struct nf_secret_row *r)
+{
+	static const char what[] = "save a secret";
+	sqlite3_stmt	*st;
+	int		 ok;
+
+	if (secret_begin(what) == -1)
+		return -1;
+	/* created_at stays the first set's; updated_at moves. */
+	if ((st = secret_prepare("INSERT INTO secrets (" SECRET_COLS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE"
+	    " SET nonce = excluded.nonce, ciphertext = excluded.ciphertext,"
+	    " key_id = excluded.key_id, updated_at = excluded.updated_at",
+	    what)) == NULL)
+		return secret_end(0, what);
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->nonce, (int)r->nonce_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, r->ct, (int)r->ct_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, r->updated_at);
+	ok = secret_step_done(st, what) == 0;
+	sqlite3_finalize(st);
+	return secret_end(ok, what);
+}
+
+int
+nf_store_secret_get(const char *name, struct nf_secret_row *out)
+{
+	static const char what[] = "read a secret";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = secret_prepare("SELECT " SECRET_COLS " FROM secrets"
+	    " WHERE name = ?1", what)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		secret_row_read(st, out);
+	else if (rc != SQLITE_DONE)
+		set_err("store %s: %s: %s (%s)", S.path, what,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+nf_store_secret_del(const char *name)
+{
+	static const char what[] = "remove a secret";
+	sqlite3_stmt	*st;
+	int		 ok, n = 0;
+
+	if (secret_begin(what) == -1)
+		return -1;
+	if ((st = secret_prepare("DELETE FROM secrets WHERE name = ?1",
+	    what)) == NULL)
+		return secret_end(0, what);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	ok = secret_step_done(st, what) == 0;
+	if (ok)
+		n = sqlite3_changes(S.db);
+	sqlite3_finalize(st);
+	if (secret_end(ok, what) == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+nf_store_secret_all(struct nf_secret_row **rows, size_t *n)
+{
+	static const char what[] = "list the secrets";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = secret_prepare("SELECT " SECRET_COLS " FROM secrets"
+	    " ORDER BY name", what)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*rows = nf_xreallocarray(*rows, *n + 1, sizeof(**rows));
+		secret_row_read(st, &(*rows)[(*n)++]);
+	}
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: %s: %s (%s)", S.path, what,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		sqlite3_finalize(st);
+		while (*n > 0)
+			nf_store_secret_row_free(&(*rows)[--(*n)]);
+		free(*rows);
+		*rows = NULL;
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+nf_store_secret_rewrite(const struct nf_secret_row *rows, size_t n)
+{
+	static const char what[] = "re-encrypt the secrets";
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 ok = 1;
+
+	if (secret_begin(what) == -1)
+		return -1;
+	if ((st = secret_prepare("UPDATE secrets SET nonce = ?2,"
+	    " ciphertext = ?3, key_id = ?4 WHERE name = ?1", what)) == NULL)
+		return secret_end(0, what);
+	for (i = 0; ok && i < n; i++) {
+		sqlite3_bind_text(st, 1, rows[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, rows[i].nonce,
+		    (int)rows[i].nonce_len, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, rows[i].ct, (int)rows[i].ct_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, rows[i].key_id, -1, SQLITE_STATIC);
+		ok = secret_step_done(st, what) == 0;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	sqlite3_finalize(st);
+	/* Rows under the new key, not committed: a restart rolls back. */
+	NF_FAULT("secret_rotate_commit");
+	return secret_end(ok, what);
 }

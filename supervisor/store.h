@@ -16,6 +16,7 @@
 #ifndef NF_STORE_H
 #define NF_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "val.h"
@@ -205,5 +206,32 @@ struct nf_val	*nf_store_job_last_run(const char *job_id);
  */
 struct nf_val	*nf_store_logs_get(int64_t run_id, int64_t after_seq,
 	    int limit);
+
+/*
+ * Secrets, as secret.c seals them: the store only ever sees ciphertext.
+ * Every change is committed before the call returns (its own
+ * transaction, after the loop iteration's writes), or not made at all.
+ */
+struct nf_secret_row {
+	char		*name;
+	unsigned char	*nonce;
+	size_t		 nonce_len;
+	unsigned char	*ct;		/* ciphertext with its tag */
+	size_t		 ct_len;
+	char		*key_id;	/* which key sealed it */
+	int64_t		 created_at;	/* ms */
+	int64_t		 updated_at;
+};
+void	 nf_store_secret_row_free(struct nf_secret_row *);
+/* Insert or replace (created_at kept; updated_at from the row). */
+int	 nf_store_secret_put(const struct nf_secret_row *);
+/* 1 and *out filled (caller frees), 0 if no such secret, -1. */
+int	 nf_store_secret_get(const char *name, struct nf_secret_row *out);
+/* 1 removed, 0 no such secret, -1. */
+int	 nf_store_secret_del(const char *name);
+/* Every row by name (caller frees each and the array); 0 or -1. */
+int	 nf_store_secret_all(struct nf_secret_row **rows, size_t *n);
+/* New nonce, ciphertext and key id for every row given: all or none. */
+int	 nf_store_secret_rewrite(const struct nf_secret_row *rows, size_t n);
 
 #endif

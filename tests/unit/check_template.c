@@ -20,6 +20,7 @@ scope(size_t self)
 {
 	struct nf_tmpl_scope sc;
 
+	memset(&sc, 0, sizeof(sc));
 	sc.steps = steps;
 	sc.nsteps = 4;
 	sc.self = self;
