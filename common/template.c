@@ -169,9 +169,9 @@ nf_tmpl_ref_parse(const char *s, size_t n, int in_expr, size_t *len,
 		r->root = NF_TR_DATE;
 	else {
 		snprintf(err, errlen, "unknown reference \"%s\" (known: "
-		    "params, job, run, steps, prev, secret, today, "
-		    "yesterday, month.first, month.previous, week.monday)",
-		    word);
+		    "params, job, run, steps, prev, %stoday, yesterday, "
+		    "month.first, month.previous, week.monday)", word,
+		    in_expr ? "" : "secret, ");
 		free(word);
 		nf_tmpl_ref_free(r);
 		return NULL;

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,6 +170,10 @@ static int	cmd_cron(struct ctx *);
 static int	cmd_reload(struct ctx *);
 static int	cmd_validate(struct ctx *);
 static int	cmd_pool_test(struct ctx *);
+static int	cmd_secret_set(struct ctx *);
+static int	cmd_secret_list(struct ctx *);
+static int	cmd_secret_rm(struct ctx *);
+static int	cmd_secret_rotate(struct ctx *);
 
 static const struct cmd cmds[] = {
 	{ "status", "status", "daemon, store and configuration health",
@@ -208,6 +213,15 @@ static const struct cmd cmds[] = {
 	    "applying it", 0, 0, cmd_validate },
 	{ "pool test", "pool test POOL", "connect to a pool and run a trivial "
 	    "query in a worker", 1, 0, cmd_pool_test },
+	{ "secret set", "secret set NAME", "store a secret, its value read "
+	    "from stdin (or asked twice on a terminal), never from arguments",
+	    1, 0, cmd_secret_set },
+	{ "secret list", "secret list", "names and dates of the stored "
+	    "secrets (never their values)", 0, 0, cmd_secret_list },
+	{ "secret rm", "secret rm NAME", "remove a secret", 1, 0,
+	    cmd_secret_rm },
+	{ "secret rotate-key", "secret rotate-key", "new key, every secret "
+	    "re-sealed under it (crash-safe)", 0, 0, cmd_secret_rotate },
 };
 
 static const char *const run_states[] = {
@@ -491,7 +505,8 @@ find_cmd(const struct opts *o, int *nwords)
 	    (strcmp(o->pos[1], "enable") == 0 ||
 	    strcmp(o->pos[1], "disable") == 0)) ||
 	    (strcmp(name, "pool") == 0 && o->npos >= 2 &&
-	    strcmp(o->pos[1], "test") == 0)) {
+	    strcmp(o->pos[1], "test") == 0) ||
+	    (strcmp(name, "secret") == 0 && o->npos >= 2)) {
 		snprintf(two, sizeof(two), "%s %s", o->pos[0], o->pos[1]);
 		name = two;
 		*nwords = 2;
@@ -2536,6 +2551,243 @@ cmd_validate(struct ctx *x)
 	return config_check(x, "validate", "configuration is valid",
 	    "configuration is not valid; fix the errors above, then nfctl "
 	    "reload");
+}
+
+/*
+ * Secrets.  A value never travels in argv (ps and shell history see it):
+ * it is read from stdin, or asked twice with echo off on a terminal.
+ */
+#define NFCTL_SECRET_MAX	32768
+
+static char *
+secret_prompt(const char *name)
+{
+	struct termios	 t, off;
+	char		*a = NULL, *b = NULL, *line;
+	size_t		 cap;
+	ssize_t		 n;
+	int		 i;
+
+	if (tcgetattr(STDIN_FILENO, &t) == -1) {
+		errmsg("cannot read the terminal's settings: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	off = t;
+	off.c_lflag &= ~(tcflag_t)ECHO;
+	off.c_lflag |= ECHONL;
+	for (i = 0; i < 2; i++) {
+		fprintf(stderr, i == 0 ? "value of secret %s: " :
+		    "again: ", name);
+		fflush(stderr);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &off);
+		line = NULL;
+		cap = 0;
+		n = getline(&line, &cap, stdin);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+		if (n <= 0) {
+			free(line);
+			free(a);
+			errmsg("secret set %s: no value given", name);
+			return NULL;
+		}
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (i == 0)
+			a = line;
+		else
+			b = line;
+	}
+	if (strcmp(a, b) != 0) {
+		explicit_bzero(a, strlen(a));
+		explicit_bzero(b, strlen(b));
+		free(a);
+		free(b);
+		errmsg("secret set %s: the two values differ; nothing was "
+		    "stored", name);
+		return NULL;
+	}
+	explicit_bzero(b, strlen(b));
+	free(b);
+	return a;
+}
+
+/* All of stdin (one trailing newline dropped, as `echo` adds one). */
+static char *
+secret_stdin(const char *name)
+{
+	struct nf_buf	 b;
+	char		 chunk[4096];
+	ssize_t		 n;
+
+	nf_buf_init(&b);
+	for (;;) {
+		n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			errmsg("secret set %s: reading stdin: %s", name,
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		nf_buf_add(&b, chunk, (size_t)n);
+		if (b.len > NFCTL_SECRET_MAX + 2) {
+			errmsg("secret set %s: the value is longer than %d "
+			    "bytes", name, NFCTL_SECRET_MAX);
+			goto fail;
+		}
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.len--;
+	if (b.len > 0 && b.data[b.len - 1] == '\r')
+		b.len--;
+	if (b.len == 0) {
+		errmsg("secret set %s: stdin was empty; give the value on "
+		    "stdin (printf %%s VALUE | nfctl secret set %s)", name,
+		    name);
+		goto fail;
+	}
+	b.data[b.len] = '\0';
+	return nf_buf_steal(&b);
+fail:
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.len);
+	nf_buf_free(&b);
+	return NULL;
+}
+
+static void
+secret_done(struct ctx *x, const char *name, const char *what)
+{
+	struct nf_val	*d;
+
+	if (!x->o->json) {
+		printf("secret %s %s\n", name, what);
+		return;
+	}
+	d = nf_val_map();
+	nf_val_map_set_str(d, "name", name);
+	nf_val_map_set_bool(d, "ok", 1);
+	print_json(d, 2);
+	nf_val_free(d);
+}
+
+static int
+cmd_secret_set(struct ctx *x)
+{
+	struct nf_val	*args, *d = NULL;
+	const char	*name = x->args[0];
+	char		*v;
+	int		 rc;
+
+	if (!nf_valid_ident(name)) {
+		errmsg("secret name \"%s\" may only contain letters, digits, "
+		    "\"_\" and \"-\"", name);
+		return NF_EXIT_USAGE;
+	}
+	v = isatty(STDIN_FILENO) ? secret_prompt(name) : secret_stdin(name);
+	if (v == NULL)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_str(args, "name", name);
+	nf_val_map_set_str(args, "value", v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+	/* request() frees args (and with it the copy of the value). */
+	if ((rc = request(x, "secret.set", args, &d, NULL)) != 0)
+		return rc;
+	nf_val_free(d);
+	secret_done(x, name, "stored");
+	return 0;
+}
+
+static int
+cmd_secret_list(struct ctx *x)
+{
+	static const char *head[] = { "NAME", "UPDATED", "CREATED", "KEY" };
+	struct table	 t;
+	const struct nf_val *e;
+	struct nf_val	*d = NULL;
+	char		*row[4], buf[64];
+	int64_t		 ms;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = request(x, "secret.list", NULL, &d, NULL)) != 0)
+		return rc;
+	if ((rc = expect(d, NF_V_ARR, "secret.list")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if (d->u.a.n == 0) {
+		printf("no secrets stored\n");
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 4, "llll", -1);
+	for (i = 0; i < d->u.a.n; i++) {
+		e = d->u.a.items[i];
+		if (e->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(e, "name"));
+		ms = 0;
+		vint(e, "updated_at", &ms);
+		fmt_time(ms, buf, sizeof(buf));
+		row[1] = nf_xstrdup(buf);
+		ms = 0;
+		vint(e, "created_at", &ms);
+		fmt_time(ms, buf, sizeof(buf));
+		row[2] = nf_xstrdup(buf);
+		row[3] = val_text(nf_val_get(e, "key_id"));
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_secret_rm(struct ctx *x)
+{
+	struct nf_val	*args, *d = NULL;
+	int		 rc;
+
+	args = nf_val_map();
+	nf_val_map_set_str(args, "name", x->args[0]);
+	if ((rc = request(x, "secret.rm", args, &d, NULL)) != 0)
+		return rc;
+	nf_val_free(d);
+	secret_done(x, x->args[0], "removed");
+	return 0;
+}
+
+static int
+cmd_secret_rotate(struct ctx *x)
+{
+	struct nf_val	*d = NULL;
+	int64_t		 n = 0;
+	int		 rc;
+
+	if ((rc = request(x, "secret.rotate_key", NULL, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json)
+		print_json(d, 2);
+	else {
+		vint(d, "secrets", &n);
+		printf("key rotated: %" PRId64 " secret%s re-sealed under key "
+		    "%s\n", n, n == 1 ? "" : "s", vstr(d, "key_id", "?"));
+	}
+	nf_val_free(d);
+	return 0;
 }
 
 /* Main. */

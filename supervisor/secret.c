@@ -385,7 +385,7 @@ nf_secret_open(const char *key_path, char *err, size_t errlen)
 		for (i = 0; strcmp(rows[i].key_id, K.key_id) == 0; i++)
 			;
 		snprintf(err, errlen, "secrets: key file %s (key %s) is not "
-		    "the key %zu of the %zu stored secrets were sealed with "
+		    "the key that sealed %zu of the %zu stored secrets "
 		    "(\"%s\": key %s); restore the right key file or point "
 		    "[secrets] key_file at it", K.path, K.key_id, other, n,
 		    rows[i].name, rows[i].key_id);
@@ -569,10 +569,8 @@ nf_secret_rotate(size_t *count, char *err, size_t errlen)
 	}
 	if (K.from_cred) {
 		snprintf(err, errlen, "secrets: the key comes from the systemd "
-		    "credential %s and nomaflowd cannot replace it; rotate by "
-		    "stopping nomaflowd, re-sealing with a new credential is "
-		    "not supported yet: remove LoadCredential= to use a key "
-		    "file instead", K.path);
+		    "credential %s, which nomaflowd cannot replace; rotate-key "
+		    "works with a key file ([secrets] key_file) only", K.path);
 		return -1;
 	}
 	if (!K.have_key) {

@@ -45,6 +45,17 @@ tests_unit_check_store_SOURCES = tests/unit/check_store.c tests/unit/nf_check.h 
 tests_unit_check_store_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_check_store_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS)
 
+# The secret store: sealing, key files, rotation and its recovery, on a
+# real store.
+check_PROGRAMS += tests/unit/check_secret
+tests_unit_check_secret_SOURCES = tests/unit/check_secret.c \
+	tests/unit/nf_check.h supervisor/secret.c supervisor/store.c
+tests_unit_check_secret_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	$(SODIUM_CFLAGS)
+tests_unit_check_secret_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) \
+	$(SODIUM_LIBS)
+TESTS += tests/unit/check_secret tests/integration/secrets.sh
+
 tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \
 	supervisor/runstate.c supervisor/runstate.h
 tests_unit_check_run_CFLAGS = $(NF_CHECK_CFLAGS)

@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char	 json[] = "{\"rows\":[{\"n\":1500,\"s\":\"x\"}],"
 	    "\"l\":[1,2.5,\"t\",null,true]}";
-	struct nf_tmpl_scope	 sc = { steps, 3, 2 };
+	struct nf_tmpl_scope	 sc = { steps, 3, 2, NULL };
 	struct nf_tmpl_ctx	 c;
 	struct nf_expr		*e;
 	struct nf_val		*params, *outputs, *rows, *v;

@@ -63,7 +63,7 @@ ctx_free(void)
 static char *
 run(const char *s)
 {
-	struct nf_tmpl_scope	 sc = { steps, 3, 1 };
+	struct nf_tmpl_scope	 sc = { steps, 3, 1, NULL };
 	struct nf_tmpl_ctx	 c = ctx();
 	struct nf_expr		*e;
 	char			 err[512], *r;

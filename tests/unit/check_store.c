@@ -220,7 +220,7 @@ START_TEST(test_create_reopen)
 	nf_val_free(run);
 	nf_store_close();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 2);
+	    "'schema_version'"), 3);
 	/* Header bytes 18 and 19 are 2 in WAL mode. */
 	hdr = slurp(dbpath, &len);
 	ck_assert_uint_ge(len, 100);

@@ -204,7 +204,7 @@ START_TEST(load_checks)
 	ck_assert_str_eq(check_err("${steps.count.output.x} ${params.a}", 1,
 	    &pos), "OK");
 	ck_assert_int_eq(nf_tmpl_check("a ${today} ${prev.output.x} $${x}",
-	    &(struct nf_tmpl_scope){ steps, 4, 2 }, (char[64]){0}, 64, &pos),
+	    &(struct nf_tmpl_scope){ steps, 4, 2, NULL }, (char[64]){0}, 64, &pos),
 	    2);
 	ck_assert_str_eq(check_err("x ${steps.nope.output}", 2, &pos),
 	    "steps.nope.output: this job has no step \"nope\" (earlier steps: "
@@ -222,7 +222,7 @@ START_TEST(load_checks)
 	    "prev.rows_affected: the first step has no previous step");
 	ck_assert_str_eq(check_err("${tomorrow}", 1, &pos),
 	    "unknown reference \"tomorrow\" (known: params, job, run, steps, "
-	    "prev, today, yesterday, month.first, month.previous, "
+	    "prev, secret, today, yesterday, month.first, month.previous, "
 	    "week.monday)");
 	ck_assert_uint_eq(pos, 2);
 	ck_assert_str_eq(check_err("${month.last}", 1, &pos),
@@ -299,6 +299,79 @@ START_TEST(render_val_tree)
 }
 END_TEST
 
+/* ${secret.NAME}: the context's callback opens it; counted per call. */
+static int	secret_calls;
+
+static struct nf_val *
+secret_cb(void *arg, const char *name, char *err, size_t errlen)
+{
+	secret_calls++;
+	if (strcmp(name, "db-pw") == 0)
+		return nf_val_str("hunter2");
+	snprintf(err, errlen, "no secret \"%s\" (%s)", name, (char *)arg);
+	return NULL;
+}
+
+static int
+known(const char *name)
+{
+	return strcmp(name, "db-pw") == 0;
+}
+
+START_TEST(secrets)
+{
+	struct nf_tmpl_ctx	 c = ctx();
+	struct nf_tmpl_scope	 sc = scope(1);
+	struct nf_tmpl_ref	*r;
+	char			 err[256], *t;
+	size_t			 pos, len;
+
+	/* Load: syntax always, existence when the scope can tell. */
+	ck_assert_int_eq(nf_tmpl_check("pw=${secret.db-pw}", &sc, err,
+	    sizeof(err), &pos), 1);
+	ck_assert_int_eq(nf_tmpl_check("${secret.nope}", &sc, err,
+	    sizeof(err), &pos), 1);
+	sc.secret_known = known;
+	ck_assert_int_eq(nf_tmpl_check("${secret.nope}", &sc, err,
+	    sizeof(err), &pos), -1);
+	ck_assert_str_eq(err, "secret.nope: no secret \"nope\" (set it with "
+	    "nfctl secret set nope; nfctl secret list shows them)");
+	ck_assert_uint_eq(pos, 2);
+	ck_assert_int_eq(nf_tmpl_check("${secret}", &sc, err, sizeof(err),
+	    &pos), -1);
+	ck_assert_str_eq(err, "secret: name a secret (secret.NAME)");
+	ck_assert_int_eq(nf_tmpl_check("${secret.a.b}", &sc, err,
+	    sizeof(err), &pos), -1);
+	/* Never in a condition. */
+	r = nf_tmpl_ref_parse("secret.db", 9, 1, &len, err, sizeof(err),
+	    &pos);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(err, "secret values cannot be used in conditions "
+	    "(when); only in step fields");
+	/* Run time: no callback, no secret. */
+	RENDER_EQ(&c, "${secret.db-pw}", "ERR: reference secret.db-pw: "
+	    "secrets cannot be used here");
+	c.secret = secret_cb;
+	c.secret_arg = "ctx";
+	RENDER_EQ(&c, "user=x password=${secret.db-pw}",
+	    "user=x password=hunter2");
+	RENDER_EQ(&c, "${secret.gone}", "ERR: no secret \"gone\" (ctx)");
+	/* Only secret references in a conninfo; "$" and "${" stay. */
+	secret_calls = 0;
+	t = nf_tmpl_render_secrets("host=h password=${secret.db-pw} x=$y",
+	    &c, err, sizeof(err));
+	ck_assert_str_eq(t, "host=h password=hunter2 x=$y");
+	free(t);
+	ck_assert_int_eq(secret_calls, 1);
+	t = nf_tmpl_render_secrets("p=${secret.gone}", &c, err, sizeof(err));
+	ck_assert_ptr_null(t);
+	ck_assert_str_eq(err, "no secret \"gone\" (ctx)");
+	t = nf_tmpl_render_secrets("p=${secret.db-pw", &c, err, sizeof(err));
+	ck_assert_ptr_null(t);
+	ctx_free();
+}
+END_TEST
+
 static Suite *
 template_suite(void)
 {
@@ -312,6 +385,7 @@ template_suite(void)
 	tcase_add_test(tc, load_checks);
 	tcase_add_test(tc, redaction);
 	tcase_add_test(tc, render_val_tree);
+	tcase_add_test(tc, secrets);
 	suite_add_tcase(s, tc);
 	return s;
 }
