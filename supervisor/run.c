@@ -48,6 +48,7 @@ static void	run_start_attempt(struct nf_run *);
 static void	run_finish(struct nf_run *, enum nf_run_event, enum nf_reason,
 		    const char *error);
 static void	run_call_done(struct nf_run *);
+static void	run_secret_add(struct nf_run *, const char *);
 
 /*
  * The run a call_job step is starting: nf_run_trigger_ex() links the new
@@ -478,6 +479,9 @@ run_tmpl_init(struct nf_run *r)
 
 	r->outputs = nf_val_map();
 	r->step_rows = nf_val_map();
+	/* A call_job child may have been handed its parent's secrets. */
+	for (i = 0; call_parent != NULL && i < call_parent->nsecrets; i++)
+		run_secret_add(r, call_parent->secrets[i]);
 	for (i = 0; i < r->job->nsecret_params; i++) {
 		if ((v = nf_val_get(r->params,
 		    r->job->secret_params[i])) == NULL)
@@ -900,6 +904,9 @@ run_insert_row(const struct nf_job *pj, const char *job_id,
 	rec.triggered_by = t->triggered_by;
 	rec.scheduled_for = t->scheduled_for;
 	snapshot = nf_val_dup(params);
+	if (call_parent != NULL)
+		nf_tmpl_redact_val(snapshot, call_parent->secrets,
+		    call_parent->nsecrets);
 	for (i = 0; i < pj->nsecret_params; i++)
 		if (nf_val_get(snapshot, pj->secret_params[i]) != NULL)
 			nf_val_map_set_str(snapshot, pj->secret_params[i],

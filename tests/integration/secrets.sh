@@ -206,7 +206,7 @@ t_secret_grep() {
 driver = "sqlite"
 path = "$D/lite.db"
 EOT
-	JOBS="bearer echo httpfail execok execfail sqlp"
+	JOBS="bearer echo httpfail execok execfail sqlp callparent callchild"
 	job bearer '[[jobs.steps]]' 'name = "h"' 'type = "http"' \
 	    "url = \"$URL/auth\"" 'auth = { type = "bearer", token = "${secret.api}" }'
 	job echo '[[jobs.steps]]' 'name = "h"' 'type = "http"' \
@@ -221,6 +221,11 @@ EOT
 	    'argv = ["/bin/sh", "-c", "echo \"failing with $1\" >&2; exit 4", "sh", "${secret.param}"]'
 	job sqlp '[[jobs.steps]]' 'name = "q"' 'type = "sql_query"' 'pool = "lite"' \
 	    'sql = "SELECT :p AS v, length(:p) AS n"' 'params = { p = "${secret.param}" }'
+	# A secret handed to a called job as a run parameter.
+	job callchild 'params = { tok = "none" }' '[[jobs.steps]]' 'name = "e"' \
+	    'type = "exec"' 'argv = ["/bin/echo", "child got ${params.tok}"]'
+	job callparent '[[jobs.steps]]' 'name = "call"' 'type = "call_job"' \
+	    'job = "callchild"' 'params = { tok = "${secret.hdr}" }'
 	if [ $HAVE_PG = 1 ]; then
 		add "$D/nomaflow.toml" <<EOT
 
@@ -262,6 +267,12 @@ EOT
 	run_job sqlp
 	check "sql params from a secret" eq "$(att '"\(.state) \(.output.rows[0].n)"')" "succeeded ${#VAL_PARAM}"
 	check "sql output redacted" eq "$(att '.output.rows[0].v')" "***"
+	run_job callparent
+	check "call_job with a secret param succeeded" eq "$(att .state)" succeeded
+	CHILD=$(att .output.run_id)
+	RUNS="$RUNS $CHILD"
+	check "the child's log redacts it" contains "$(nf logs "$CHILD")" "child got ***"
+	check "the child's params show ***" eq "$(nfj run show "$CHILD" | jq -r .params.tok)" "***"
 	if [ $HAVE_PG = 1 ]; then
 		run_job pgok
 		check "conninfo password from a secret: connected" eq "$(att .state)" succeeded
