@@ -271,9 +271,11 @@ nf_run_progress(struct nf_run *r, const struct nf_val *data)
 {
 	struct nf_val	*ev;
 
-	/* Kept for run.show while the run is active. */
+	/* Kept for run.show while the run is active; shown, so redacted. */
 	nf_val_free(r->last_progress);
 	r->last_progress = nf_val_dup(data);
+	nf_tmpl_redact_val(r->last_progress, r->secrets, r->nsecrets);
+	data = r->last_progress;
 	if (LIST_EMPTY(&r->followers))
 		return;
 	ev = nf_val_map();

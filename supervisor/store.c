@@ -1967,10 +1967,9 @@ secret_end(int ok, const char *what)
 {
 	if (ok && exec_sql("COMMIT", what) == 0)
 		return 0;
+	/* exec_sql() and secret_step_done() reported the error already. */
 	if (!sqlite3_get_autocommit(S.db))
 		(void)sqlite3_exec(S.db, "ROLLBACK", NULL, NULL, NULL);
-	if (ok)
-		nf_warnx("%s", S.err);
 	return -1;
 }
 

@@ -66,6 +66,12 @@ if [ -n "${PGPORT:-}" ] && command -v psql >/dev/null 2>&1 &&
 	unset PGPASSWORD
 fi
 
+# Python steps: the runner and the test plugins (as python.sh sets them).
+mkdir -p "$T_ROOT/runner"
+cp "$top_srcdir/python/nomaflow_runner.py" "$T_ROOT/runner/"
+NOMAFLOW_PYTHON_RUNNER=$T_ROOT/runner/nomaflow_runner.py
+export NOMAFLOW_PYTHON_RUNNER
+
 FAULTS=0
 strings "$NOMAFLOWD" 2>/dev/null | grep -q NOMAFLOW_FAULT && FAULTS=1
 
@@ -198,15 +204,24 @@ EOT
 }
 
 t_secret_grep() {
-	begin "\${secret.NAME} in http auth/headers/URL, exec argv/env, sql params$( [ $HAVE_PG = 1 ] && echo ", pool conninfo"): used, and 0 hits anywhere"
+	begin "\${secret.NAME} in http auth/headers/URL, exec argv/env, python kwargs, call_job params, sql params$( [ $HAVE_PG = 1 ] && echo ", pool conninfo"): used, and 0 hits anywhere"
 	new_env grep
+	{
+		printf 'python = "/usr/bin/python3"\n'
+		printf 'plugins_dir = "%s"\n' "$top_srcdir/tests/integration/plugins"
+		cat "$D/nomaflow.toml"
+	} > "$D/n" && mv "$D/n" "$D/nomaflow.toml"
 	add "$D/nomaflow.toml" <<EOT
 
 [pools.lite]
 driver = "sqlite"
 path = "$D/lite.db"
 EOT
-	JOBS="bearer echo httpfail execok execfail sqlp callparent callchild"
+	JOBS="bearer echo httpfail execok execfail sqlp callparent callchild pyok pyfail"
+	job pyok '[[jobs.steps]]' 'name = "p"' 'type = "python"' \
+	    'callable = "nftest.steps:produce"' 'kwargs = { count = 2, label = "${secret.hdr}" }'
+	job pyfail '[[jobs.steps]]' 'name = "p"' 'type = "python"' \
+	    'callable = "nftest.steps:raises"' 'kwargs = { msg = "${secret.param}" }'
 	job bearer '[[jobs.steps]]' 'name = "h"' 'type = "http"' \
 	    "url = \"$URL/auth\"" 'auth = { type = "bearer", token = "${secret.api}" }'
 	job echo '[[jobs.steps]]' 'name = "h"' 'type = "http"' \
@@ -267,6 +282,11 @@ EOT
 	run_job sqlp
 	check "sql params from a secret" eq "$(att '"\(.state) \(.output.rows[0].n)"')" "succeeded ${#VAL_PARAM}"
 	check "sql output redacted" eq "$(att '.output.rows[0].v')" "***"
+	run_job pyok
+	check "python kwargs from a secret" eq "$(att '"\(.state) \(.output.label)"')" "succeeded ***"
+	check "python log redacted" contains "$(nf logs "$RUN")" "producing 2 *** for run"
+	run_job pyfail
+	check "python error redacted" eq "$(att .error)" "nftest.steps:raises raised ValueError: ***"
 	run_job callparent
 	check "call_job with a secret param succeeded" eq "$(att .state)" succeeded
 	CHILD=$(att .output.run_id)
