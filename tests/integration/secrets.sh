@@ -331,7 +331,8 @@ EOT
 	check "reload rejected" eq "$rc" 1
 	check "job reference at file:line:col" contains "$out" "jobs.d/other.toml:6:26: job \"other\": step \"e\": argv: secret.other: no secret \"other\""
 	check "job reference in the first job too" contains "$out" "jobs.d/miss.toml:6:25: "
-	check "conninfo reference at file:line" contains "$out" "nomaflow.toml:12:12: pools.pg.conninfo: \${secret.pgpw}: no secret \"pgpw\""
+	l=$(grep -n 'host=/nonexistent' "$D/nomaflow.toml" | cut -d: -f1)
+	check "conninfo reference at file:line" contains "$out" "nomaflow.toml:$l:12: pools.pg.conninfo: \${secret.pgpw}: no secret \"pgpw\""
 	put other o; put missing m; put pgpw p
 	check "reload accepted once they exist" contains "$(nf reload 2>&1)" "configuration reloaded"
 	run_job miss
