@@ -1,8 +1,9 @@
 #!/bin/sh
 # secrets.sh: the secret store through a real nomaflowd and nfctl: secret
 # set/list/rm (values from stdin or a terminal, never argv), ${secret.NAME}
-# in http auth, headers and URLs, exec argv and env, sql params and (with a
-# PostgreSQL from tests/services/pg-up.sh) a pool's conninfo, then a grep
+# in http auth, headers and URLs, exec argv and env, python kwargs, a
+# call_job's params, sql params and (with a PostgreSQL from
+# tests/services/pg-up.sh) a pool's conninfo, then a grep
 # of the database, its WAL, the daemon's log and every --json output for
 # the values: no hit.  Plus unknown secrets (run and reload), tampered
 # rows, wrong or missing key files, the systemd credential, and key
