@@ -4,7 +4,8 @@
 # zones and the crash-injection points.
 noinst_LIBRARIES += libnfsup.a
 libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
-	supervisor/config.c supervisor/config.h \
+	supervisor/config.c supervisor/config.h supervisor/load.c \
+	supervisor/load.h supervisor/jobs.c supervisor/dump.c \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
 	supervisor/fault.c supervisor/fault.h

@@ -1,5 +1,6 @@
 /*
- * check_config.c: unit tests of supervisor/config.c and common/steptype.c.
+ * check_config.c: unit tests of the config loader (supervisor/config.c,
+ * jobs.c, load.c, dump.c) and the step-type registry.
  *
  * Fixtures live in $top_srcdir/tests/unit/config/<case>/ (a nomaflow.toml
  * and its jobs directory); the normalised dump of the valid case is
