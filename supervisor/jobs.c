@@ -53,13 +53,6 @@ static const char *const planned_types[] = {
 	"ldap_sync", NULL
 };
 
-static const char *const job_keys[] = {
-	"id", "description", "schedule", "timezone", "enabled", "tags",
-	"params", "retry", "timeout_seconds", "steps", "overlap", "catchup",
-	"catchup_window", "jitter", "after", "after_on", "presets", "every",
-	"every_anchor", "schedules", "secret_params", "on_interrupt", NULL
-};
-
 /* The jobs directory: *.toml files of [[jobs]] ---------------------- */
 
 /* "an array of strings", "a table of strings", "a string", ... */
@@ -439,8 +432,8 @@ step_check_http(struct nf_load *ld, const struct nf_toml_value *t,
 
 /* source or target of sql_copy: {pool, table} (source: or query). */
 static void
-copy_check_end(struct nf_load *ld, const struct nf_toml_value *t, const char
-    *pfx, const char *which)
+copy_check_end(struct nf_load *ld, const struct nf_toml_value *t,
+    const char *pfx, const char *which)
 {
 	static const char *const keys[] = { "pool", "table", "query", NULL };
 	const struct nf_toml_value *e, *v;
@@ -668,8 +661,8 @@ load_step(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value *t,
 }
 
 static void
-load_retry(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value
-    *t, const char *pfx)
+load_retry(struct nf_load *ld, struct nf_job *job,
+    const struct nf_toml_value *t, const char *pfx)
 {
 	static const char *const keys[] = { "attempts", "backoff",
 	    "base_seconds", "max_seconds", NULL };
@@ -761,8 +754,8 @@ str_errcol(const struct nf_toml_value *v, const char *expanded, int ecol)
 
 /* One cron expression string (also "@every 15m"). */
 static struct nf_schedule *
-load_cron_str(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value
-    *v, const char *what)
+load_cron_str(struct nf_load *ld, struct nf_job *job,
+    const struct nf_toml_value *v, const char *what)
 {
 	struct nf_cron	*c;
 	char		 err[512], *s;
@@ -781,8 +774,9 @@ load_cron_str(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value
 
 /* every = "15m" with an optional every_anchor (an offset date-time). */
 static struct nf_schedule *
-load_every(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value
-    *v, const struct nf_toml_value *anchor, const char *what)
+load_every(struct nf_load *ld, struct nf_job *job,
+    const struct nf_toml_value *v, const struct nf_toml_value *anchor,
+    const char *what)
 {
 	const struct nf_toml_datetime *dt;
 	struct nf_cron	*c;
@@ -952,10 +946,6 @@ const char *const nf_jobs_catchup_names[] = {
 const char *const nf_jobs_after_on_names[] = { "success", "always", NULL };
 const char *const nf_jobs_on_interrupt_names[] = { "fail", "retry", NULL };
 
-static const char *const preset_keys[] = {
-	"name", "description", "schedule", "timezone", "params", "steps", NULL
-};
-
 /* "90s", "15m", "6h", "1h30m", "2d"; a bare number is seconds.  -1: bad. */
 static int64_t
 parse_duration(const char *s)
@@ -998,8 +988,8 @@ parse_duration(const char *s)
 }
 
 static void
-set_duration(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what, int max, int *out)
+set_duration(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what, int max, int *out)
 {
 	int64_t	 d;
 	char	*s;
@@ -1048,8 +1038,8 @@ set_enum(struct nf_load *ld, const struct nf_toml_value *v, const char *what,
 }
 
 static void
-load_after(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value
-    *v, const char *what)
+load_after(struct nf_load *ld, struct nf_job *job,
+    const struct nf_toml_value *v, const char *what)
 {
 	const struct nf_toml_value *e;
 	char	*s;
@@ -1215,166 +1205,6 @@ derive_preset(struct nf_job *job, struct nf_preset *p)
 		}
 	}
 	p->job = d;
-}
-
-static void
-load_preset(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value
-    *t, const char *jobpfx)
-{
-	const struct nf_toml_kv *kv;
-	const struct nf_toml_value *v, *tzv = NULL;
-	struct nf_preset *p;
-	struct nf_val	*pv;
-	char		 pfx[512], what[1024], err[512], *s;
-	size_t		 i;
-	int		 line, col, ecol;
-
-	nf_load_tab_pos(t, &line, &col);
-	job->presets = nf_xreallocarray(job->presets, job->npresets + 1,
-	    sizeof(*job->presets));
-	p = &job->presets[job->npresets++];
-	memset(p, 0, sizeof(*p));
-	p->params = nf_val_map();
-	p->steps = nf_val_map();
-	p->line = line;
-	p->col = col;
-	snprintf(what, sizeof(what), "%spreset name", jobpfx);
-	if ((v = nf_toml_get(t, "name")) == NULL)
-		nf_load_err(ld, line, col, "%sa preset has no name (add name = "
-		    "\"...\")", jobpfx);
-	else if ((s = nf_load_str(ld, v, what)) != NULL) {
-		p->name = s;
-		if (!nf_valid_ident(s))
-			nf_load_err(ld, v->line, v->col, "%spreset name \"%s\" "
-			    "may only contain letters, digits, \"_\" and \"-\"",
-			    jobpfx, s);
-		for (i = 0; i + 1 < job->npresets; i++)
-			if (job->presets[i].name != NULL &&
-			    strcmp(job->presets[i].name, s) == 0)
-				nf_load_err(ld, v->line, v->col, "%sduplicate "
-				    "preset \"%s\" (also at line %d)", jobpfx,
-				    s, job->presets[i].line);
-	}
-	snprintf(pfx, sizeof(pfx), "%spreset \"%s\": ", jobpfx,
-	    p->name != NULL ? p->name : "?");
-	for (i = 0; i < t->u.tab.n; i++) {
-		kv = &t->u.tab.kv[i];
-		v = kv->val;
-		if (!nf_load_key_ok(ld, kv))
-			continue;
-		snprintf(what, sizeof(what), "%s%s", pfx, kv->key);
-		if (strcmp(kv->key, "name") == 0)
-			continue;
-		else if (strcmp(kv->key, "description") == 0) {
-			if ((s = nf_load_str(ld, v, what)) != NULL) {
-				free(p->description);
-				p->description = s;
-			}
-		} else if (strcmp(kv->key, "schedule") == 0) {
-			if ((p->schedule = nf_load_str(ld, v, what)) == NULL)
-				continue;
-			ecol = 0;
-			if ((p->cron = nf_cron_parse(p->schedule, err,
-			    sizeof(err), &ecol)) == NULL)
-				nf_load_err(ld, v->line, v->col + (ecol > 0 &&
-				    strcmp(p->schedule, v->u.str.s) == 0 ?
-				    ecol : 0), "%s \"%s\": %s", what,
-				    p->schedule, err);
-		} else if (strcmp(kv->key, "timezone") == 0) {
-			if ((s = nf_load_str(ld, v, what)) == NULL)
-				continue;
-			p->timezone = s;
-			tzv = v;
-			if ((p->tz = nf_tz_load(s, err, sizeof(err))) == NULL)
-				nf_load_err(ld, v->line, v->col, "%s: %s", what,
-				    err);
-		} else if (strcmp(kv->key, "params") == 0) {
-			if (!nf_load_is_table(ld, v, what))
-				continue;
-			if ((pv = nf_load_to_val(ld, v, what)) != NULL) {
-				nf_val_free(p->params);
-				p->params = pv;
-			}
-		} else if (strcmp(kv->key, "steps") == 0)
-			load_preset_steps(ld, job, p, v, pfx);
-		else {
-			snprintf(what, sizeof(what), "preset \"%s\" of job "
-			    "\"%s\"", p->name != NULL ? p->name : "?",
-			    job->id != NULL ? job->id : "?");
-			nf_load_unknown_key(ld, kv, what, preset_keys);
-		}
-	}
-	if (tzv != NULL && p->schedule == NULL)
-		nf_load_err(ld, tzv->line, tzv->col, "%stimezone without a "
-		    "schedule (a preset's timezone applies to its own "
-		    "schedule)", pfx);
-	if (p->description == NULL)
-		p->description = nf_xstrdup("");
-}
-
-/* The policy keys of a job; 1 if kv was one. */
-static int
-load_job_policy(struct nf_load *ld, struct nf_job *job, const struct nf_toml_kv
-    *kv, const char *what)
-{
-	int	e;
-
-	if (strcmp(kv->key, "overlap") == 0) {
-		e = (int)job->overlap;
-		set_enum(ld, kv->val, what, nf_jobs_overlap_names, &e);
-		job->overlap = (enum nf_overlap)e;
-	} else if (strcmp(kv->key, "catchup") == 0) {
-		e = (int)job->catchup;
-		set_enum(ld, kv->val, what, nf_jobs_catchup_names, &e);
-		job->catchup = (enum nf_catchup)e;
-	} else if (strcmp(kv->key, "catchup_window") == 0)
-		set_duration(ld, kv->val, what, MAX_CATCHUP_WINDOW,
-		    &job->catchup_window);
-	else if (strcmp(kv->key, "jitter") == 0)
-		set_duration(ld, kv->val, what, MAX_JITTER, &job->jitter);
-	else if (strcmp(kv->key, "after") == 0)
-		load_after(ld, job, kv->val, what);
-	else if (strcmp(kv->key, "after_on") == 0)
-		set_enum(ld, kv->val, what, nf_jobs_after_on_names,
-		    &job->after_always);
-	else if (strcmp(kv->key, "on_interrupt") == 0)
-		set_enum(ld, kv->val, what, nf_jobs_on_interrupt_names,
-		    &job->on_interrupt_retry);
-	else if (strcmp(kv->key, "presets") == 0)
-		;	/* after the steps: load_job_presets() */
-	else
-		return 0;
-	return 1;
-}
-
-static void
-load_job_presets(struct nf_load *ld, struct nf_job *job,
-    const struct nf_toml_value *t, const char *pfx)
-{
-	const struct nf_toml_value *v, *e;
-	size_t	 i;
-
-	if ((v = nf_toml_get(t, "presets")) == NULL)
-		return;
-	if (v->type != NF_TOML_ARRAY) {
-		nf_load_err(ld, v->line, v->col, "%spresets must be an array "
-		    "of tables ([[jobs.presets]]), not %s", pfx,
-		    nf_load_toml_what(v->type));
-		return;
-	}
-	for (i = 0; i < v->u.arr.n; i++) {
-		e = v->u.arr.items[i];
-		if (e->type != NF_TOML_TABLE) {
-			nf_load_err(ld, e->line, e->col, "%seach preset must "
-			    "be a table ([[jobs.presets]]), not %s", pfx,
-			    nf_load_toml_what(e->type));
-			continue;
-		}
-		load_preset(ld, job, e, pfx);
-	}
-	/* Once the array no longer moves: derived jobs point at presets. */
-	for (i = 0; i < job->npresets; i++)
-		derive_preset(job, &job->presets[i]);
 }
 
 /*
@@ -1744,14 +1574,417 @@ check_step_refs(struct nf_load *ld, struct nf_job *job,
 	free(names);
 }
 
+/*
+ * The keys of a job and of a preset.  Both tables are read by one loop,
+ * load_keys(): a key they share (description, timezone, params) is one
+ * kind of entry, handled once.  A table lists its keys in the order the
+ * "allowed: ..." of an unknown-key error names them.
+ */
+enum key_kind {
+	K_SKIP,		/* read before the loop (id, name) or after it */
+	K_STR,		/* char * at off, expanded */
+	K_BOOL,		/* int at off */
+	K_INT,		/* int at off, 0 to max */
+	K_DURATION,	/* int seconds at off: 90, "15m", "1h30m", <= max */
+	K_ENUM,		/* int at off: the index of the value in names */
+	K_ZONE,		/* char * zone at off, struct nf_tz * at off2 */
+	K_PARAMS,	/* struct nf_val * map at off (params) */
+	K_FN,		/* fn does it all */
+};
+
+/*
+ * A key handler: obj is the job or preset being read, t its table, what
+ * "PREFIX KEY" for messages and pfx the prefix alone.
+ */
+typedef void	key_fn(struct nf_load *, void *obj,
+		    const struct nf_toml_value *t, const struct nf_toml_kv *kv,
+		    const char *what, const char *pfx);
+
+struct key {
+	const char		*name;
+	enum key_kind		 kind;
+	size_t			 off, off2;
+	int			 max;		/* K_INT, K_DURATION */
+	const char *const	*names;		/* K_ENUM */
+	key_fn			*fn;		/* K_FN */
+};
+
+#define KEY_MAX	32	/* keys in one table, for the allowed list */
+
+static void
+load_key(struct nf_load *ld, const struct key *k, void *obj,
+    const struct nf_toml_value *t, const struct nf_toml_kv *kv,
+    const char *what, const char *pfx)
+{
+	const struct nf_toml_value *v = kv->val;
+	char		 err[512], *s, **sp;
+	struct nf_val	*pv, **vp;
+	int		*ip;
+
+	sp = (char **)((char *)obj + k->off);
+	ip = (int *)((char *)obj + k->off);
+	vp = (struct nf_val **)((char *)obj + k->off);
+	switch (k->kind) {
+	case K_SKIP:
+		break;
+	case K_STR:
+		if ((s = nf_load_str(ld, v, what)) != NULL) {
+			free(*sp);
+			*sp = s;
+		}
+		break;
+	case K_BOOL:
+		nf_load_set_bool(ld, v, what, ip);
+		break;
+	case K_INT:
+		nf_load_set_int(ld, v, what, 0, k->max, ip);
+		break;
+	case K_DURATION:
+		set_duration(ld, v, what, k->max, ip);
+		break;
+	case K_ENUM:
+		set_enum(ld, v, what, k->names, ip);
+		break;
+	case K_ZONE:
+		if ((s = nf_load_str(ld, v, what)) == NULL)
+			break;
+		free(*sp);
+		*sp = s;
+		if ((*(struct nf_tz **)((char *)obj + k->off2) = nf_tz_load(s,
+		    err, sizeof(err))) == NULL)
+			nf_load_err(ld, v->line, v->col, "%s: %s", what, err);
+		break;
+	case K_PARAMS:
+		if (!nf_load_is_table(ld, v, what))
+			break;
+		if ((pv = nf_load_to_val(ld, v, what)) != NULL) {
+			nf_val_free(*vp);
+			*vp = pv;
+		}
+		break;
+	case K_FN:
+		k->fn(ld, obj, t, kv, what, pfx);
+		break;
+	}
+}
+
+/*
+ * Every key of table t through keys; where names the table in an unknown
+ * key's message ("job \"x\"").
+ */
+static void
+load_keys(struct nf_load *ld, const struct key *keys, void *obj,
+    const struct nf_toml_value *t, const char *pfx, const char *where)
+{
+	const struct nf_toml_kv *kv;
+	const struct key *k;
+	const char	*allowed[KEY_MAX + 1];
+	char		 what[1024];
+	size_t		 i, n;
+
+	for (i = 0; i < t->u.tab.n; i++) {
+		kv = &t->u.tab.kv[i];
+		if (!nf_load_key_ok(ld, kv))
+			continue;
+		snprintf(what, sizeof(what), "%s%s", pfx, kv->key);
+		for (k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, kv->key) == 0)
+				break;
+		if (k->name != NULL) {
+			load_key(ld, k, obj, t, kv, what, pfx);
+			continue;
+		}
+		for (n = 0; keys[n].name != NULL && n < KEY_MAX; n++)
+			allowed[n] = keys[n].name;
+		allowed[n] = NULL;
+		nf_load_unknown_key(ld, kv, where, allowed);
+	}
+}
+
+/* Job keys that need more than a field. */
+
+static void
+job_schedule(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	load_schedule(ld, obj, kv->val, pfx);
+}
+
+static void
+job_every(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	load_every(ld, obj, kv->val, nf_toml_get(t, "every_anchor"), what);
+}
+
+static void
+job_every_anchor(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	if (nf_toml_get(t, "every") == NULL)
+		nf_load_err(ld, kv->val->line, kv->val->col, "%s without "
+		    "every (it anchors an interval)", what);
+}
+
+static void
+job_schedules(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	load_schedule_tables(ld, obj, kv->val, pfx);
+}
+
+static void
+job_tags(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	const struct nf_toml_value *v = kv->val, *e;
+	struct nf_job	*job = obj;
+	char		*s;
+	size_t		 j;
+
+	if (v->type != NF_TOML_ARRAY) {
+		nf_load_err(ld, v->line, v->col, "%s must be an array of "
+		    "strings, not %s", what, nf_load_toml_what(v->type));
+		return;
+	}
+	for (j = 0; j < v->u.arr.n; j++) {
+		e = v->u.arr.items[j];
+		if (e->type != NF_TOML_STRING) {
+			nf_load_err(ld, e->line, e->col, "%s must be an array "
+			    "of strings; this element is %s", what,
+			    nf_load_toml_what(e->type));
+			continue;
+		}
+		if ((s = nf_load_str(ld, e, what)) == NULL)
+			continue;
+		job->tags = nf_xreallocarray(job->tags, job->ntags + 1,
+		    sizeof(*job->tags));
+		job->tags[job->ntags++] = s;
+	}
+}
+
+static void
+job_retry(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	load_retry(ld, obj, kv->val, pfx);
+}
+
+/* The array itself is read after the other keys (load_job). */
+static void
+job_steps(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	if (kv->val->type != NF_TOML_ARRAY)
+		nf_load_err(ld, kv->val->line, kv->val->col, "%s must be an "
+		    "array of tables ([[jobs.steps]]), not %s", what,
+		    nf_load_toml_what(kv->val->type));
+}
+
+static void
+job_secret_params(struct nf_load *ld, void *obj,
+    const struct nf_toml_value *t, const struct nf_toml_kv *kv,
+    const char *what, const char *pfx)
+{
+	load_secret_params(ld, obj, kv->val, what);
+}
+
+static void
+job_overlap(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	struct nf_job	*job = obj;
+	int		 e = (int)job->overlap;
+
+	set_enum(ld, kv->val, what, nf_jobs_overlap_names, &e);
+	job->overlap = (enum nf_overlap)e;
+}
+
+static void
+job_catchup(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	struct nf_job	*job = obj;
+	int		 e = (int)job->catchup;
+
+	set_enum(ld, kv->val, what, nf_jobs_catchup_names, &e);
+	job->catchup = (enum nf_catchup)e;
+}
+
+static void
+job_after(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	load_after(ld, obj, kv->val, what);
+}
+
+#define JOB(f)	offsetof(struct nf_job, f)
+
+static const struct key job_keys[] = {
+	{ .name = "id", .kind = K_SKIP },
+	{ .name = "description", .kind = K_STR, .off = JOB(description) },
+	{ .name = "schedule", .kind = K_FN, .fn = job_schedule },
+	{ .name = "timezone", .kind = K_ZONE, .off = JOB(timezone),
+	    .off2 = JOB(tz) },
+	{ .name = "enabled", .kind = K_BOOL, .off = JOB(enabled) },
+	{ .name = "tags", .kind = K_FN, .fn = job_tags },
+	{ .name = "params", .kind = K_PARAMS, .off = JOB(params) },
+	{ .name = "retry", .kind = K_FN, .fn = job_retry },
+	{ .name = "timeout_seconds", .kind = K_INT,
+	    .off = JOB(timeout_seconds), .max = MAX_TIMEOUT },
+	{ .name = "steps", .kind = K_FN, .fn = job_steps },
+	{ .name = "overlap", .kind = K_FN, .fn = job_overlap },
+	{ .name = "catchup", .kind = K_FN, .fn = job_catchup },
+	{ .name = "catchup_window", .kind = K_DURATION,
+	    .off = JOB(catchup_window), .max = MAX_CATCHUP_WINDOW },
+	{ .name = "jitter", .kind = K_DURATION, .off = JOB(jitter),
+	    .max = MAX_JITTER },
+	{ .name = "after", .kind = K_FN, .fn = job_after },
+	{ .name = "after_on", .kind = K_ENUM, .off = JOB(after_always),
+	    .names = nf_jobs_after_on_names },
+	/* Read after the steps: load_job_presets(). */
+	{ .name = "presets", .kind = K_SKIP },
+	{ .name = "every", .kind = K_FN, .fn = job_every },
+	{ .name = "every_anchor", .kind = K_FN, .fn = job_every_anchor },
+	{ .name = "schedules", .kind = K_FN, .fn = job_schedules },
+	{ .name = "secret_params", .kind = K_FN, .fn = job_secret_params },
+	{ .name = "on_interrupt", .kind = K_ENUM,
+	    .off = JOB(on_interrupt_retry),
+	    .names = nf_jobs_on_interrupt_names },
+	{ .name = NULL }
+};
+
+/* Preset keys that need more than a field; ld->job is the preset's job. */
+
+/* One cron expression of its own (no intervals, no list). */
+static void
+preset_schedule(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	const struct nf_toml_value *v = kv->val;
+	struct nf_preset *p = obj;
+	char		 err[512];
+	int		 ecol = 0;
+
+	if ((p->schedule = nf_load_str(ld, v, what)) == NULL)
+		return;
+	if ((p->cron = nf_cron_parse(p->schedule, err, sizeof(err),
+	    &ecol)) == NULL)
+		nf_load_err(ld, v->line, v->col + (ecol > 0 &&
+		    strcmp(p->schedule, v->u.str.s) == 0 ? ecol : 0),
+		    "%s \"%s\": %s", what, p->schedule, err);
+}
+
+static void
+preset_steps(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	load_preset_steps(ld, ld->job, obj, kv->val, pfx);
+}
+
+#define PRESET(f)	offsetof(struct nf_preset, f)
+
+static const struct key preset_keys[] = {
+	{ .name = "name", .kind = K_SKIP },
+	{ .name = "description", .kind = K_STR, .off = PRESET(description) },
+	{ .name = "schedule", .kind = K_FN, .fn = preset_schedule },
+	{ .name = "timezone", .kind = K_ZONE, .off = PRESET(timezone),
+	    .off2 = PRESET(tz) },
+	{ .name = "params", .kind = K_PARAMS, .off = PRESET(params) },
+	{ .name = "steps", .kind = K_FN, .fn = preset_steps },
+	{ .name = NULL }
+};
+
+static void
+load_preset(struct nf_load *ld, struct nf_job *job,
+    const struct nf_toml_value *t, const char *jobpfx)
+{
+	const struct nf_toml_value *v;
+	struct nf_preset *p;
+	char		 pfx[512], what[1024], *s;
+	size_t		 i;
+	int		 line, col;
+
+	nf_load_tab_pos(t, &line, &col);
+	job->presets = nf_xreallocarray(job->presets, job->npresets + 1,
+	    sizeof(*job->presets));
+	p = &job->presets[job->npresets++];
+	memset(p, 0, sizeof(*p));
+	p->params = nf_val_map();
+	p->steps = nf_val_map();
+	p->line = line;
+	p->col = col;
+	snprintf(what, sizeof(what), "%spreset name", jobpfx);
+	if ((v = nf_toml_get(t, "name")) == NULL)
+		nf_load_err(ld, line, col, "%sa preset has no name (add name = "
+		    "\"...\")", jobpfx);
+	else if ((s = nf_load_str(ld, v, what)) != NULL) {
+		p->name = s;
+		if (!nf_valid_ident(s))
+			nf_load_err(ld, v->line, v->col, "%spreset name \"%s\" "
+			    "may only contain letters, digits, \"_\" and \"-\"",
+			    jobpfx, s);
+		for (i = 0; i + 1 < job->npresets; i++)
+			if (job->presets[i].name != NULL &&
+			    strcmp(job->presets[i].name, s) == 0)
+				nf_load_err(ld, v->line, v->col, "%sduplicate "
+				    "preset \"%s\" (also at line %d)", jobpfx,
+				    s, job->presets[i].line);
+	}
+	snprintf(pfx, sizeof(pfx), "%spreset \"%s\": ", jobpfx,
+	    p->name != NULL ? p->name : "?");
+	snprintf(what, sizeof(what), "preset \"%s\" of job \"%s\"",
+	    p->name != NULL ? p->name : "?", job->id != NULL ? job->id : "?");
+	ld->job = job;
+	load_keys(ld, preset_keys, p, t, pfx, what);
+	ld->job = NULL;
+	if (p->timezone != NULL && p->schedule == NULL) {
+		v = nf_toml_get(t, "timezone");
+		nf_load_err(ld, v->line, v->col, "%stimezone without a "
+		    "schedule (a preset's timezone applies to its own "
+		    "schedule)", pfx);
+	}
+	if (p->description == NULL)
+		p->description = nf_xstrdup("");
+}
+
+static void
+load_job_presets(struct nf_load *ld, struct nf_job *job,
+    const struct nf_toml_value *t, const char *pfx)
+{
+	const struct nf_toml_value *v, *e;
+	size_t	 i;
+
+	if ((v = nf_toml_get(t, "presets")) == NULL)
+		return;
+	if (v->type != NF_TOML_ARRAY) {
+		nf_load_err(ld, v->line, v->col, "%spresets must be an array "
+		    "of tables ([[jobs.presets]]), not %s", pfx,
+		    nf_load_toml_what(v->type));
+		return;
+	}
+	for (i = 0; i < v->u.arr.n; i++) {
+		e = v->u.arr.items[i];
+		if (e->type != NF_TOML_TABLE) {
+			nf_load_err(ld, e->line, e->col, "%seach preset must "
+			    "be a table ([[jobs.presets]]), not %s", pfx,
+			    nf_load_toml_what(e->type));
+			continue;
+		}
+		load_preset(ld, job, e, pfx);
+	}
+	/* Once the array no longer moves: derived jobs point at presets. */
+	for (i = 0; i < job->npresets; i++)
+		derive_preset(job, &job->presets[i]);
+}
+
 static void
 load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 {
 	struct nf_config *cfg = ld->cfg;
-	const struct nf_toml_kv *kv;
 	const struct nf_toml_value *v, *steps;
 	struct nf_job	*job;
-	char		 pfx[256], what[1024], err[512], *s;
+	char		 pfx[256], what[1024], *s;
 	size_t		 i;
 	int		 line, col, steps_bad = 0;
 
@@ -1797,103 +2030,15 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 	else
 		snprintf(pfx, sizeof(pfx), "job: ");
 
-	steps = NULL;
-	for (i = 0; i < t->u.tab.n; i++) {
-		kv = &t->u.tab.kv[i];
-		v = kv->val;
-		if (!nf_load_key_ok(ld, kv))
-			continue;
-		snprintf(what, sizeof(what), "%s%s", pfx, kv->key);
-		if (strcmp(kv->key, "id") == 0)
-			continue;
-		else if (strcmp(kv->key, "description") == 0) {
-			if ((s = nf_load_str(ld, v, what)) != NULL) {
-				free(job->description);
-				job->description = s;
-			}
-		} else if (strcmp(kv->key, "schedule") == 0)
-			load_schedule(ld, job, v, pfx);
-		else if (strcmp(kv->key, "every") == 0)
-			load_every(ld, job, v, nf_toml_get(t, "every_anchor"),
-			    what);
-		else if (strcmp(kv->key, "every_anchor") == 0) {
-			if (nf_toml_get(t, "every") == NULL)
-				nf_load_err(ld, v->line, v->col, "%s without "
-				    "every (it anchors an interval)", what);
-		} else if (strcmp(kv->key, "schedules") == 0)
-			load_schedule_tables(ld, job, v, pfx);
-		else if (strcmp(kv->key, "timezone") == 0) {
-			if ((s = nf_load_str(ld, v, what)) == NULL)
-				continue;
-			job->timezone = s;
-			if ((job->tz = nf_tz_load(s, err, sizeof(err))) ==
-			    NULL)
-				nf_load_err(ld, v->line, v->col, "%stimezone: "
-				    "%s", pfx, err);
-		} else if (strcmp(kv->key, "enabled") == 0)
-			nf_load_set_bool(ld, v, what, &job->enabled);
-		else if (strcmp(kv->key, "tags") == 0) {
-			size_t	j;
-
-			if (v->type != NF_TOML_ARRAY) {
-				nf_load_err(ld, v->line, v->col, "%s must be "
-				    "an array of strings, not %s", what,
-				    nf_load_toml_what(v->type));
-				continue;
-			}
-			for (j = 0; j < v->u.arr.n; j++) {
-				if (v->u.arr.items[j]->type !=
-				    NF_TOML_STRING) {
-					nf_load_err(ld, v->u.arr.items[j]->line,
-					    v->u.arr.items[j]->col, "%s must "
-					    "be an array of strings; this "
-					    "element is %s", what,
-					    nf_load_toml_what(
-					    v->u.arr.items[j]->type));
-					continue;
-				}
-				s = nf_load_str(ld, v->u.arr.items[j], what);
-				if (s == NULL)
-					continue;
-				job->tags = nf_xreallocarray(job->tags,
-				    job->ntags + 1, sizeof(*job->tags));
-				job->tags[job->ntags++] = s;
-			}
-		} else if (strcmp(kv->key, "params") == 0) {
-			struct nf_val *p;
-
-			if (!nf_load_is_table(ld, v, what))
-				continue;
-			if ((p = nf_load_to_val(ld, v, what)) != NULL) {
-				nf_val_free(job->params);
-				job->params = p;
-			}
-		} else if (strcmp(kv->key, "retry") == 0)
-			load_retry(ld, job, v, pfx);
-		else if (strcmp(kv->key, "timeout_seconds") == 0)
-			nf_load_set_int(ld, v, what, 0, MAX_TIMEOUT,
-			    &job->timeout_seconds);
-		else if (strcmp(kv->key, "steps") == 0) {
-			if (v->type != NF_TOML_ARRAY) {
-				nf_load_err(ld, v->line, v->col, "%s must be "
-				    "an array of tables ([[jobs.steps]]), not "
-				    "%s", what, nf_load_toml_what(v->type));
-				steps_bad = 1;
-				continue;
-			}
-			steps = v;
-		} else if (strcmp(kv->key, "secret_params") == 0)
-			load_secret_params(ld, job, v, what);
-		else if (load_job_policy(ld, job, kv, what))
-			continue;
-		else {
-			if (job->id != NULL)
-				snprintf(what, sizeof(what), "job \"%s\"",
-				    job->id);
-			else
-				snprintf(what, sizeof(what), "a job");
-			nf_load_unknown_key(ld, kv, what, job_keys);
-		}
+	if (job->id != NULL)
+		snprintf(what, sizeof(what), "job \"%s\"", job->id);
+	else
+		snprintf(what, sizeof(what), "a job");
+	load_keys(ld, job_keys, job, t, pfx, what);
+	if ((steps = nf_toml_get(t, "steps")) != NULL &&
+	    steps->type != NF_TOML_ARRAY) {
+		steps = NULL;
+		steps_bad = 1;
 	}
 	if (job->description == NULL)
 		job->description = nf_xstrdup("");

@@ -298,8 +298,8 @@ nf_load_int(struct nf_load *ld, const struct nf_toml_value *v, const char *what,
 
 /* An int field of the struct: same as get_int, stored into an int. */
 void
-nf_load_set_int(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what, int min, int max, int *out)
+nf_load_set_int(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what, int min, int max, int *out)
 {
 	int64_t	i;
 
@@ -332,8 +332,8 @@ nf_load_num(struct nf_load *ld, const struct nf_toml_value *v, const char *what,
 }
 
 void
-nf_load_set_bool(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what, int *out)
+nf_load_set_bool(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what, int *out)
 {
 	if (v->type != NF_TOML_BOOL) {
 		nf_load_err(ld, v->line, v->col, "%s must be true or false, "
@@ -344,8 +344,8 @@ nf_load_set_bool(struct nf_load *ld, const struct nf_toml_value *v, const char
 }
 
 int
-nf_load_is_table(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what)
+nf_load_is_table(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what)
 {
 	if (v->type == NF_TOML_TABLE)
 		return 1;
@@ -418,8 +418,8 @@ nf_load_resolve(const char *dir, const char *p)
 
 /* A path value: expanded, non-empty, resolved against the config's dir. */
 char *
-nf_load_path(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what)
+nf_load_path(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what)
 {
 	char	*s, *r;
 
@@ -436,8 +436,8 @@ nf_load_path(struct nf_load *ld, const struct nf_toml_value *v, const char
 }
 
 void
-nf_load_set_path(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what, char **out)
+nf_load_set_path(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what, char **out)
 {
 	char	*p;
 
@@ -448,8 +448,8 @@ nf_load_set_path(struct nf_load *ld, const struct nf_toml_value *v, const char
 }
 
 void
-nf_load_unknown_key(struct nf_load *ld, const struct nf_toml_kv *kv, const char
-    *where, const char *const *allowed)
+nf_load_unknown_key(struct nf_load *ld, const struct nf_toml_kv *kv,
+    const char *where, const char *const *allowed)
 {
 	struct nf_buf	b;
 	size_t		i;
@@ -507,8 +507,8 @@ nf_load_datetime_str(const struct nf_toml_value *v)
  * on error; every element is still visited so all errors show.
  */
 struct nf_val *
-nf_load_to_val(struct nf_load *ld, const struct nf_toml_value *v, const char
-    *what)
+nf_load_to_val(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what)
 {
 	struct nf_val	*r, *c;
 	char		*s;

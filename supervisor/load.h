@@ -24,13 +24,14 @@
 
 /* The state of one load: where messages go and which file is read. */
 struct nf_load {
-	struct nf_errs		*errs;
-	struct nf_config	*cfg;
-	const char		*file;	/* file being read, for messages */
-	char			*dir;	/* real directory of nomaflow.toml */
-	size_t			 nerrs0; /* errs->n when the load began */
-	int			 tmpl;	/* strings of a step's spec: keep
-					   run-time templates (nf_load_str) */
+	struct nf_errs	*errs;
+	struct nf_config *cfg;
+	const char	*file;		/* file being read, for messages */
+	char		*dir;		/* real directory of nomaflow.toml */
+	size_t		 nerrs0;	/* errs->n when the load began */
+	/* Strings of a step's spec: keep run-time templates (nf_load_str). */
+	int		 tmpl;
+	struct nf_job	*job;		/* the job whose presets are read */
 };
 
 /* load.c: reporting and conversions. */
@@ -70,8 +71,8 @@ int		 nf_load_key_ok(struct nf_load *, const struct nf_toml_kv *);
 /* p made absolute against dir and lexically cleaned. */
 char		*nf_load_resolve(const char *dir, const char *p);
 /* A path value: expanded, non-empty, resolved against the config's dir. */
-char		*nf_load_path(struct nf_load *, const struct nf_toml_value *,
-		    const char *what);
+char		*nf_load_path(struct nf_load *,
+		    const struct nf_toml_value *, const char *what);
 void		 nf_load_set_path(struct nf_load *,
 		    const struct nf_toml_value *, const char *what, char **out);
 void		 nf_load_unknown_key(struct nf_load *,
