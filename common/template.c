@@ -2,7 +2,7 @@
  * template.c: `${...}` templates of step fields, the references they share
  * with `when` expressions, date helpers, and secret redaction.
  *
- * Runs in nomaflowd (load-time checks in config.c, rendering just before a
+ * Runs in nomaflowd (load-time checks in jobs.c, rendering just before a
  * step attempt starts) and nfctl (validate).  Pure: it only reads the
  * values it is handed; a template can name values, never run code.
  *

@@ -34,7 +34,7 @@
 #include "load.h"
 #include "log.h"
 #include "policy.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "toml.h"
 #include "util.h"
 #include "val.h"

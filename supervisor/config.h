@@ -46,7 +46,7 @@ struct nf_step {
 	int		 enabled;
 	int		 timeout_seconds;	/* 0 = none */
 	/* Type-specific fields (everything but the common ones), as a map
-	 * validated against the type's schema (common/steptype.c). */
+	 * validated against the type's schema (supervisor/steptypes/). */
 	struct nf_val	*spec;
 	const struct nf_pool *pool;	/* the pool the step uses, or NULL */
 	struct nf_expr	*when;		/* condition (supervisor/expr.c), or NULL */

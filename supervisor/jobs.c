@@ -20,7 +20,6 @@
 
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +31,7 @@
 #include "expr.h"
 #include "load.h"
 #include "log.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "template.h"
 #include "toml.h"
 #include "tz.h"
@@ -141,370 +140,6 @@ step_field(struct nf_load *ld, const struct nf_steptype_field *f,
 		r = fl;
 	}
 	return r;
-}
-
-/* The checks a field schema cannot express, per type. */
-static void
-step_check_exec(struct nf_load *ld, const struct nf_toml_value *t,
-    const char *pfx)
-{
-	const struct nf_toml_value *argv, *env;
-	size_t		 i;
-
-	argv = nf_toml_get(t, "argv");
-	env = nf_toml_get(t, "env");
-	for (i = 0; env != NULL && env->type == NF_TOML_TABLE &&
-	    i < env->u.tab.n; i++)
-		if (env->u.tab.kv[i].key[0] == '\0' ||
-		    strchr(env->u.tab.kv[i].key, '=') != NULL)
-			nf_load_err(ld, env->u.tab.kv[i].line,
-			    env->u.tab.kv[i].col, "%senv: \"%s\" is not a "
-			    "valid environment variable name", pfx,
-			    env->u.tab.kv[i].key);
-	if (argv == NULL || argv->type != NF_TOML_ARRAY)
-		return;
-	if (argv->u.arr.n == 0)
-		nf_load_err(ld, argv->line, argv->col, "%sargv must name a "
-		    "program (it is empty)", pfx);
-	else if (argv->u.arr.items[0]->type == NF_TOML_STRING &&
-	    argv->u.arr.items[0]->u.str.len == 0)
-		nf_load_err(ld, argv->u.arr.items[0]->line,
-		    argv->u.arr.items[0]->col, "%sargv[0] (the program) must "
-		    "not be empty", pfx);
-}
-
-static void
-step_check_sql_query(struct nf_load *ld, struct nf_step *st,
-    const struct nf_toml_value *t, const char *pfx, int line, int col)
-{
-	const struct nf_toml_kv *pkv, *skv, *qkv, *mkv;
-	const struct nf_toml_value *ptab, *pv;
-	const char	*pool, *q;
-	size_t		 i;
-
-	/* Only scalars can be bound; the worker would fail the step later. */
-	ptab = nf_toml_get(t, "params");
-	for (i = 0; ptab != NULL && ptab->type == NF_TOML_TABLE &&
-	    i < ptab->u.tab.n; i++) {
-		pv = ptab->u.tab.kv[i].val;
-		if (pv->type == NF_TOML_ARRAY || pv->type == NF_TOML_TABLE)
-			nf_load_err(ld, pv->line, pv->col, "%sparams.%s is %s; "
-			    "only strings, numbers, booleans and dates can be "
-			    "bound", pfx, ptab->u.tab.kv[i].key,
-			    nf_load_toml_what(pv->type));
-	}
-
-	pkv = nf_toml_get_kv(t, "pool");
-	skv = nf_toml_get_kv(t, "sql");
-	qkv = nf_toml_get_kv(t, "query");
-	mkv = nf_toml_get_kv(t, "max_rows");
-	if (skv != NULL && qkv != NULL)
-		nf_load_err(ld, qkv->line, qkv->col, "%shas both sql and "
-		    "query: give the statement inline (sql) or name one of the "
-		    "pool's queries (query), not both", pfx);
-	else if (skv == NULL && qkv == NULL)
-		nf_load_err(ld, line, col, "%sneeds sql = \"...\" (the "
-		    "statement) or query = \"NAME\" (one of the pool's "
-		    "queries)", pfx);
-	if (mkv != NULL && mkv->val->type == NF_TOML_INTEGER &&
-	    (mkv->val->u.i < 0 || mkv->val->u.i > 100000))
-		nf_load_err(ld, mkv->val->line, mkv->val->col, "%smax_rows "
-		    "must be between 0 and 100000", pfx);
-	if (pkv == NULL || st->spec == NULL ||
-	    (pool = nf_val_get_str(st->spec, "pool")) == NULL)
-		return;
-	if ((st->pool = nf_config_pool(ld->cfg, pool)) == NULL) {
-		nf_load_err(ld, pkv->val->line, pkv->val->col, "%sno pool "
-		    "named \"%s\" (declare it as [pools.%s] in nomaflow.toml)",
-		    pfx, pool, pool);
-		return;
-	}
-	if (qkv != NULL && (q = nf_val_get_str(st->spec, "query")) != NULL &&
-	    nf_val_get(st->pool->queries, q) == NULL)
-		nf_load_err(ld, qkv->val->line, qkv->val->col, "%spool \"%s\" "
-		    "has no query named \"%s\" (add it under "
-		    "[pools.%s.queries])", pfx, pool, q, pool);
-}
-
-/* A Python identifier as the runner accepts it: ASCII only. */
-static int
-py_ident(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (n == 0 || isdigit((unsigned char)s[0]))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return 0;
-	return 1;
-}
-
-/* "a.b.c": dotted identifiers. */
-static int
-py_dotted(const char *s, size_t n)
-{
-	const char	*dot;
-
-	while ((dot = memchr(s, '.', n)) != NULL) {
-		if (!py_ident(s, (size_t)(dot - s)))
-			return 0;
-		n -= (size_t)(dot - s) + 1;
-		s = dot + 1;
-	}
-	return py_ident(s, n);
-}
-
-static void
-step_check_python(struct nf_load *ld, const struct nf_toml_value *t,
-    const char *pfx)
-{
-	const struct nf_toml_value *c, *pools, *p;
-	const char	*s, *colon;
-	size_t		 i;
-
-	c = nf_toml_get(t, "callable");
-	if (c != NULL && c->type == NF_TOML_STRING) {
-		s = c->u.str.s;
-		colon = strchr(s, ':');
-		if (colon == NULL || !py_dotted(s, (size_t)(colon - s)) ||
-		    !py_dotted(colon + 1, strlen(colon + 1)))
-			nf_load_err(ld, c->line, c->col, "%scallable \"%s\" "
-			    "must be \"package.module:function\" (a module "
-			    "importable from plugins_dir, a colon, a function "
-			    "in it)", pfx, s);
-	}
-	pools = nf_toml_get(t, "pools");
-	for (i = 0; pools != NULL && pools->type == NF_TOML_ARRAY &&
-	    i < pools->u.arr.n; i++) {
-		p = pools->u.arr.items[i];
-		if (p->type == NF_TOML_STRING &&
-		    nf_config_pool(ld->cfg, p->u.str.s) == NULL)
-			nf_load_err(ld, p->line, p->col, "%spools[%zu]: no "
-			    "pool named \"%s\" (declare it as [pools.%s] in "
-			    "nomaflow.toml)", pfx, i, p->u.str.s, p->u.str.s);
-	}
-}
-
-/* A string that a template or the environment fills in is judged later. */
-static int
-http_templated(const struct nf_toml_value *v)
-{
-	return v->type == NF_TOML_STRING && strstr(v->u.str.s, "${") != NULL;
-}
-
-/* One element of expect_status: 404, "404", "2xx" or "200-299". */
-static void
-http_check_status(struct nf_load *ld, const struct nf_toml_value *v,
-    const char *pfx)
-{
-	int	lo, hi;
-
-	if (v->type == NF_TOML_INTEGER && v->u.i >= 100 && v->u.i <= 599)
-		return;
-	if (v->type == NF_TOML_STRING &&
-	    nf_steptype_status_range(v->u.str.s, &lo, &hi) == 0)
-		return;
-	nf_load_err(ld, v->line, v->col, "%sexpect_status: each entry is a "
-	    "status (100-599), a class such as \"2xx\" or a range such as "
-	    "\"200-299\"", pfx);
-}
-
-static void
-step_check_http(struct nf_load *ld, const struct nf_toml_value *t,
-    const char *pfx)
-{
-	static const char *const auth_keys[][6] = {
-		{ "bearer", "token", NULL },
-		{ "basic", "username", "password", NULL },
-		{ "oauth2", "token_url", "client_id", "client_secret", NULL },
-	};
-	static const char *const auth_opt[] = { "type", "scope",
-	    "client_auth", NULL };
-	const struct nf_toml_value *v, *a, *ty;
-	const char	*s;
-	size_t		 i, k, j;
-
-	if ((v = nf_toml_get(t, "method")) != NULL &&
-	    v->type == NF_TOML_STRING && !http_templated(v)) {
-		for (s = v->u.str.s; *s >= 'A' && *s <= 'Z'; s++)
-			;
-		if (*s != '\0' || s == v->u.str.s)
-			nf_load_err(ld, v->line, v->col, "%smethod \"%s\" must "
-			    "be an HTTP method in capitals (GET, POST, PUT, "
-			    "PATCH, DELETE, HEAD, ...)", pfx, v->u.str.s);
-	}
-	if ((v = nf_toml_get(t, "url")) != NULL && v->type ==
-	    NF_TOML_STRING && !http_templated(v) &&
-	    strncasecmp(v->u.str.s, "http://", 7) != 0 &&
-	    strncasecmp(v->u.str.s, "https://", 8) != 0)
-		nf_load_err(ld, v->line, v->col, "%surl must start with "
-		    "http:// or https://", pfx);
-	if ((v = nf_toml_get(t, "body")) != NULL &&
-	    v->type != NF_TOML_STRING && v->type != NF_TOML_TABLE &&
-	    v->type != NF_TOML_ARRAY)
-		nf_load_err(ld, v->line, v->col, "%sbody must be a string "
-		    "(sent as is) or a table or array (sent as JSON), not %s",
-		    pfx, nf_load_toml_what(v->type));
-	if ((v = nf_toml_get(t, "query")) != NULL && v->type == NF_TOML_TABLE)
-		for (i = 0; i < v->u.tab.n; i++)
-			if (v->u.tab.kv[i].val->type == NF_TOML_ARRAY ||
-			    v->u.tab.kv[i].val->type == NF_TOML_TABLE)
-				nf_load_err(ld, v->u.tab.kv[i].line,
-				    v->u.tab.kv[i].col, "%squery.%s must be "
-				    "a string, number or boolean", pfx,
-				    v->u.tab.kv[i].key);
-	if ((a = nf_toml_get(t, "auth")) != NULL && a->type == NF_TOML_TABLE) {
-		ty = nf_toml_get(a, "type");
-		for (k = 0; ty != NULL && ty->type == NF_TOML_STRING &&
-		    k < NF_NELEM(auth_keys); k++)
-			if (strcmp(ty->u.str.s, auth_keys[k][0]) == 0)
-				break;
-		if (ty == NULL || ty->type != NF_TOML_STRING ||
-		    k == NF_NELEM(auth_keys)) {
-			nf_load_err(ld, ty != NULL ? ty->line : a->line, ty !=
-			    NULL ? ty->col : a->col, "%sauth.type must be "
-			    "\"bearer\" (token), \"basic\" (username, "
-			    "password) or \"oauth2\" (token_url, client_id, "
-			    "client_secret, scope)", pfx);
-		} else {
-			for (j = 1; auth_keys[k][j] != NULL; j++)
-				if (nf_toml_get(a, auth_keys[k][j]) == NULL)
-					nf_load_err(ld, a->line, a->col,
-					    "%sauth of type %s needs %s", pfx,
-					    auth_keys[k][0], auth_keys[k][j]);
-			for (i = 0; i < a->u.tab.n; i++) {
-				for (j = 1; auth_keys[k][j] != NULL; j++)
-					if (strcmp(a->u.tab.kv[i].key,
-					    auth_keys[k][j]) == 0)
-						break;
-				if (auth_keys[k][j] != NULL ||
-				    (nf_load_in_list(auth_opt,
-				    a->u.tab.kv[i].key) && (k == 2 ||
-				    strcmp(a->u.tab.kv[i].key, "type") == 0)))
-					continue;
-				nf_load_err(ld, a->u.tab.kv[i].line,
-				    a->u.tab.kv[i].col, "%sauth: unknown key "
-				    "\"%s\" for type %s", pfx,
-				    a->u.tab.kv[i].key, auth_keys[k][0]);
-			}
-			v = nf_toml_get(a, "client_auth");
-			if (v != NULL && v->type == NF_TOML_STRING &&
-			    strcmp(v->u.str.s, "basic") != 0 &&
-			    strcmp(v->u.str.s, "body") != 0)
-				nf_load_err(ld, v->line, v->col,
-				    "%sauth.client_auth must be \"basic\" or "
-				    "\"body\"", pfx);
-		}
-	}
-	if ((v = nf_toml_get(t, "expect_status")) != NULL) {
-		if (v->type == NF_TOML_ARRAY) {
-			if (v->u.arr.n == 0)
-				nf_load_err(ld, v->line, v->col,
-				    "%sexpect_status is empty: no response "
-				    "would do", pfx);
-			for (i = 0; i < v->u.arr.n; i++)
-				http_check_status(ld, v->u.arr.items[i], pfx);
-		} else
-			http_check_status(ld, v, pfx);
-	}
-	if ((v = nf_toml_get(t, "max_body_bytes")) != NULL &&
-	    v->type == NF_TOML_INTEGER && (v->u.i < 1 ||
-	    v->u.i > NF_STEPTYPE_HTTP_MAX_BODY))
-		nf_load_err(ld, v->line, v->col, "%smax_body_bytes must be "
-		    "between 1 and %u; stream larger bodies to a file with "
-		    "save_to", pfx, NF_STEPTYPE_HTTP_MAX_BODY);
-	if ((v = nf_toml_get(t, "max_redirects")) != NULL &&
-	    v->type == NF_TOML_INTEGER && (v->u.i < 0 || v->u.i > 50))
-		nf_load_err(ld, v->line, v->col, "%smax_redirects must be "
-		    "between 0 and 50", pfx);
-	if ((v = nf_toml_get(t, "connect_timeout_seconds")) != NULL &&
-	    ((v->type == NF_TOML_INTEGER && (v->u.i < 1 || v->u.i > 3600)) ||
-	    (v->type == NF_TOML_FLOAT && !(v->u.f > 0 && v->u.f <= 3600))))
-		nf_load_err(ld, v->line, v->col, "%sconnect_timeout_seconds "
-		    "must be more than 0 and at most 3600", pfx);
-	if ((v = nf_toml_get(t, "save_to")) != NULL &&
-	    v->type == NF_TOML_STRING && !http_templated(v) &&
-	    v->u.str.s[0] != '/')
-		nf_load_err(ld, v->line, v->col, "%ssave_to must be an "
-		    "absolute path", pfx);
-}
-
-/* source or target of sql_copy: {pool, table} (source: or query). */
-static void
-copy_check_end(struct nf_load *ld, const struct nf_toml_value *t,
-    const char *pfx, const char *which)
-{
-	static const char *const keys[] = { "pool", "table", "query", NULL };
-	const struct nf_toml_value *e, *v;
-	size_t		 i;
-
-	if ((e = nf_toml_get(t, which)) == NULL || e->type != NF_TOML_TABLE)
-		return;
-	for (i = 0; i < e->u.tab.n; i++)
-		if (!nf_load_in_list(keys, e->u.tab.kv[i].key) ||
-		    (strcmp(which, "target") == 0 &&
-		    strcmp(e->u.tab.kv[i].key, "query") == 0))
-			nf_load_err(ld, e->u.tab.kv[i].line, e->u.tab.kv[i].col,
-			    "%s%s: unknown key \"%s\" (%s)", pfx, which,
-			    e->u.tab.kv[i].key, strcmp(which, "source") == 0 ?
-			    "pool, and table or query" : "pool and table");
-	if ((v = nf_toml_get(e, "pool")) == NULL)
-		nf_load_err(ld, e->line, e->col, "%s%s needs pool = \"NAME\"",
-		    pfx, which);
-	else if (v->type == NF_TOML_STRING &&
-	    nf_config_pool(ld->cfg, v->u.str.s) == NULL)
-		nf_load_err(ld, v->line, v->col, "%s%s: no pool named \"%s\" "
-		    "(declare it as [pools.%s] in nomaflow.toml)", pfx, which,
-		    v->u.str.s, v->u.str.s);
-	if (strcmp(which, "source") == 0 &&
-	    (nf_toml_get(e, "table") == NULL) ==
-	    (nf_toml_get(e, "query") == NULL))
-		nf_load_err(ld, e->line, e->col, "%ssource needs either table "
-		    "= \"NAME\" or query = \"SELECT ...\"", pfx);
-	if (strcmp(which, "target") == 0 && nf_toml_get(e, "table") == NULL)
-		nf_load_err(ld, e->line, e->col, "%starget needs table = "
-		    "\"NAME\"", pfx);
-}
-
-static void
-step_check_sql_copy(struct nf_load *ld, const struct nf_toml_value *t,
-    const char *pfx)
-{
-	const struct nf_toml_value *v, *k;
-
-	copy_check_end(ld, t, pfx, "source");
-	copy_check_end(ld, t, pfx, "target");
-	v = nf_toml_get(t, "mode");
-	if (v != NULL && v->type == NF_TOML_STRING &&
-	    strcmp(v->u.str.s, "overwrite") != 0 &&
-	    strcmp(v->u.str.s, "append") != 0 &&
-	    strcmp(v->u.str.s, "upsert") != 0)
-		nf_load_err(ld, v->line, v->col, "%smode must be "
-		    "\"overwrite\", \"append\" or \"upsert\", not \"%s\"", pfx,
-		    v->u.str.s);
-	k = nf_toml_get(t, "key");
-	if (v != NULL && v->type == NF_TOML_STRING &&
-	    strcmp(v->u.str.s, "upsert") == 0 &&
-	    (k == NULL || k->type != NF_TOML_ARRAY || k->u.arr.n == 0))
-		nf_load_err(ld, v->line, v->col, "%smode \"upsert\" needs key "
-		    "= [\"COLUMN\", ...] (the target's unique key)", pfx);
-	if (k != NULL && (v == NULL || v->type != NF_TOML_STRING ||
-	    strcmp(v->u.str.s, "upsert") != 0))
-		nf_load_err(ld, k->line, k->col, "%skey is only used by mode = "
-		    "\"upsert\"", pfx);
-	v = nf_toml_get(t, "decimal");
-	if (v != NULL && v->type == NF_TOML_STRING &&
-	    strcmp(v->u.str.s, "preserve") != 0 &&
-	    strcmp(v->u.str.s, "truncate") != 0)
-		nf_load_err(ld, v->line, v->col, "%sdecimal must be "
-		    "\"preserve\" or \"truncate\", not \"%s\"", pfx,
-		    v->u.str.s);
-	v = nf_toml_get(t, "batch_size");
-	if (v != NULL && v->type == NF_TOML_INTEGER &&
-	    (v->u.i < 1 || v->u.i > 1000000))
-		nf_load_err(ld, v->line, v->col, "%sbatch_size must be between "
-		    "1 and 1000000", pfx);
 }
 
 static void
@@ -640,23 +275,8 @@ load_step(struct nf_load *ld, struct nf_job *job, const struct nf_toml_value *t,
 			nf_load_err(ld, line, col, "%smissing required key "
 			    "\"%s\" for a step of type %s", pfx, f->key,
 			    type->name);
-	if (strcmp(type->name, "exec") == 0)
-		step_check_exec(ld, t, pfx);
-	else if (strcmp(type->name, "sql_query") == 0)
-		step_check_sql_query(ld, st, t, pfx, line, col);
-	else if (strcmp(type->name, "sql_copy") == 0)
-		step_check_sql_copy(ld, t, pfx);
-	else if (strcmp(type->name, "python") == 0)
-		step_check_python(ld, t, pfx);
-	else if (strcmp(type->name, "http") == 0)
-		step_check_http(ld, t, pfx);
-	else if (type->in_supervisor && nf_toml_get(t,
-	    "timeout_seconds") != NULL) {
-		v = nf_toml_get(t, "timeout_seconds");
-		nf_load_err(ld, v->line, v->col, "%sa %s step has no "
-		    "timeout_seconds of its own: set timeout_seconds on the "
-		    "called job", pfx, type->name);
-	}
+	if (type->check != NULL)
+		type->check(ld, st, t, pfx, line, col);
 	ld->tmpl = 0;
 }
 
@@ -1301,19 +921,16 @@ static const struct job_graph after_graph = {
 	after_nlinks, after_edge, after_report
 };
 
-/* The job a call_job step names, if it is literal (no template). */
+/* The job a step calls (call_job), if it is literal. */
 static const char *
 call_target(const struct nf_step *st)
 {
 	const struct nf_steptype *type;
-	const char	*j;
 
 	if (st->type == NULL || (type = nf_steptype_find(st->type)) == NULL ||
-	    !type->in_supervisor || st->spec == NULL ||
-	    (j = nf_val_get_str(st->spec, "job")) == NULL ||
-	    nf_tmpl_has_ref(j) || strstr(j, "$$") != NULL)
+	    type->callee == NULL)
 		return NULL;
-	return j;
+	return type->callee(st);
 }
 
 static size_t

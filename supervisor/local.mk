@@ -1,11 +1,16 @@
 # supervisor/: nomaflowd.  store.c owns sqlite3.h, the main loop owns libev.
 # libnfsup holds what only the supervisor needs and the unit tests and fuzz
-# targets link on their own: TOML, configuration, conditions, cron, time
+# targets link on their own: TOML, configuration, the step-type registry
+# (one file per type under supervisor/steptypes/), conditions, cron, time
 # zones and the crash-injection points.
 noinst_LIBRARIES += libnfsup.a
 libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
 	supervisor/config.c supervisor/config.h supervisor/load.c \
 	supervisor/load.h supervisor/jobs.c supervisor/dump.c \
+	supervisor/steptypes.c supervisor/steptypes.h \
+	supervisor/steptypes/exec.c supervisor/steptypes/sql_query.c \
+	supervisor/steptypes/sql_copy.c supervisor/steptypes/python.c \
+	supervisor/steptypes/http.c supervisor/steptypes/call_job.c \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
 	supervisor/fault.c supervisor/fault.h

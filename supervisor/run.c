@@ -33,7 +33,7 @@
 #include "runstate.h"
 #include "scheduler.h"
 #include "spawner.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "store.h"
 #include "template.h"
 
@@ -1126,22 +1126,16 @@ pool_use(const char *name)
 	return &pool_uses[npool_uses++];
 }
 
-/* The pools a step's worker connects to (sql_query: pool; sql_copy: both). */
+/* The pools a step's worker connects to (its type says: steptypes.h). */
 static void
 step_pools(const struct nf_run *r, const struct nf_step *st,
     const struct nf_pool *out[2])
 {
-	const char	*s, *t;
+	const struct nf_steptype *type;
 
-	out[0] = st->pool;
-	out[1] = NULL;
-	if (strcmp(st->type, "sql_copy") != 0 || st->spec == NULL)
-		return;
-	s = nf_val_get_str(nf_val_get(st->spec, "source"), "pool");
-	t = nf_val_get_str(nf_val_get(st->spec, "target"), "pool");
-	out[0] = s != NULL ? nf_config_pool(r->cfgref->cfg, s) : NULL;
-	out[1] = t != NULL && (s == NULL || strcmp(s, t) != 0) ?
-	    nf_config_pool(r->cfgref->cfg, t) : NULL;
+	out[0] = out[1] = NULL;
+	if ((type = nf_steptype_find(st->type)) != NULL)
+		nf_steptype_pools(type, r->cfgref->cfg, st, out);
 }
 
 /* The first pool of st at its max_concurrent, or NULL. */

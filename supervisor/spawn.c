@@ -37,7 +37,7 @@
 #include "run.h"
 #include "spawner.h"
 #include "policy.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "template.h"
 
 extern char **environ;
@@ -244,82 +244,21 @@ worker_protocol_error(struct nf_worker *w, const char *fmt, ...)
 	worker_sigkill(w);
 }
 
-static struct nf_val *
-pool_map(const struct nf_pool *p)
-{
-	struct nf_val	*m;
-
-	m = nf_val_map();
-	nf_val_map_set_str(m, "name", p->name);
-	nf_val_map_set_str(m, "driver", p->driver);
-	if (p->path != NULL)
-		nf_val_map_set_str(m, "path", p->path);
-	if (p->conninfo != NULL)
-		nf_val_map_set_str(m, "conninfo", p->conninfo);
-	nf_val_map_set(m, "queries", p->queries != NULL ?
-	    nf_val_dup(p->queries) : nf_val_map());
-	return m;
-}
-
-/*
- * What only python steps need: the parameters as the trigger gave them
- * (kwargs rank between job params and run params) and the definitions of
- * the pools named in spec.pools (config.c checked they exist).
- */
-static void
-python_start_fields(struct nf_val *m, const struct nf_run *r,
-    const struct nf_step *st)
-{
-	const struct nf_val	*names, *v;
-	const struct nf_pool	*p;
-	struct nf_val		*pools;
-	size_t			 i;
-
-	nf_val_map_set(m, "run_params", nf_val_dup(r->run_params));
-	names = st->spec != NULL ? nf_val_get(st->spec, "pools") : NULL;
-	if (names == NULL || names->type != NF_V_ARR)
-		return;
-	pools = nf_val_map();
-	for (i = 0; i < names->u.a.n; i++) {
-		v = names->u.a.items[i];
-		if (v->type == NF_V_STR && (p = nf_config_pool(r->cfgref->cfg,
-		    v->u.s.p)) != NULL)
-			nf_val_map_set(pools, p->name, pool_map(p));
-	}
-	nf_val_map_set(m, "pools", pools);
-}
-
-/* sql_copy: the definitions of the source and target pools. */
-static void
-copy_start_fields(struct nf_val *m, const struct nf_run *r,
-    const struct nf_step *st)
-{
-	static const char *const ends[] = { "source", "target" };
-	const struct nf_pool	*p;
-	const char		*name;
-	struct nf_val		*pools;
-	size_t			 i;
-
-	pools = nf_val_map();
-	for (i = 0; i < NF_NELEM(ends); i++) {
-		name = st->spec != NULL ? nf_val_get_str(nf_val_get(st->spec,
-		    ends[i]), "pool") : NULL;
-		if (name != NULL && (p = nf_config_pool(r->cfgref->cfg,
-		    name)) != NULL && nf_val_get(pools, name) == NULL)
-			nf_val_map_set(pools, p->name, pool_map(p));
-	}
-	nf_val_map_set(m, "pools", pools);
-}
-
 static void
 worker_send_start(struct nf_worker *w)
 {
 	struct nf_run		*r = w->run;
 	const struct nf_step	*st = &r->job->steps[r->step];
 	const struct nf_config	*cfg = r->cfgref->cfg;
+	const struct nf_steptype *type;
+	struct nf_step_start	 ss;
 	struct nf_val		*m;
 	size_t			 before, len;
 
+	/* nf_spawn_step() found it: the config of a run never changes. */
+	if ((type = nf_steptype_find(st->type)) == NULL)
+		nf_panic("run %lld: step %s of unknown type %s",
+		    (long long)r->id, st->name, st->type);
 	m = nf_msg_new(NF_MSG_STEP_START);
 	nf_val_map_set_int(m, "run_id", r->id);
 	nf_val_map_set_int(m, "attempt_id", r->attempt_id);
@@ -331,12 +270,8 @@ worker_send_start(struct nf_worker *w)
 	/* The spec as rendered for this attempt (templates filled in). */
 	nf_val_map_set(m, "spec", r->spec != NULL ? nf_val_dup(r->spec) :
 	    st->spec != NULL ? nf_val_dup(st->spec) : nf_val_map());
-	/*
-	 * Earlier outputs, for the types that read them at run time (python's
-	 * ctx); the others got them rendered into spec, and leaving them out
-	 * keeps big outputs from pushing STEP_START past its frame cap.
-	 */
-	if (strcmp(st->type, "python") == 0) {
+	/* Earlier outputs, for the types that read them at run time. */
+	if (type->reads_outputs) {
 		if (r->outputs != NULL)
 			nf_val_map_set(m, "outputs", nf_val_dup(r->outputs));
 		if (r->prev != NULL)
@@ -346,13 +281,14 @@ worker_send_start(struct nf_worker *w)
 	nf_val_map_set_int(m, "timeout_ms",
 	    (int64_t)st->timeout_seconds * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
-	if (st->pool != NULL)
-		nf_val_map_set(m, "pool", pool_map(st->pool));
 	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
-	if (strcmp(st->type, "python") == 0)
-		python_start_fields(m, r, st);
-	else if (strcmp(st->type, "sql_copy") == 0)
-		copy_start_fields(m, r, st);
+	/* What only this type needs: its pools, the trigger's params. */
+	if (type->start_fields != NULL) {
+		ss.cfg = cfg;
+		ss.step = st;
+		ss.run_params = r->run_params;
+		type->start_fields(m, &ss);
+	}
 	/*
 	 * The worker would reject a frame over its limit as a protocol
 	 * error; say what is too big instead, and do not send it.
@@ -367,8 +303,8 @@ worker_send_start(struct nf_worker *w)
 		    "(rendered spec, params%s) is %zu bytes encoded, over the "
 		    "%u MiB a worker accepts; put large data in a file or a "
 		    "table and pass its name", r->job_id, st->name,
-		    strcmp(st->type, "python") == 0 ? " and the outputs of "
-		    "earlier steps" : "", len, NF_MAX_TO_WORKER >> 20);
+		    type->reads_outputs ? " and the outputs of earlier "
+		    "steps" : "", len, NF_MAX_TO_WORKER >> 20);
 		nf_warnx("run %lld: %s", (long long)r->id, w->start_err);
 		w->state = W_DEAD;
 		worker_close_fd(w);
@@ -913,40 +849,6 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	return w;
 }
 
-/*
- * Does every pool the step uses have the SQLite driver?  Then the
- * SQLite-only worker runs it, which does not load libpq.
- */
-static int
-step_sqlite_only(const struct nf_config *cfg, const struct nf_steptype *type,
-    const struct nf_step *st)
-{
-	static const char *const ends[] = { "source", "target" };
-	const struct nf_pool	*p;
-	const char		*name;
-	size_t			 i;
-	int			 n = 0;
-
-	if (type->worker == NULL || strcmp(type->worker, "sql") != 0)
-		return 0;
-	if (st->pool != NULL) {
-		if (strcmp(st->pool->driver, "sqlite") != 0)
-			return 0;
-		n++;
-	}
-	for (i = 0; i < NF_NELEM(ends); i++) {
-		name = st->spec != NULL ? nf_val_get_str(nf_val_get(st->spec,
-		    ends[i]), "pool") : NULL;
-		if (name == NULL)
-			continue;
-		if ((p = nf_config_pool(cfg, name)) == NULL ||
-		    strcmp(p->driver, "sqlite") != 0)
-			return 0;
-		n++;
-	}
-	return n > 0;
-}
-
 int
 nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
     size_t errlen)
@@ -959,10 +861,8 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 		    st->type);
 		return -1;
 	}
-	if ((w = worker_spawn(r->cfgref, type, step_sqlite_only(
-	    r->cfgref->cfg, type, st) ? "sqlite" : type->worker,
-	    st->timeout_seconds, err,
-	    errlen)) == NULL)
+	if ((w = worker_spawn(r->cfgref, type, nf_steptype_worker(type,
+	    r->cfgref->cfg, st), st->timeout_seconds, err, errlen)) == NULL)
 		return -1;
 	w->run = r;
 	r->worker = w;
@@ -987,14 +887,18 @@ nf_spawn_probe(const struct nf_pool *pool,
 	struct nf_worker		*w;
 	struct nf_probe			*pr;
 	struct nf_cfgref		*ref;
+	struct nf_step			 probe;
 
 	if ((type = nf_steptype_find("sql_query")) == NULL) {
 		snprintf(err, errlen, "step type sql_query is not available");
 		return -1;
 	}
+	/* The worker a sql_query step on this pool would run in. */
+	memset(&probe, 0, sizeof(probe));
+	probe.pool = pool;
 	ref = nf_cfgref_get();
-	w = worker_spawn(ref, type, strcmp(pool->driver, "sqlite") == 0 ?
-	    "sqlite" : type->worker, PROBE_TIMEOUT, err, errlen);
+	w = worker_spawn(ref, type, nf_steptype_worker(type, ref->cfg,
+	    &probe), PROBE_TIMEOUT, err, errlen);
 	nf_cfgref_put(ref);
 	if (w == NULL)
 		return -1;
@@ -1046,7 +950,7 @@ worker_send_probe_start(struct nf_worker *w)
 	nf_val_map_set(m, "params", nf_val_map());
 	nf_val_map_set_int(m, "timeout_ms", PROBE_TIMEOUT * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
-	pm = pool_map(w->probe->pool);
+	pm = nf_steptype_pool_map(w->probe->pool);
 	nf_val_map_set(m, "pool", pm);
 	nf_val_map_set_int(m, "max_rows", 1);
 	worker_send(w, m);

@@ -150,3 +150,10 @@ TESTS += tests/unit/check_sqlscan tests/integration/sql.sh
 EXTRA_DIST += tests/services/pg-up.sh tests/services/pg-down.sh
 # nfctl cron / next and several schedules per job through a real daemon.
 TESTS += tests/integration/cron.sh
+
+# The step-type registry: one descriptor per type (supervisor/steptypes/).
+check_PROGRAMS += tests/unit/check_steptype
+tests_unit_check_steptype_SOURCES = tests/unit/check_steptype.c tests/unit/nf_check.h
+tests_unit_check_steptype_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_steptype_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_steptype

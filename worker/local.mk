@@ -6,7 +6,7 @@
 #   nomaflow-worker-sqlite  the same, SQLite pools only (no libpq)
 #   nomaflow-worker-http    http                    (libcurl, jansson)
 # nomaflowd runs "<worker.path>-sql" (or -sqlite when every pool of the step
-# is SQLite) and "<worker.path>-http" for those types (common/steptype.c
+# is SQLite) and "<worker.path>-http" for those types (supervisor/steptypes/
 # says which type goes where).
 pkglibexec_PROGRAMS += nomaflow-worker nomaflow-worker-sql \
 	nomaflow-worker-sqlite nomaflow-worker-http

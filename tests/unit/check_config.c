@@ -20,7 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "nf_check.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "util.h"
 #include "val.h"
 

@@ -1,8 +1,8 @@
 /*
  * check_http.c: the pure parts of the http step: expected-status ranges,
  * credential names, URLs shown without secrets and step specs shown
- * without credentials (common/steptype.c), and JSON <-> nf_val with its
- * bounds (worker/json.c).  Requests themselves are tested against a real
+ * without credentials (common/steptype.c, shared with the worker), and
+ * JSON <-> nf_val with its bounds (worker/json.c).  Requests themselves are tested against a real
  * server in tests/integration/http.sh.
  */
 #include "autoconf.h"
