@@ -15,7 +15,7 @@ NF_CONF_LIBS = libnfsup.a $(NF_POLICY_LIBS) -lm
 
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
-	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawner.h \
+	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawn.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
 	supervisor/slots.c supervisor/slots.h \
