@@ -140,6 +140,48 @@ START_TEST(bin_base64)
 }
 END_TEST
 
+/* The one decoder: length and code point of the first sequence. */
+START_TEST(utf8_decode)
+{
+	static const struct {
+		const char	*s;
+		size_t		 n, len;
+		uint32_t	 cp;
+	} cases[] = {
+		{ "A", 1, 1, 0x41 },
+		{ "\0", 1, 1, 0 },
+		{ "\xc3\xa9x", 3, 2, 0xe9 },
+		{ "\xe2\x82\xac", 3, 3, 0x20ac },
+		{ "\xef\xbf\xbd", 3, 3, 0xfffd },
+		{ "\xf0\x9f\x98\x80", 4, 4, 0x1f600 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },
+		{ "", 0, 0, 0 },
+		{ "\xc3\xa9", 1, 0, 0 },		/* cut short by n */
+		{ "\x80", 1, 0, 0 },			/* continuation first */
+		{ "\xc1\xbf", 2, 0, 0 },		/* overlong */
+		{ "\xe0\x9f\xbf", 3, 0, 0 },		/* overlong */
+		{ "\xf0\x8f\xbf\xbf", 4, 0, 0 },	/* overlong */
+		{ "\xed\xbf\xbf", 3, 0, 0 },		/* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },	/* > U+10FFFF */
+		{ "\xf8\x88\x80\x80\x80", 5, 0, 0 },	/* 5-byte form */
+		{ "\xff", 1, 0, 0 },
+		{ "\xe2\x28\xa1", 3, 0, 0 },		/* bad continuation */
+	};
+	uint32_t	cp;
+	size_t		i;
+
+	for (i = 0; i < NF_NELEM(cases); i++) {
+		cp = 0xdeadbeef;
+		ck_assert_msg(nf_utf8_decode(cases[i].s, cases[i].n, &cp) ==
+		    cases[i].len, "case %zu", i);
+		if (cases[i].len > 0)
+			ck_assert_msg(cp == cases[i].cp, "case %zu: U+%04X", i,
+			    (unsigned)cp);
+	}
+	ck_assert_uint_eq(nf_utf8_decode("\xc3\xa9", 2, NULL), 2);
+}
+END_TEST
+
 START_TEST(util_helpers)
 {
 	struct nf_errs	e;
@@ -150,6 +192,9 @@ START_TEST(util_helpers)
 	ck_assert(!nf_utf8_valid("\xc0\x80", 2));	/* overlong */
 	ck_assert(!nf_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
 	ck_assert(!nf_utf8_valid("\xe2\x82", 2));	/* truncated */
+	ck_assert(!nf_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
+	ck_assert(!nf_utf8_valid("a\x80", 2));	/* lone continuation */
+	ck_assert(nf_utf8_valid("a\0b", 3));	/* NUL is valid UTF-8 */
 	ck_assert(nf_valid_ident("job_1-a"));
 	ck_assert(!nf_valid_ident("job.1"));
 	ck_assert(!nf_valid_ident(""));
@@ -184,6 +229,7 @@ val_suite(void)
 	tcase_add_test(tc, json_numbers);
 	tcase_add_test(tc, map_ops);
 	tcase_add_test(tc, bin_base64);
+	tcase_add_test(tc, utf8_decode);
 	tcase_add_test(tc, util_helpers);
 	suite_add_tcase(s, tc);
 	return s;
