@@ -22,5 +22,5 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/store.c supervisor/store.h \
 	supervisor/notify_sd.c supervisor/notify_sd.h
 nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS)
-nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
+nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
 	$(SYSTEMD_LIBS)

@@ -6,7 +6,7 @@ TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_build
 LOG_COMPILER =
 
 NF_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-NF_CHECK_LIBS = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(CHECK_LIBS)
+NF_CHECK_LIBS = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_toml tests/unit/check_frame \
 	tests/unit/check_val tests/unit/check_cron tests/unit/check_config \
@@ -117,13 +117,12 @@ EXTRA_DIST += tests/crash
 TESTS += tests/integration/python.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
 EXTRA_DIST += tests/unit/config
-# http steps: pure parts (steptype.c, worker/json.c), then against the
+# http steps: pure parts (steptype.c, common/json.c), then against the
 # local test server (tests/services/http-*.sh).
 check_PROGRAMS += tests/unit/check_http
-tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h \
-	worker/json.c worker/json.h
-tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_check_http_LDADD = $(NF_CHECK_LIBS) $(JANSSON_LIBS)
+tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h
+tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_http_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_http tests/integration/http.sh
 EXTRA_DIST += tests/services/http-up.sh tests/services/http-down.sh \
 	tests/services/http_test_server.py

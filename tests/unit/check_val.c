@@ -1,13 +1,15 @@
 /*
- * check_val.c: the value tree and its JSON text form (common/val.c), and
- * the util helpers it leans on.
+ * check_val.c: the value tree (common/val.c), its JSON text form
+ * (common/json.c) and the util helpers they lean on.
  */
 #include "autoconf.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "json.h"
 #include "nf_check.h"
 #include "util.h"
 #include "val.h"
@@ -17,7 +19,7 @@ parse(const char *s)
 {
 	char	err[128];
 
-	return nf_val_from_json(s, strlen(s), err, sizeof(err));
+	return nf_json_read(s, strlen(s), err, sizeof(err));
 }
 
 START_TEST(json_roundtrip)
@@ -29,14 +31,14 @@ START_TEST(json_roundtrip)
 
 	v = parse(src);
 	ck_assert_ptr_nonnull(v);
-	out = nf_val_to_json_str(v, -1);
+	out = nf_json_text(v, -1);
 	ck_assert_str_eq(out, "{\"a\":[1,-2,2.5,\"x\xc3\xa9\xf0\x9f\x98\x80\","
 	    "null,true,false],\"b\":{},\"c\":\"tab\\there\\n\"}");
 	w = parse(out);
 	ck_assert(nf_val_equal(v, w));
 	free(out);
 	/* pretty form reads back the same */
-	out = nf_val_to_json_str(v, 2);
+	out = nf_json_text(v, 2);
 	nf_val_free(w);
 	w = parse(out);
 	ck_assert(nf_val_equal(v, w));
@@ -83,8 +85,54 @@ START_TEST(json_numbers)
 	nf_val_arr_push(v, nf_val_float(3.0));
 	nf_val_arr_push(v, nf_val_float(INFINITY));
 	nf_val_arr_push(v, nf_val_float(NAN));
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	ck_assert_str_eq(s, "[3.0,null,null]");
+	free(s);
+	nf_val_free(v);
+}
+END_TEST
+
+/* Errors say where; the writer always writes JSON that reads back. */
+START_TEST(json_errors_and_writer)
+{
+	struct nf_val	*v;
+	char		 err[128], *s;
+
+	ck_assert_ptr_null(nf_json_read("[1,\n  2,]", 10, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "line 2 column ", 14) == 0, "%s", err);
+	ck_assert_ptr_null(nf_json_read("{\"a\":1,\"a\":2}", 13, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "duplicate") != NULL, "%s", err);
+	ck_assert_ptr_null(nf_json_read("\"\xc3\"", 3, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "line 1 column ", 14) == 0, "%s", err);
+	/* NUL is kept in strings and refused in keys. */
+	v = parse("\"a\\u0000b\"");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->u.s.len, 3);
+	s = nf_json_text(v, -1);
+	ck_assert_str_eq(s, "\"a\\u0000b\"");
+	free(s);
+	nf_val_free(v);
+	ck_assert_ptr_null(parse("{\"a\\u0000\":1}"));
+	/* Text that is not UTF-8 is written with U+FFFD, keys too. */
+	v = nf_val_map();
+	nf_val_map_set(v, "k\xff", nf_val_strn("a\xc3z\xed\xa0\x80", 6));
+	s = nf_json_text(v, -1);
+	ck_assert_str_eq(s, "{\"k\xef\xbf\xbd\":\"a\xef\xbf\xbdz"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}");
+	free(s);
+	nf_val_free(v);
+	/* The pretty form nfctl prints. */
+	v = parse("{\"a\":[1,{}],\"b\":[]}");
+	s = nf_json_text(v, 2);
+	ck_assert_str_eq(s, "{\n  \"a\": [\n    1,\n    {}\n  ],\n"
+	    "  \"b\": []\n}");
+	free(s);
+	nf_val_free(v);
+	/* Control characters are escaped. */
+	v = nf_val_str("\x01\x1f");
+	s = nf_json_text(v, -1);
+	ck_assert_msg(strcasecmp(s, "\"\\u0001\\u001f\"") == 0, "%s", s);
 	free(s);
 	nf_val_free(v);
 }
@@ -128,12 +176,12 @@ START_TEST(bin_base64)
 	char		*s;
 
 	v = nf_val_bin("\x00\xff\x10", 3);
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	ck_assert_str_eq(s, "\"AP8Q\"");
 	free(s);
 	nf_val_free(v);
 	v = nf_val_bin("ab", 2);
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	ck_assert_str_eq(s, "\"YWI=\"");
 	free(s);
 	nf_val_free(v);
@@ -227,6 +275,7 @@ val_suite(void)
 	tcase_add_test(tc, json_roundtrip);
 	tcase_add_test(tc, json_rejects);
 	tcase_add_test(tc, json_numbers);
+	tcase_add_test(tc, json_errors_and_writer);
 	tcase_add_test(tc, map_ops);
 	tcase_add_test(tc, bin_base64);
 	tcase_add_test(tc, utf8_decode);
