@@ -29,6 +29,13 @@ tests_unit_check_cron_SOURCES = tests/unit/check_cron.c tests/unit/nf_check.h
 tests_unit_check_cron_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_cron_LDADD = $(NF_CHECK_LIBS)
 
+# Time zones and the calendar (supervisor/tz.c).
+check_PROGRAMS += tests/unit/check_tz
+tests_unit_check_tz_SOURCES = tests/unit/check_tz.c tests/unit/nf_check.h
+tests_unit_check_tz_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_tz_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_tz
+
 tests_unit_check_config_SOURCES = tests/unit/check_config.c tests/unit/nf_check.h
 tests_unit_check_config_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_config_LDADD = $(NF_CHECK_LIBS)
