@@ -65,6 +65,15 @@ tests_unit_check_slots_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_slots_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_slots
 
+# The scheduler on a real libev loop and store, run engine faked.
+check_PROGRAMS += tests/unit/check_scheduler
+tests_unit_check_scheduler_SOURCES = tests/unit/check_scheduler.c \
+	tests/unit/nf_check.h supervisor/scheduler.c supervisor/slots.c \
+	supervisor/store.c
+tests_unit_check_scheduler_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_check_scheduler_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_scheduler
+
 # Scheduling policies with a controllable clock (libfaketime).
 TESTS += tests/integration/schedule.sh
 
