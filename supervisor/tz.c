@@ -6,7 +6,9 @@
  * Owns: reading and validating TZif files (versions 1 to 4; the 64-bit
  * section when present), the POSIX TZ footer rule that gives local time
  * after the last listed transition, and the conversions instant -> local
- * wall time and local wall time -> instants (with gaps and repeats).
+ * wall time and local wall time -> instants (with gaps and repeats); and
+ * the proleptic Gregorian calendar the rest of the supervisor counts days
+ * with (cron, TOML dates: nf_tz_days_in_month is the one month table).
  *
  * Invariants: a loaded nf_tz is immutable, so one may be shared by any
  * number of jobs; transitions are strictly increasing; every count, type

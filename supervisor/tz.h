@@ -2,7 +2,7 @@
  * tz.h: time zones from the system database (TZif files under
  * /usr/share/zoneinfo, POSIX TZ footers for instants past the table) and
  * the proleptic Gregorian calendar.  Pure; supervisor side (cron, the
- * scheduler, templates' dates in the job's zone).
+ * scheduler, TOML dates, templates' dates in the job's zone).
  */
 #ifndef NF_TZ_H
 #define NF_TZ_H
