@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "template.h"
 #include "util.h"
 #include "val.h"
@@ -603,7 +604,7 @@ nf_tmpl_text(const struct nf_val *v)
 	case NF_V_STR:
 		return nf_xstrndup(v->u.s.p, v->u.s.len);
 	default:
-		return nf_val_to_json_str(v, -1);
+		return nf_json_text(v, -1);
 	}
 }
 

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
@@ -730,7 +731,7 @@ val_text(const struct nf_val *v)
 	case NF_V_STR:
 		return text_clean(v->u.s.p, CLEAN_ONELINE);
 	default:
-		j = nf_val_to_json_str(v, -1);
+		j = nf_json_text(v, -1);
 		r = text_clean(j, CLEAN_ONELINE);
 		free(j);
 		return r;
@@ -954,7 +955,7 @@ print_json(const struct nf_val *v, int indent)
 	if (v == NULL)
 		v = nil = nf_val_nil();
 	nf_buf_init(&b);
-	nf_val_to_json(v, &b, indent);
+	nf_json_write(v, &b, indent);
 	fwrite(b.data, 1, b.len, stdout);
 	putchar('\n');
 	nf_buf_free(&b);
@@ -2018,7 +2019,7 @@ print_output(const struct ctx *x, const struct nf_val *o)
 		return;
 	}
 	if (!output_is_rows(o)) {
-		s = nf_val_to_json_str(o, 2);
+		s = nf_json_text(o, 2);
 		p = text_clean(s, CLEAN_BLOCK);
 		/* Indent the JSON by two to sit under its heading. */
 		printf("  ");

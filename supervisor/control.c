@@ -34,7 +34,7 @@
 #include "nomaflowd.h"
 #include "proto.h"
 #include "run.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "scheduler.h"
 #include "steptype.h"
 #include "store.h"

@@ -29,7 +29,7 @@
 #include "notify_sd.h"
 #include "run.h"
 #include "scheduler.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "store.h"
 
 struct nf_daemon nfd;

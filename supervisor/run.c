@@ -32,7 +32,7 @@
 #include "run.h"
 #include "runstate.h"
 #include "scheduler.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "steptypes.h"
 #include "store.h"
 #include "template.h"

@@ -35,7 +35,7 @@
 #include "nomaflowd.h"
 #include "proto.h"
 #include "run.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "policy.h"
 #include "steptypes.h"
 #include "template.h"

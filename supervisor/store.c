@@ -47,6 +47,7 @@
 #include <sqlite3.h>
 
 #include "fault.h"
+#include "json.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -559,7 +560,7 @@ bind_json(sqlite3_stmt *st, int i, const struct nf_val *v)
 		sqlite3_bind_null(st, i);
 		return;
 	}
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	sqlite3_bind_text(st, i, s, -1, free);
 }
 
@@ -1324,7 +1325,7 @@ nf_store_run_insert(const struct nf_run_rec *r)
 
 	if (tx_begin("insert a run") == -1)
 		return -1;
-	params = r->params != NULL ? nf_val_to_json_str(r->params, -1) : NULL;
+	params = r->params != NULL ? nf_json_text(r->params, -1) : NULL;
 	jr.job_id = r->job_id;
 	jr.state = nf_run_state_name(r->state);
 	jr.trigger = r->trigger;
@@ -1678,7 +1679,7 @@ json_col(sqlite3_stmt *st, int i)
 	n = sqlite3_column_bytes(st, i);
 	if (s == NULL)
 		return nf_val_nil();
-	if ((v = nf_val_from_json(s, (size_t)n, err, sizeof(err))) == NULL) {
+	if ((v = nf_json_read(s, (size_t)n, err, sizeof(err))) == NULL) {
 		nf_warnx("store %s: stored JSON does not parse (%s); returned "
 		    "as text", S.path, err);
 		v = nf_val_strn(s, (size_t)n);

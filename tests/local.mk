@@ -6,7 +6,7 @@ TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_build
 LOG_COMPILER =
 
 NF_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-NF_CHECK_LIBS = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(CHECK_LIBS)
+NF_CHECK_LIBS = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_toml tests/unit/check_frame \
 	tests/unit/check_val tests/unit/check_cron tests/unit/check_config \
@@ -28,6 +28,13 @@ tests_unit_check_val_LDADD = $(NF_CHECK_LIBS)
 tests_unit_check_cron_SOURCES = tests/unit/check_cron.c tests/unit/nf_check.h
 tests_unit_check_cron_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_cron_LDADD = $(NF_CHECK_LIBS)
+
+# Time zones and the calendar (supervisor/tz.c).
+check_PROGRAMS += tests/unit/check_tz
+tests_unit_check_tz_SOURCES = tests/unit/check_tz.c tests/unit/nf_check.h
+tests_unit_check_tz_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_tz_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_tz
 
 tests_unit_check_config_SOURCES = tests/unit/check_config.c tests/unit/nf_check.h
 tests_unit_check_config_CFLAGS = $(NF_CHECK_CFLAGS)
@@ -57,6 +64,15 @@ tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h 
 tests_unit_check_slots_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_slots_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_slots
+
+# The scheduler on a real libev loop and store, run engine faked.
+check_PROGRAMS += tests/unit/check_scheduler
+tests_unit_check_scheduler_SOURCES = tests/unit/check_scheduler.c \
+	tests/unit/nf_check.h supervisor/scheduler.c supervisor/slots.c \
+	supervisor/store.c
+tests_unit_check_scheduler_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_check_scheduler_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_scheduler
 
 # Scheduling policies with a controllable clock (libfaketime).
 TESTS += tests/integration/schedule.sh
@@ -117,13 +133,12 @@ EXTRA_DIST += tests/crash
 TESTS += tests/integration/python.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
 EXTRA_DIST += tests/unit/config
-# http steps: pure parts (steptype.c, worker/json.c), then against the
+# http steps: pure parts (steptype.c, common/json.c), then against the
 # local test server (tests/services/http-*.sh).
 check_PROGRAMS += tests/unit/check_http
-tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h \
-	worker/json.c worker/json.h
-tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_check_http_LDADD = $(NF_CHECK_LIBS) $(JANSSON_LIBS)
+tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h
+tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_http_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_http tests/integration/http.sh
 EXTRA_DIST += tests/services/http-up.sh tests/services/http-down.sh \
 	tests/services/http_test_server.py

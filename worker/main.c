@@ -146,8 +146,7 @@ nf_step_utf8_sanitize(struct nf_buf *b, const char *s, size_t n)
 {
 	static const char	 repl[] = "\xef\xbf\xbd";	/* U+FFFD */
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k, len, run;
-	uint32_t		 cp, min;
+	size_t			 i = 0, len, run;
 
 	while (i < n) {
 		/* Copy runs of plain ASCII in one go. */
@@ -159,33 +158,12 @@ nf_step_utf8_sanitize(struct nf_buf *b, const char *s, size_t n)
 			i += run;
 			continue;
 		}
-		if (p[i] == 0) {
-			nf_buf_add(b, repl, 3);
-			i++;
+		if (p[i] != 0 && (len = nf_utf8_decode(s + i, n - i, NULL)) > 0) {
+			nf_buf_add(b, p + i, len);
+			i += len;
 			continue;
 		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			len = 2; cp = p[i] & 0x1f; min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			len = 3; cp = p[i] & 0x0f; min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			len = 4; cp = p[i] & 0x07; min = 0x10000;
-		} else
-			len = 0;
-		if (len == 0 || n - i < len)
-			goto bad;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		nf_buf_add(b, p + i, len);
-		i += len;
-		continue;
-bad:
-		/* Replace one byte and resynchronise on the next. */
+		/* NUL or a bad byte: replace it, resynchronise on the next. */
 		nf_buf_add(b, repl, 3);
 		i++;
 	}

@@ -3,7 +3,7 @@
  * OAuth2 client-credentials token request when the spec asks for one.
  *
  * Runs in nomaflow-worker; the worker's only module that includes
- * curl/curl.h.  JSON goes through worker/json.c (jansson).
+ * curl/curl.h.  JSON goes through common/json.c (jansson).
  *
  * prepare, unsandboxed: curl_global_init (OpenSSL reads its configuration),
  * jansson's hash seed, the CA bundle read into memory (handed to curl as a
