@@ -133,7 +133,7 @@ struct opts {
 struct conn {
 	int			 fd;
 	const char		*path;
-	struct nf_frame_reader	 rd;
+	struct nf_msg_reader	 rd;
 	int64_t			 next_id;
 };
 
@@ -988,70 +988,34 @@ static int
 conn_recv(struct conn *c, int timeout_ms, enum nf_msg_type *type,
     struct nf_val **msg)
 {
-	const uint8_t	*p;
-	struct pollfd	 pfd;
-	char		 err[256];
-	size_t		 len;
-	int64_t		 deadline = 0, left;
-	ssize_t		 n;
-	int		 r;
+	char	err[256];
 
-	if (timeout_ms >= 0)
-		deadline = nf_mono_ms() + timeout_ms;
-	for (;;) {
-		r = nf_frame_next(&c->rd, &p, &len, err, sizeof(err));
-		if (r == -1) {
-			errmsg("bad frame from nomaflowd on %s: %s", c->path,
-			    err);
-			return NF_EXIT_UNREACHABLE;
-		}
-		if (r == 1) {
-			if (nf_msg_decode(NF_DIR_CTL_RESPONSE, p, len, type,
-			    msg, err, sizeof(err)) == -1) {
-				errmsg("bad message from nomaflowd on %s: %s "
-				    "(is nfctl from the same release as the "
-				    "daemon?)", c->path, err);
-				return NF_EXIT_UNREACHABLE;
-			}
-			return 0;
-		}
-		left = -1;
-		if (timeout_ms >= 0) {
-			left = deadline - nf_mono_ms();
-			if (left <= 0) {
-				errmsg("nomaflowd on %s did not answer within "
-				    "%ds (is it hung? see its log)", c->path,
-				    NFCTL_TIMEOUT_MS / 1000);
-				return NF_EXIT_UNREACHABLE;
-			}
-		}
-		pfd.fd = c->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			errmsg("poll: %s", strerror(errno));
-			return NF_EXIT_FAILED;
-		}
-		if (r == 0)
-			continue;
-		n = nf_frame_read(&c->rd, c->fd);
-		if (n == 0) {
-			errmsg("nomaflowd closed the connection on %s (did it "
-			    "stop or restart? see its log)", c->path);
-			return NF_EXIT_UNREACHABLE;
-		}
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == EWOULDBLOCK)
-				continue;
-			errmsg("read from %s: %s (did nomaflowd stop?)",
-			    c->path, strerror(errno));
-			return NF_EXIT_UNREACHABLE;
-		}
+	switch (nf_msg_read(&c->rd, timeout_ms < 0 ? NF_RD_FOREVER :
+	    timeout_ms > 0 ? timeout_ms : 1, type, msg, err, sizeof(err))) {
+	case NF_RD_MSG:
+		return 0;
+	case NF_RD_TOOBIG:
+		errmsg("bad frame from nomaflowd on %s: %s", c->path, err);
+		return NF_EXIT_UNREACHABLE;
+	case NF_RD_BAD:
+		errmsg("bad message from nomaflowd on %s: %s (is nfctl from "
+		    "the same release as the daemon?)", c->path, err);
+		return NF_EXIT_UNREACHABLE;
+	case NF_RD_AGAIN:
+		errmsg("nomaflowd on %s did not answer within %ds (is it "
+		    "hung? see its log)", c->path, NFCTL_TIMEOUT_MS / 1000);
+		return NF_EXIT_UNREACHABLE;
+	case NF_RD_EOF:
+	case NF_RD_TRUNC:
+		errmsg("nomaflowd closed the connection on %s (did it stop or "
+		    "restart? see its log)", c->path);
+		return NF_EXIT_UNREACHABLE;
+	case NF_RD_IOERR:
+		break;
 	}
+	errmsg("read from %s: %s (did nomaflowd stop?)", c->path,
+	    strerror(errno));
+	return NF_EXIT_UNREACHABLE;
 }
 
 static int
@@ -1104,7 +1068,7 @@ conn_init(struct conn *c, const char *path)
 	c->fd = -1;
 	c->path = path;
 	c->next_id = 1;
-	nf_frame_reader_init(&c->rd, NF_MAX_CTL_RESPONSE);
+	nf_msg_reader_init(&c->rd, -1, NF_DIR_CTL_RESPONSE);
 }
 
 /* Connect and exchange HELLO.  0, or an exit code after a message. */
@@ -1131,6 +1095,7 @@ conn_open(struct conn *c)
 		errmsg("socket: %s", strerror(errno));
 		return NF_EXIT_FAILED;
 	}
+	nf_msg_reader_init(&c->rd, c->fd, NF_DIR_CTL_RESPONSE);
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	    (errno != EINTR || connect_wait(c->fd) == -1)) {
 		saved = errno;
@@ -1176,7 +1141,7 @@ conn_close(struct conn *c)
 	if (c->fd != -1)
 		(void)close(c->fd);
 	c->fd = -1;
-	nf_frame_reader_free(&c->rd);
+	nf_msg_reader_free(&c->rd);
 }
 
 /*
