@@ -1159,26 +1159,18 @@ peer_allowed(uid_t uid, gid_t gid, const char *name)
 	return 0;
 }
 
-static void
-listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+int
+nf_control_adopt(int fd)
 {
 	struct nf_client	*c;
 	struct ucred		 cred;
 	struct passwd		*pw;
 	socklen_t		 len = sizeof(cred);
-	int			 fd;
 
-	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			nf_warn("control: accept");
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		nf_warn("control: SO_PEERCRED");
 		close(fd);
-		return;
+		return -1;
 	}
 	c = nf_xcalloc(1, sizeof(*c));
 	c->gen = ++client_gen;
@@ -1202,7 +1194,7 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    nclients, c->user);
 		reply_err(c, 0, NF_EXIT_UNREACHABLE, "too many clients");
 		c->closing = 1;
-		return;
+		return 0;
 	}
 	if (!peer_allowed(cred.uid, cred.gid, pw != NULL ? pw->pw_name :
 	    NULL)) {
@@ -1212,9 +1204,25 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    "control nomaflowd (needs root, the daemon's user, or the "
 		    "socket's group)", c->user);
 		c->closing = 1;
+		return 0;
+	}
+	ev_io_start(nfd.loop, &c->rio);
+	return 0;
+}
+
+static void
+listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	int	fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			nf_warn("control: accept");
 		return;
 	}
-	ev_io_start(loop, &c->rio);
+	(void)nf_control_adopt(fd);
 }
 
 int
