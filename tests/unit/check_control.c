@@ -338,6 +338,9 @@ teardown(void)
 	nf_sched_stop();
 	nf_store_flush();
 	nf_store_close();
+	nf_cfgref_put(nfd.cur);
+	free(nfd.worker_path);
+	free(nfd.config_path);
 	rm_tree(tdir);
 }
 
