@@ -328,6 +328,11 @@ frame_wait_in(int fd, int64_t deadline)
 	}
 }
 
+/*
+ * read(2) is only called when no whole frame is held, so a turn of
+ * NF_RD_NOWAIT is: one read, every frame it completed, then NF_RD_AGAIN;
+ * and EOF is only seen with nothing whole left to hand out.
+ */
 enum nf_rd
 nf_msg_read(struct nf_msg_reader *r, int wait, enum nf_msg_type *type,
     struct nf_val **msg, char *err, size_t errlen)
