@@ -33,8 +33,6 @@
 #include "util.h"
 #include "val.h"
 
-/* Connection. */
-
 static int
 conn_exit_code(int code)
 {
