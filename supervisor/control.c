@@ -53,7 +53,7 @@ struct nf_client {
 	int			 hello;
 	int			 closing;	/* drop once out is flushed */
 	ev_io			 rio, wio;
-	struct nf_frame_reader	 rd;
+	struct nf_msg_reader	 rd;
 	struct nf_buf		 out;
 	LIST_ENTRY(nf_client)	 entry;
 };
@@ -1073,7 +1073,7 @@ client_free(struct nf_client *c)
 	ev_io_stop(nfd.loop, &c->rio);
 	ev_io_stop(nfd.loop, &c->wio);
 	close(c->fd);
-	nf_frame_reader_free(&c->rd);
+	nf_msg_reader_free(&c->rd);
 	nf_buf_free(&c->out);
 	free(c->user);
 	free(c);
@@ -1083,33 +1083,29 @@ static void
 client_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct nf_client	*c = io->data;
-	const uint8_t		*p;
-	size_t			 n;
-	ssize_t			 got;
 	enum nf_msg_type	 type;
 	struct nf_val		*msg;
 	uint64_t		 gen = c->gen;
 	char			 err[256];
-	int			 rc;
 
-	got = nf_frame_read(&c->rd, c->fd);
-	if (got == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (got <= 0) {
-		client_free(c);
-		return;
-	}
 	for (;;) {
-		rc = nf_frame_next(&c->rd, &p, &n, err, sizeof(err));
-		if (rc == 0)
+		switch (nf_msg_read(&c->rd, NF_RD_NOWAIT, &type, &msg, err,
+		    sizeof(err))) {
+		case NF_RD_MSG:
 			break;
-		if (rc == -1 || nf_msg_decode(NF_DIR_CTL_REQUEST, p, n,
-		    &type, &msg, err, sizeof(err)) == -1) {
+		case NF_RD_AGAIN:
+			return;
+		case NF_RD_TOOBIG:
+		case NF_RD_BAD:
 			nf_warnx("control client %s (pid %d): %s; dropping "
 			    "it", c->user, (int)c->pid, err);
 			reply_err(c, 0, NF_EXIT_USAGE, "bad frame: %s", err);
 			c->closing = 1;
 			ev_io_stop(loop, &c->rio);
+			return;
+		default:
+			/* gone, or gone in the middle of a frame */
+			client_free(c);
 			return;
 		}
 		client_dispatch(c, type, msg);
@@ -1163,26 +1159,18 @@ peer_allowed(uid_t uid, gid_t gid, const char *name)
 	return 0;
 }
 
-static void
-listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+int
+nf_control_adopt(int fd)
 {
 	struct nf_client	*c;
 	struct ucred		 cred;
 	struct passwd		*pw;
 	socklen_t		 len = sizeof(cred);
-	int			 fd;
 
-	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			nf_warn("control: accept");
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		nf_warn("control: SO_PEERCRED");
 		close(fd);
-		return;
+		return -1;
 	}
 	c = nf_xcalloc(1, sizeof(*c));
 	c->gen = ++client_gen;
@@ -1193,7 +1181,7 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 	pw = getpwuid(cred.uid);
 	c->user = pw != NULL ? nf_xprintf("user:%s", pw->pw_name) :
 	    nf_xprintf("user:%u", (unsigned)cred.uid);
-	nf_frame_reader_init(&c->rd, NF_MAX_CTL_REQUEST);
+	nf_msg_reader_init(&c->rd, fd, NF_DIR_CTL_REQUEST);
 	nf_buf_init(&c->out);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	c->rio.data = c;
@@ -1206,7 +1194,7 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    nclients, c->user);
 		reply_err(c, 0, NF_EXIT_UNREACHABLE, "too many clients");
 		c->closing = 1;
-		return;
+		return 0;
 	}
 	if (!peer_allowed(cred.uid, cred.gid, pw != NULL ? pw->pw_name :
 	    NULL)) {
@@ -1216,9 +1204,25 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    "control nomaflowd (needs root, the daemon's user, or the "
 		    "socket's group)", c->user);
 		c->closing = 1;
+		return 0;
+	}
+	ev_io_start(nfd.loop, &c->rio);
+	return 0;
+}
+
+static void
+listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	int	fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			nf_warn("control: accept");
 		return;
 	}
-	ev_io_start(loop, &c->rio);
+	(void)nf_control_adopt(fd);
 }
 
 int

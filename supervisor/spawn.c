@@ -67,9 +67,8 @@ struct nf_worker {
 	ev_child		 child;
 	ev_timer		 timer;		/* hello/step timeout */
 	ev_timer		 kill_timer;	/* SIGTERM -> SIGKILL grace */
-	struct nf_frame_reader	 rd;
+	struct nf_msg_reader	 rd;
 	struct nf_buf		 out;
-	int			 eof;
 	enum nf_reason		 stop_reason;	/* why we stopped it */
 	char			*proto_err;
 	char			*start_err;	/* step refused before it ran */
@@ -419,62 +418,49 @@ worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
 	}
 }
 
-/* Read what is there (at most one quantum) and dispatch whole frames. */
+/*
+ * Read what is there and dispatch whole frames: one read per wake-up keeps
+ * a flooding worker from starving the others (level-triggered io brings us
+ * back); drain reads everything, for a worker that has exited.
+ */
 static void
 worker_read(struct nf_worker *w, int drain)
 {
-	const uint8_t	*p;
-	size_t		 n;
-	ssize_t		 got;
 	enum nf_msg_type type;
 	struct nf_val	*msg;
 	char		 err[256];
-	int		 rc;
 
 	while (w->fd != -1) {
-		got = nf_frame_read(&w->rd, w->fd);
-		if (got == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			if (errno != ECONNRESET)
-				nf_warn("worker %d: read", (int)w->pid);
-			w->eof = 1;
-			worker_close_fd(w);
-			break;
-		}
-		if (got == 0) {
-			w->eof = 1;
-			ev_io_stop(nfd.loop, &w->rio);
-		}
-		for (;;) {
-			rc = nf_frame_next(&w->rd, &p, &n, err, sizeof(err));
-			if (rc == 0)
-				break;
-			if (rc == -1) {
-				worker_protocol_error(w, "%s", err);
-				return;
-			}
-			if (nf_msg_decode(NF_DIR_FROM_WORKER, p, n, &type, &msg,
-			    err, sizeof(err)) == -1) {
-				worker_protocol_error(w, "bad frame: %s", err);
-				return;
-			}
+		switch (nf_msg_read(&w->rd, drain ? NF_RD_DRAIN :
+		    NF_RD_NOWAIT, &type, &msg, err, sizeof(err))) {
+		case NF_RD_MSG:
 			worker_dispatch(w, type, msg);
 			nf_val_free(msg);
 			if (w->state == W_DEAD)
 				return;
-		}
-		if (w->eof) {
-			if (w->rd.len - w->rd.off > 0)
-				worker_protocol_error(w, "connection closed "
-				    "inside a frame");
+			continue;
+		case NF_RD_AGAIN:
+			return;
+		case NF_RD_EOF:
 			worker_close_fd(w);
-			break;
+			return;
+		case NF_RD_TRUNC:
+			worker_protocol_error(w, "connection closed inside a "
+			    "frame");
+			worker_close_fd(w);
+			return;
+		case NF_RD_IOERR:
+			if (errno != ECONNRESET)
+				nf_warn("worker %d: read", (int)w->pid);
+			worker_close_fd(w);
+			return;
+		case NF_RD_TOOBIG:
+			worker_protocol_error(w, "%s", err);
+			return;
+		case NF_RD_BAD:
+			worker_protocol_error(w, "bad frame: %s", err);
+			return;
 		}
-		/* One read per wake-up keeps a flooding worker from
-		 * starving the others; level-triggered io brings us back. */
-		if (!drain)
-			break;
 	}
 }
 
@@ -648,7 +634,7 @@ worker_free(struct nf_worker *w)
 	ev_timer_stop(nfd.loop, &w->timer);
 	ev_timer_stop(nfd.loop, &w->kill_timer);
 	ev_child_stop(nfd.loop, &w->child);
-	nf_frame_reader_free(&w->rd);
+	nf_msg_reader_free(&w->rd);
 	nf_buf_free(&w->out);
 	nf_val_free(w->output);
 	free(w->proto_err);
@@ -830,7 +816,7 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	w->self_policy = nf_xstrdup(type->worker_policy != NULL ?
 	    type->worker_policy : type->policy);
 	w->step_timeout = step_timeout;
-	nf_frame_reader_init(&w->rd, NF_MAX_FROM_WORKER);
+	nf_msg_reader_init(&w->rd, w->fd, NF_DIR_FROM_WORKER);
 	nf_buf_init(&w->out);
 	ev_io_init(&w->rio, worker_read_cb, w->fd, EV_READ);
 	w->rio.data = w;

@@ -172,3 +172,14 @@ tests_unit_check_steptype_SOURCES = tests/unit/check_steptype.c tests/unit/nf_ch
 tests_unit_check_steptype_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_steptype_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_steptype
+# The control handlers over a socketpair, with the run engine, spawner,
+# scheduler and a real store linked; main.c's share is in the test.
+check_PROGRAMS += tests/unit/check_control
+tests_unit_check_control_SOURCES = tests/unit/check_control.c \
+	tests/unit/nf_check.h supervisor/control.c supervisor/run.c \
+	supervisor/runstate.c supervisor/spawn.c supervisor/scheduler.c \
+	supervisor/slots.c supervisor/store.c
+tests_unit_check_control_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	-DNF_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_control_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_control
