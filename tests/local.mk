@@ -50,6 +50,14 @@ tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \
 tests_unit_check_run_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_run_LDADD = $(NF_CHECK_LIBS)
 
+# A run's parameters in one pass (supervisor/params.c, in libnfsup) and
+# the redaction primitive (common/template.c).
+check_PROGRAMS += tests/unit/check_params
+tests_unit_check_params_SOURCES = tests/unit/check_params.c tests/unit/nf_check.h
+tests_unit_check_params_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_params_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_params
+
 # Scheduler slot arithmetic (pure): jitter and catch-up selection.
 check_PROGRAMS += tests/unit/check_slots
 tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h \
