@@ -7,7 +7,8 @@ libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
 	supervisor/config.c supervisor/config.h \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
-	supervisor/fault.c supervisor/fault.h
+	supervisor/fault.c supervisor/fault.h \
+	supervisor/params.c supervisor/params.h
 libnfsup_a_CFLAGS = $(AM_CFLAGS)
 
 # Everything the supervisor's modules and their tests link.
@@ -15,6 +16,7 @@ NF_CONF_LIBS = libnfsup.a $(NF_POLICY_LIBS) -lm
 
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
+	supervisor/events.c supervisor/events.h \
 	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawner.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
