@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "params.h"
 #include "cron.h"
 #include "expr.h"
 #include "log.h"
@@ -82,7 +83,8 @@ static const char *const job_keys[] = {
 	"id", "description", "schedule", "timezone", "enabled", "tags",
 	"params", "retry", "timeout_seconds", "steps", "overlap", "catchup",
 	"catchup_window", "jitter", "after", "after_on", "presets", "every",
-	"every_anchor", "schedules", "secret_params", "on_interrupt", NULL
+	"every_anchor", "schedules", "secret_params", "required_params",
+	"on_interrupt", NULL
 };
 
 /* The state of one load: where messages go and which file is read. */
@@ -2525,9 +2527,12 @@ free_job_policy(struct nf_job *job)
 	free(job->presets);
 }
 
-/* secret_params = ["token", ...]: names of params, redacted in history. */
+/*
+ * secret_params = ["token", ...]: names of params, redacted in history;
+ * required_params: names a run must be given (params.c).
+ */
 static void
-load_secret_params(struct ld *ld, struct nf_job *job,
+load_param_names(struct ld *ld, char ***names, size_t *n,
     const struct nf_toml_value *v, const char *what)
 {
 	const struct nf_toml_value *e;
@@ -2550,9 +2555,8 @@ load_secret_params(struct ld *ld, struct nf_job *job,
 			free(s);
 			continue;
 		}
-		job->secret_params = nf_xreallocarray(job->secret_params,
-		    job->nsecret_params + 1, sizeof(*job->secret_params));
-		job->secret_params[job->nsecret_params++] = s;
+		*names = nf_xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = s;
 	}
 }
 
@@ -2795,7 +2799,11 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 			}
 			steps = v;
 		} else if (strcmp(kv->key, "secret_params") == 0)
-			load_secret_params(ld, job, v, what);
+			load_param_names(ld, &job->secret_params,
+			    &job->nsecret_params, v, what);
+		else if (strcmp(kv->key, "required_params") == 0)
+			load_param_names(ld, &job->required_params,
+			    &job->nrequired_params, v, what);
 		else if (load_job_policy(ld, job, kv, what))
 			continue;
 		else {
@@ -2827,6 +2835,8 @@ load_job(struct ld *ld, const struct nf_toml_value *t, const char *jobfile)
 		    "[[jobs.steps]])", pfx);
 	check_step_refs(ld, job, steps, pfx);
 	load_job_presets(ld, job, t, pfx);
+	if (nf_params_check_job(job, err, sizeof(err)) == -1)
+		lerr(ld, line, col, "%s%s", pfx, err);
 }
 
 static void
@@ -3098,6 +3108,9 @@ nf_config_free(struct nf_config *cfg)
 		for (j = 0; j < job->nsecret_params; j++)
 			free(job->secret_params[j]);
 		free(job->secret_params);
+		for (j = 0; j < job->nrequired_params; j++)
+			free(job->required_params[j]);
+		free(job->required_params);
 		for (j = 0; j < job->nsteps; j++) {
 			free(job->steps[j].name);
 			free(job->steps[j].type);
@@ -3501,6 +3514,15 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 				if (j > 0)
 					fputs(", ", fp);
 				dump_cstr(fp, job->secret_params[j]);
+			}
+			fputs("]\n", fp);
+		}
+		if (job->nrequired_params > 0) {
+			fputs("required_params = [", fp);
+			for (j = 0; j < job->nrequired_params; j++) {
+				if (j > 0)
+					fputs(", ", fp);
+				dump_cstr(fp, job->required_params[j]);
 			}
 			fputs("]\n", fp);
 		}

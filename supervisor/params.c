@@ -340,6 +340,8 @@ nf_params_decl_job(const struct nf_job *job, struct nf_params_decl *d)
 	}
 	d->secret = job->secret_params;
 	d->nsecret = job->nsecret_params;
+	d->required = job->required_params;
+	d->nrequired = job->nrequired_params;
 	d->steps = job->steps;
 	d->nsteps = job->nsteps;
 }
@@ -352,6 +354,50 @@ nf_params_resolve_job(const struct nf_job *job, const struct nf_val *given,
 
 	nf_params_decl_job(job, &d);
 	return nf_params_resolve(&d, given, out, err, errlen);
+}
+
+int
+nf_params_check_job(const struct nf_job *job, char *err, size_t errlen)
+{
+	const struct nf_preset	*p;
+	struct nf_buf		 e;
+	const char		*name;
+	size_t			 i, k;
+
+	nf_buf_init(&e);
+	for (i = 0; i < job->nrequired_params; i++) {
+		name = job->required_params[i];
+		if (nf_val_get(job->params, name) != NULL) {
+			nf_buf_printf(&e, "%sparameter \"%s\" is in both "
+			    "params (with a default) and required_params "
+			    "(without one); keep one", e.len > 0 ? "; " : "",
+			    name);
+			continue;
+		}
+		if (job->nschedules > 0 || job->nafter > 0)
+			nf_buf_printf(&e, "%srequired parameter \"%s\" has no "
+			    "value when the %s fires it; give it a default in "
+			    "params or leave the firing to presets that set "
+			    "it", e.len > 0 ? "; " : "", name,
+			    job->nschedules > 0 ? "schedule" : "`after` "
+			    "dependency");
+		for (k = 0; k < job->npresets; k++) {
+			p = &job->presets[k];
+			if (p->cron != NULL &&
+			    nf_val_get(p->params, name) == NULL)
+				nf_buf_printf(&e, "%srequired parameter \"%s\" "
+				    "has no value when preset %s's schedule "
+				    "fires; set it in the preset's params",
+				    e.len > 0 ? "; " : "", name, p->name);
+		}
+	}
+	if (e.len == 0) {
+		nf_buf_free(&e);
+		return 0;
+	}
+	snprintf(err, errlen, "%s", e.data);
+	nf_buf_free(&e);
+	return -1;
 }
 
 void

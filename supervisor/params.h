@@ -76,6 +76,14 @@ void		 nf_params_add_secret(struct nf_params *, const char *);
 void		 nf_params_move(struct nf_params *dst, struct nf_params *src);
 void		 nf_params_clear(struct nf_params *);
 /*
+ * Load check of a job's declaration: a required param has no default, and
+ * every fire the daemon makes by itself (the job's schedules, `after`, a
+ * preset's schedule) gives it a value.  -1 with the message (without the
+ * job's name: the caller prefixes where).
+ */
+int		 nf_params_check_job(const struct nf_job *, char *err,
+		    size_t errlen);
+/*
  * A copy of a params map with the values of decl's secret params as
  * "***" (the history, the audit trail); NULL for NULL.
  */

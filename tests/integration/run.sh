@@ -371,6 +371,8 @@ t_params() {
 	    'secret_params = ["token"]' \
 	    '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
 	    'argv = ["/bin/echo", "n=${params.n} full=${params.full}"]'
+	job needs 'required_params = ["day"]' \
+	    '[[jobs.steps]]' 'name = "s"' 'type = "exec"' 'argv = ["/bin/echo", "day=${params.day}"]'
 	start_daemon || { T_OK=0; end; return; }
 	err=$(nf run typed -p n=abc 2>&1); rc=$?
 	check "integer param given abc: exit 64" eq "$rc" 64
@@ -391,6 +393,11 @@ t_params() {
 	id=$(nfj runs --job typed | jq -r '.[0].id')
 	check "history keeps the integer" eq "$(nfj run show "$id" | jq -r '.params.n | type')" number
 	check "history hides the secret" eq "$(nfj run show "$id" | jq -r .params.token)" "***"
+	err=$(nf run needs 2>&1); rc=$?
+	check "required param not given: exit 64" eq "$rc" 64
+	check "required param named" contains "$err" \
+	    'job needs: parameter "day" is required and was not given (nfctl run needs -p day=VALUE)'
+	check "required given: runs" contains "$(nf run needs --follow -p day=mon 2>&1)" "day=mon"
 	check "daemon alive" daemon_alive
 	end
 }
