@@ -356,6 +356,25 @@ nf_params_resolve_job(const struct nf_job *job, const struct nf_val *given,
 	return nf_params_resolve(&d, given, out, err, errlen);
 }
 
+struct nf_val *
+nf_params_replay(const struct nf_job *job, const struct nf_val *snapshot)
+{
+	struct nf_val	*m, *v;
+	const char	*t;
+	size_t		 i;
+
+	if (snapshot == NULL || snapshot->type != NF_V_MAP)
+		return NULL;
+	m = nf_val_dup(snapshot);
+	for (i = 0; i < job->nsecret_params; i++) {
+		t = nf_val_get_str(m, job->secret_params[i]);
+		if (t != NULL && strcmp(t, NF_SECRET_MASK) == 0 &&
+		    (v = nf_val_map_take(m, job->secret_params[i])) != NULL)
+			nf_val_free(v);
+	}
+	return m;
+}
+
 int
 nf_params_check_job(const struct nf_job *job, char *err, size_t errlen)
 {

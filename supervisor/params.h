@@ -76,6 +76,13 @@ void		 nf_params_add_secret(struct nf_params *, const char *);
 void		 nf_params_move(struct nf_params *dst, struct nf_params *src);
 void		 nf_params_clear(struct nf_params *);
 /*
+ * The params a replay gives: a run's stored snapshot without the secret
+ * params it shows as "***" (their values were never stored: the job's
+ * defaults apply again).
+ */
+struct nf_val	*nf_params_replay(const struct nf_job *,
+		    const struct nf_val *snapshot);
+/*
  * Load check of a job's declaration: a required param has no default, and
  * every fire the daemon makes by itself (the job's schedules, `after`, a
  * preset's schedule) gives it a value.  -1 with the message (without the

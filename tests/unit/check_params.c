@@ -336,6 +336,33 @@ START_TEST(snapshot_and_secrets)
 }
 END_TEST
 
+/* A replay gives the stored snapshot back, but not "***" for a secret. */
+START_TEST(replay_params)
+{
+	struct nf_job	 job;
+	struct nf_val	*snap, *m;
+
+	memset(&job, 0, sizeof(job));
+	job.id = "j";
+	job.secret_params = secret;
+	job.nsecret_params = 1;
+	snap = nf_val_map();
+	nf_val_map_set_str(snap, "token", "***");
+	nf_val_map_set_int(snap, "n", 7);
+	m = nf_params_replay(&job, snap);
+	ck_assert_ptr_null(nf_val_get(m, "token"));
+	ck_assert_int_eq(nf_val_get(m, "n")->u.i, 7);
+	nf_val_free(m);
+	/* A value that is not the mask was not a secret when stored. */
+	nf_val_map_set_str(snap, "token", "plain");
+	m = nf_params_replay(&job, snap);
+	ck_assert_str_eq(nf_val_get_str(m, "token"), "plain");
+	nf_val_free(m);
+	nf_val_free(snap);
+	ck_assert_ptr_null(nf_params_replay(&job, NULL));
+}
+END_TEST
+
 /* The one redaction primitive: the supervisor's and the http worker's. */
 START_TEST(redact_primitive)
 {
@@ -385,6 +412,7 @@ params_suite(void)
 	tcase_add_test(tc, rejection);
 	tcase_add_test(tc, unknown_and_required);
 	tcase_add_test(tc, snapshot_and_secrets);
+	tcase_add_test(tc, replay_params);
 	tcase_add_test(tc, redact_primitive);
 	suite_add_tcase(s, tc);
 	return s;
