@@ -58,6 +58,16 @@ tests_unit_check_params_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_params_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_params
 
+# The run engine on its own: run.c with a real store and configuration,
+# an events subscriber, stubs for the spawner, scheduler and main.
+check_PROGRAMS += tests/unit/check_engine
+tests_unit_check_engine_SOURCES = tests/unit/check_engine.c \
+	tests/unit/nf_check.h supervisor/run.c supervisor/runstate.c \
+	supervisor/store.c supervisor/events.c
+tests_unit_check_engine_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_check_engine_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_engine
+
 # Scheduler slot arithmetic (pure): jitter and catch-up selection.
 check_PROGRAMS += tests/unit/check_slots
 tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h \
