@@ -412,8 +412,8 @@ run_tmpl_ctx(const struct nf_run *r, struct nf_tmpl_ctx *c)
 }
 
 /* A copy of s with secrets redacted (always a new string, or NULL). */
-char *
-nf_run_redact(const struct nf_run *r, const char *s)
+static char *
+run_redact(const struct nf_run *r, const char *s)
 {
 	char	*red;
 
@@ -936,7 +936,7 @@ run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
 	char			*job_id, *red;
 	int64_t			 now = nf_now_ms(), id, parent, rows;
 
-	red = nf_run_redact(r, error);
+	red = run_redact(r, error);
 	error = red;
 	run_transition(r, ev);
 	nf_store_run_finish(r->id, r->state, reason, error, r->rows_affected,
@@ -1262,7 +1262,7 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 	NF_FAULT("after_result");
 	/* History and logs never show a secret param's value. */
 	if (o->error != NULL && r->secrets.n > 0) {
-		msg = nf_run_redact(r, o->error);
+		msg = run_redact(r, o->error);
 		free(o->error);
 		o->error = msg;
 	}

@@ -144,7 +144,5 @@ void	nf_run_kick(void);
 /* Shutdown: interrupt queued runs, and (force) kill running workers. */
 void	nf_run_shutdown(int force);
 int	nf_run_active_count(void);
-/* A copy of s with the run's secrets as "***" (always a new string). */
-char	*nf_run_redact(const struct nf_run *, const char *s);
 
 #endif
