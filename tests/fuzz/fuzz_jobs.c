@@ -1,4 +1,4 @@
-/* NF_FUZZ_SOURCES: supervisor/config.c supervisor/toml.c common/steptype.c common/policy.c common/template.c supervisor/expr.c common/val.c common/util.c common/log.c supervisor/cron.c supervisor/tz.c */
+/* NF_FUZZ_SOURCES: supervisor/config.c supervisor/params.c supervisor/toml.c common/steptype.c common/policy.c common/template.c supervisor/expr.c common/val.c common/util.c common/log.c supervisor/cron.c supervisor/tz.c */
 /* NF_FUZZ_CFLAGS: -DNF_POLICYDIR="/nonexistent" -DNF_PKGLIBEXECDIR="/nonexistent" */
 /*
  * fuzz_jobs.c: libFuzzer target for the jobs-file loader (supervisor/config.c):
