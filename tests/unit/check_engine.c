@@ -371,6 +371,68 @@ START_TEST(unwatched_run)
 }
 END_TEST
 
+/* Several subscribers: order, kinds, (un)subscribing from a callback. */
+static char	order[16];
+static size_t	norder;
+static int	sub_b, sub_late;
+
+static void
+on_late(const struct nf_event *ev, void *arg)
+{
+	order[norder++] = 'L';
+}
+
+static void
+on_a(const struct nf_event *ev, void *arg)
+{
+	order[norder++] = 'a';
+	/* A subscriber added now sees the next event, not this one. */
+	if (sub_late == 0)
+		sub_late = nf_events_subscribe(NF_EVENT_ALL, on_late, NULL,
+		    NULL);
+}
+
+static void
+on_b(const struct nf_event *ev, void *arg)
+{
+	order[norder++] = 'b';
+	/* Unsubscribing itself: no further call. */
+	nf_events_unsubscribe(sub_b);
+}
+
+START_TEST(subscribers)
+{
+	struct nf_event	ev;
+	int		sub_a, sub_log;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = NF_EVENT_STATE;
+	ev.run_id = 1;
+	norder = 0;
+	sub_late = 0;
+	sub_a = nf_events_subscribe(NF_EVENT_STATE, on_a, NULL, NULL);
+	sub_b = nf_events_subscribe(NF_EVENT_ALL, on_b, NULL, NULL);
+	sub_log = nf_events_subscribe(NF_EVENT_LOG, on_late, NULL, NULL);
+	ck_assert(nf_events_wanted(NF_EVENT_STATE, 1));
+	ck_assert(nf_events_wanted(NF_EVENT_LOG, 1));
+	ck_assert(nf_events_wanted(NF_EVENT_END, 1));
+	nf_events_publish(&ev);
+	ck_assert_uint_eq(norder, 2);
+	ck_assert_int_eq(memcmp(order, "ab", 2), 0);
+	nf_events_publish(&ev);
+	ck_assert_uint_eq(norder, 4);
+	ck_assert_int_eq(memcmp(order + 2, "aL", 2), 0);
+	nf_events_unsubscribe(sub_a);
+	nf_events_unsubscribe(sub_late);
+	nf_events_unsubscribe(sub_log);
+	ck_assert(!nf_events_wanted(NF_EVENT_ALL, 1));
+	ck_assert_str_eq(nf_event_name(NF_EVENT_LOG), "log");
+	ck_assert_str_eq(nf_event_name(NF_EVENT_STEP), "state");
+	ck_assert_str_eq(nf_event_name(NF_EVENT_PROGRESS), "state");
+	ck_assert_str_eq(nf_event_name(NF_EVENT_END), "end");
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -382,6 +444,7 @@ engine_suite(void)
 	tcase_add_test(tc, bad_param_no_run);
 	tcase_add_test(tc, retry_then_succeed);
 	tcase_add_test(tc, unwatched_run);
+	tcase_add_test(tc, subscribers);
 	suite_add_tcase(s, tc);
 	return s;
 }
