@@ -41,6 +41,8 @@
 static const struct nf_val builtin_dry_run = {
 	.type = NF_V_BOOL, .u.b = 0
 };
+/* The "type" of a name only required_params declares: any value. */
+static const struct nf_val any_type = { .type = NF_V_ANY };
 
 static const char *
 type_what(enum nf_val_type t)
@@ -74,17 +76,13 @@ name_in(const char *name, char *const *list, size_t n)
 	return 0;
 }
 
-/*
- * The value that declares name's type, or NULL if the job does not take
- * it.  *any is set for a name only `required` declares (any type).
- */
+/* The value that declares name's type, or NULL: the job does not take it. */
 static const struct nf_val *
-declared(const struct nf_params_decl *d, const char *name, int *any)
+declared(const struct nf_params_decl *d, const char *name)
 {
 	const struct nf_val	*v, *kw;
 	size_t			 i;
 
-	*any = 0;
 	if ((v = nf_val_get(d->defaults, name)) != NULL ||
 	    (v = nf_val_get(d->preset_params, name)) != NULL)
 		return v;
@@ -98,10 +96,8 @@ declared(const struct nf_params_decl *d, const char *name, int *any)
 	}
 	if (strcmp(name, NF_PARAMS_BUILTIN_DRY_RUN) == 0)
 		return &builtin_dry_run;
-	if (name_in(name, d->required, d->nrequired)) {
-		*any = 1;
-		return &builtin_dry_run;	/* unused: any type */
-	}
+	if (name_in(name, d->required, d->nrequired))
+		return &any_type;
 	return NULL;
 }
 
@@ -253,7 +249,6 @@ nf_params_resolve(const struct nf_params_decl *d, const struct nf_val *given,
 	const char		*name;
 	char			*t;
 	size_t			 i;
-	int			 any;
 
 	memset(out, 0, sizeof(*out));
 	nf_buf_init(&e);
@@ -269,7 +264,7 @@ nf_params_resolve(const struct nf_params_decl *d, const struct nf_val *given,
 	    i < given->u.m.n; i++) {
 		name = given->u.m.kv[i].key;
 		gv = given->u.m.kv[i].val;
-		if ((def = declared(d, name, &any)) == NULL) {
+		if ((def = declared(d, name)) == NULL) {
 			problem(&e, d);
 			nf_buf_printf(&e, "no parameter \"%s\" (the job takes: ",
 			    name);
@@ -279,7 +274,8 @@ nf_params_resolve(const struct nf_params_decl *d, const struct nf_val *given,
 			    d->job_id);
 			continue;
 		}
-		if ((cv = any ? nf_val_dup(gv) : coerce(def, gv)) == NULL) {
+		if ((cv = def->type == NF_V_ANY ? nf_val_dup(gv) :
+		    coerce(def, gv)) == NULL) {
 			problem(&e, d);
 			nf_buf_printf(&e, "parameter \"%s\" must be %s, like "
 			    "its default ", name, type_what(def->type));
