@@ -128,6 +128,9 @@ struct nf_job {
 	/* Params whose values are redacted ("***") in logs and history. */
 	char		**secret_params;
 	size_t		 nsecret_params;
+	/* Params without default that every run must be given (params.c). */
+	char		**required_params;
+	size_t		 nrequired_params;
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
 	struct nf_step	*steps;

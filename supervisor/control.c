@@ -7,6 +7,10 @@
  * Every client is identified with SO_PEERCRED; the user becomes
  * "user:<name>" in triggered_by and in the audit table.
  *
+ * Follow streams (nfctl logs -f, run --follow) are this module's
+ * subscription to the run engine's events (events.h): the run engine knows
+ * no client.
+ *
  * Invariant: a freed client is unregistered from every run it followed, so
  * no follower ever points at freed memory.
  */
@@ -29,9 +33,11 @@
 #include "config.h"
 #include "control.h"
 #include "cron.h"
+#include "events.h"
 #include "expr.h"
 #include "log.h"
 #include "nomaflowd.h"
+#include "params.h"
 #include "proto.h"
 #include "run.h"
 #include "spawn.h"
@@ -66,6 +72,18 @@ static gid_t		 sock_gid = (gid_t)-1;
 static uint64_t		 client_gen;
 static int		 nclients;
 
+/* A client following a run (run_id) on its request req_id. */
+struct follow {
+	int64_t			 run_id;
+	struct nf_client	*client;	/* NULL: dropped meanwhile */
+	uint64_t		 gen;
+	int64_t			 req_id;
+	LIST_ENTRY(follow)	 entry;
+};
+static LIST_HEAD(, follow) follows = LIST_HEAD_INITIALIZER(follows);
+static int		 events_sub;
+static int		 forwarding;	/* inside follow_event() */
+
 static void	client_free(struct nf_client *);
 
 /* Still connected (it may be closing). */
@@ -80,7 +98,7 @@ client_exists(struct nf_client *c, uint64_t gen)
 	return 0;
 }
 
-int
+static int
 nf_control_client_alive(struct nf_client *c, uint64_t gen)
 {
 	return client_exists(c, gen) && !c->closing;
@@ -104,7 +122,7 @@ client_send(struct nf_client *c, struct nf_val *msg)
 	ev_io_start(nfd.loop, &c->wio);
 }
 
-void
+static void
 nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
     const char *kind, struct nf_val *data)
 {
@@ -119,6 +137,78 @@ nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
 	nf_val_map_set_str(m, "kind", kind);
 	nf_val_map_set(m, "data", data);
 	client_send(c, m);
+}
+
+/* Followers. */
+
+static void
+follow_add(int64_t run_id, struct nf_client *c, int64_t req_id)
+{
+	struct follow	*f;
+
+	f = nf_xcalloc(1, sizeof(*f));
+	f->run_id = run_id;
+	f->client = c;
+	f->gen = c->gen;
+	f->req_id = req_id;
+	LIST_INSERT_HEAD(&follows, f, entry);
+}
+
+static void
+follow_sweep(void)
+{
+	struct follow	*f, *tmp;
+
+	LIST_FOREACH_SAFE(f, &follows, entry, tmp)
+		if (f->client == NULL) {
+			LIST_REMOVE(f, entry);
+			free(f);
+		}
+}
+
+/* c is going away: forget what it followed (later, if forwarding). */
+static void
+follow_drop_client(struct nf_client *c)
+{
+	struct follow	*f;
+
+	LIST_FOREACH(f, &follows, entry)
+		if (f->client == c)
+			f->client = NULL;
+	if (!forwarding)
+		follow_sweep();
+}
+
+static int
+follow_want(int64_t run_id, void *arg)
+{
+	struct follow	*f;
+
+	LIST_FOREACH(f, &follows, entry)
+		if (f->run_id == run_id && f->client != NULL)
+			return 1;
+	return 0;
+}
+
+/* An event of the run engine: to each client following that run. */
+static void
+follow_event(const struct nf_event *ev, void *arg)
+{
+	struct follow	*f;
+
+	/* Sending may drop a slow client: follow_drop_client() only marks. */
+	forwarding = 1;
+	LIST_FOREACH(f, &follows, entry) {
+		if (f->run_id != ev->run_id || f->client == NULL)
+			continue;
+		nf_control_event(f->client, f->gen, f->req_id,
+		    nf_event_name(ev->kind), nf_val_dup(ev->data));
+		/* The run's last event ends the stream. */
+		if (ev->kind == NF_EVENT_END)
+			f->client = NULL;
+	}
+	forwarding = 0;
+	follow_sweep();
 }
 
 static void
@@ -461,12 +551,14 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 		{ NULL, 0, 0 }
 	};
 	const struct nf_job	*j;
+	const struct nf_preset	*preset = NULL;
 	const struct nf_val	*params;
+	struct nf_params_decl	 decl;
+	struct nf_params	 p;
 	struct nf_trigger	 t;
 	struct nf_val		*d, *shown;
 	char			 err[512];
 	int64_t			 run_id;
-	size_t			 i;
 	int			 force = 0, conflict;
 
 	if (check_args(c, id, "run", args, spec) == -1 ||
@@ -480,20 +572,31 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 	t.params = params != NULL && params->type == NF_V_MAP ? params : NULL;
 	t.preset = nf_val_get_str(args, "preset");
 	t.force = force;
-	if (t.preset != NULL && nf_config_preset(j, t.preset) == NULL) {
+	if (t.preset != NULL && (preset = nf_config_preset(j, t.preset)) ==
+	    NULL) {
 		audit(c, "run", j->id, "no such preset", args);
 		reply_err(c, id, NF_EXIT_NOTFOUND, "job %s has no preset "
 		    "\"%s\" (nfctl job show %s lists its presets)", j->id,
 		    t.preset, j->id);
 		return;
 	}
-	/* The audit trail shows secret params (job's secret_params) as ***. */
-	shown = params != NULL ? nf_val_dup(params) : NULL;
-	for (i = 0; shown != NULL && shown->type == NF_V_MAP &&
-	    i < j->nsecret_params; i++)
-		if (nf_val_get(shown, j->secret_params[i]) != NULL)
-			nf_val_map_set_str(shown, j->secret_params[i], "***");
+	/*
+	 * Params are typed and checked here, so a bad value is the caller's
+	 * usage error and creates no run; the audit trail shows secret
+	 * params as "***".
+	 */
+	nf_params_decl_job(preset != NULL ? preset->job : j, &decl);
+	if (nf_params_resolve(&decl, t.params, &p, err, sizeof(err)) == -1) {
+		shown = nf_params_shown(&decl, t.params);
+		audit(c, "run", j->id, err, shown);
+		nf_val_free(shown);
+		reply_err(c, id, NF_EXIT_USAGE, "%s", err);
+		return;
+	}
+	shown = nf_params_shown(&decl, t.params != NULL ? p.given : NULL);
+	t.resolved = &p;
 	run_id = nf_run_trigger_ex(j, &t, &conflict, err, sizeof(err));
+	nf_params_clear(&p);	/* left empty if the run took it */
 	audit(c, "run", j->id, run_id <= 0 ? err : "ok", shown);
 	nf_val_free(shown);
 	if (run_id <= 0) {
@@ -632,7 +735,7 @@ cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	lines->u.a.n = 0;
 	nf_val_free(lines);
 	if ((active = nf_run_find(run_id)) != NULL)
-		nf_run_follow(active, c, c->gen, id);
+		follow_add(active->id, c, id);
 	else {
 		end = nf_val_map();
 		nf_val_map_set_int(end, "run_id", run_id);
@@ -1067,7 +1170,7 @@ client_dispatch(struct nf_client *c, enum nf_msg_type type,
 static void
 client_free(struct nf_client *c)
 {
-	nf_run_unfollow_client(c);
+	follow_drop_client(c);
 	LIST_REMOVE(c, entry);
 	nclients--;
 	ev_io_stop(nfd.loop, &c->rio);
@@ -1307,6 +1410,8 @@ nf_control_open(const struct nf_config *cfg, char *err, size_t errlen)
 	sock_path = nf_xstrdup(cfg->socket_path);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
 	ev_io_start(nfd.loop, &listen_io);
+	events_sub = nf_events_subscribe(NF_EVENT_ALL, follow_event,
+	    follow_want, NULL);
 	return 0;
 }
 
@@ -1317,6 +1422,10 @@ nf_control_close(void)
 
 	while ((c = LIST_FIRST(&clients)) != NULL)
 		client_free(c);
+	if (events_sub != 0) {
+		nf_events_unsubscribe(events_sub);
+		events_sub = 0;
+	}
 	if (listen_fd != -1) {
 		ev_io_stop(nfd.loop, &listen_io);
 		close(listen_fd);

@@ -17,9 +17,5 @@ void	nf_control_close(void);
  * 0, or -1 (fd closed) when its peer cannot be identified.
  */
 int	nf_control_adopt(int fd);
-/* Send an event on a follow stream (no-op if the client went away). */
-void	nf_control_event(struct nf_client *, uint64_t gen, int64_t req_id,
-	    const char *kind, struct nf_val *data);
-int	nf_control_client_alive(struct nf_client *, uint64_t gen);
 
 #endif

@@ -351,6 +351,15 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 			}
 			fputs("]\n", fp);
 		}
+		if (job->nrequired_params > 0) {
+			fputs("required_params = [", fp);
+			for (j = 0; j < job->nrequired_params; j++) {
+				if (j > 0)
+					fputs(", ", fp);
+				dump_cstr(fp, job->required_params[j]);
+			}
+			fputs("]\n", fp);
+		}
 		fprintf(fp, "retry = { attempts = %d, backoff = \"%s\", "
 		    "base_seconds = ", job->retry.attempts,
 		    job->retry.backoff == NF_BACKOFF_FIXED ? "fixed" :

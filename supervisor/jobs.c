@@ -31,6 +31,7 @@
 #include "expr.h"
 #include "load.h"
 #include "log.h"
+#include "params.h"
 #include "steptypes.h"
 #include "template.h"
 #include "toml.h"
@@ -1057,9 +1058,12 @@ free_job_policy(struct nf_job *job)
 	free(job->presets);
 }
 
-/* secret_params = ["token", ...]: names of params, redacted in history. */
+/*
+ * secret_params = ["token", ...]: names of params, redacted in history;
+ * required_params: names a run must be given (params.c).
+ */
 static void
-load_secret_params(struct nf_load *ld, struct nf_job *job,
+load_param_names(struct nf_load *ld, char ***names, size_t *n,
     const struct nf_toml_value *v, const char *what)
 {
 	const struct nf_toml_value *e;
@@ -1083,9 +1087,8 @@ load_secret_params(struct nf_load *ld, struct nf_job *job,
 			free(s);
 			continue;
 		}
-		job->secret_params = nf_xreallocarray(job->secret_params,
-		    job->nsecret_params + 1, sizeof(*job->secret_params));
-		job->secret_params[job->nsecret_params++] = s;
+		*names = nf_xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = s;
 	}
 }
 
@@ -1403,7 +1406,21 @@ job_secret_params(struct nf_load *ld, void *obj,
     const struct nf_toml_value *t, const struct nf_toml_kv *kv,
     const char *what, const char *pfx)
 {
-	load_secret_params(ld, obj, kv->val, what);
+	struct nf_job	*job = obj;
+
+	load_param_names(ld, &job->secret_params, &job->nsecret_params,
+	    kv->val, what);
+}
+
+static void
+job_required_params(struct nf_load *ld, void *obj,
+    const struct nf_toml_value *t, const struct nf_toml_kv *kv,
+    const char *what, const char *pfx)
+{
+	struct nf_job	*job = obj;
+
+	load_param_names(ld, &job->required_params, &job->nrequired_params,
+	    kv->val, what);
 }
 
 static void
@@ -1465,6 +1482,8 @@ static const struct key job_keys[] = {
 	{ .name = "every_anchor", .kind = K_FN, .fn = job_every_anchor },
 	{ .name = "schedules", .kind = K_FN, .fn = job_schedules },
 	{ .name = "secret_params", .kind = K_FN, .fn = job_secret_params },
+	{ .name = "required_params", .kind = K_FN,
+	    .fn = job_required_params },
 	{ .name = "on_interrupt", .kind = K_ENUM,
 	    .off = JOB(on_interrupt_retry),
 	    .names = nf_jobs_on_interrupt_names },
@@ -1601,7 +1620,7 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 	struct nf_config *cfg = ld->cfg;
 	const struct nf_toml_value *v, *steps;
 	struct nf_job	*job;
-	char		 pfx[256], what[1024], *s;
+	char		 pfx[256], what[1024], err[512], *s;
 	size_t		 i;
 	int		 line, col, steps_bad = 0;
 
@@ -1677,6 +1696,8 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 		    "[[jobs.steps]])", pfx);
 	check_step_refs(ld, job, steps, pfx);
 	load_job_presets(ld, job, t, pfx);
+	if (nf_params_check_job(job, err, sizeof(err)) == -1)
+		nf_load_err(ld, line, col, "%s%s", pfx, err);
 }
 
 static void
@@ -1869,6 +1890,9 @@ nf_jobs_free(struct nf_config *cfg)
 		for (j = 0; j < job->nsecret_params; j++)
 			free(job->secret_params[j]);
 		free(job->secret_params);
+		for (j = 0; j < job->nrequired_params; j++)
+			free(job->required_params[j]);
+		free(job->required_params);
 		for (j = 0; j < job->nsteps; j++) {
 			free(job->steps[j].name);
 			free(job->steps[j].type);

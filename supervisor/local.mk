@@ -13,7 +13,8 @@ libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
 	supervisor/steptypes/http.c supervisor/steptypes/call_job.c \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
-	supervisor/fault.c supervisor/fault.h
+	supervisor/fault.c supervisor/fault.h \
+	supervisor/params.c supervisor/params.h
 libnfsup_a_CFLAGS = $(AM_CFLAGS)
 
 # Everything the supervisor's modules and their tests link.
@@ -21,6 +22,7 @@ NF_CONF_LIBS = libnfsup.a $(NF_POLICY_LIBS) -lm
 
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
+	supervisor/events.c supervisor/events.h \
 	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawn.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \

@@ -665,8 +665,8 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	worker_classify(w, status, &o);
 	r = w->run;
 	/* The run's secret params never reach the daemon's log either. */
-	red = r != NULL && o.error != NULL ? nf_tmpl_redact(o.error,
-	    r->secrets, r->nsecrets) : NULL;
+	red = r != NULL && o.error != NULL ?
+	    nf_secrets_redact(&r->secrets, o.error) : NULL;
 	nf_debug("worker %d exited (status 0x%x): %s", (int)w->pid, status,
 	    red != NULL ? red : o.error != NULL ? o.error : "ok");
 	free(red);

@@ -57,6 +57,24 @@ tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \
 tests_unit_check_run_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_run_LDADD = $(NF_CHECK_LIBS)
 
+# A run's parameters in one pass (supervisor/params.c, in libnfsup) and
+# the redaction primitive (common/template.c).
+check_PROGRAMS += tests/unit/check_params
+tests_unit_check_params_SOURCES = tests/unit/check_params.c tests/unit/nf_check.h
+tests_unit_check_params_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_params_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_params
+
+# The run engine on its own: run.c with a real store and configuration,
+# an events subscriber, stubs for the spawner, scheduler and main.
+check_PROGRAMS += tests/unit/check_engine
+tests_unit_check_engine_SOURCES = tests/unit/check_engine.c \
+	tests/unit/nf_check.h supervisor/run.c supervisor/runstate.c \
+	supervisor/store.c supervisor/events.c
+tests_unit_check_engine_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_check_engine_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_engine
+
 # Scheduler slot arithmetic (pure): jitter and catch-up selection.
 check_PROGRAMS += tests/unit/check_slots
 tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h \
@@ -176,7 +194,7 @@ TESTS += tests/unit/check_steptype
 # scheduler and a real store linked; main.c's share is in the test.
 check_PROGRAMS += tests/unit/check_control
 tests_unit_check_control_SOURCES = tests/unit/check_control.c \
-	tests/unit/nf_check.h supervisor/control.c supervisor/run.c \
+	tests/unit/nf_check.h supervisor/control.c supervisor/events.c supervisor/run.c \
 	supervisor/runstate.c supervisor/spawn.c supervisor/scheduler.c \
 	supervisor/slots.c supervisor/store.c
 tests_unit_check_control_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
