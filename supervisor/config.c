@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "config.h"
 #include "cron.h"
 #include "expr.h"
@@ -886,7 +887,7 @@ load_daemon(struct ld *ld, const struct nf_toml_value *root)
 	static const char *const keys[] = { "state_dir", "store", "control",
 	    "worker", "policies_dir", "jobs_dir", "python", "plugins_dir",
 	    "log_level", "shutdown_grace_seconds", "log_cap_bytes", "pools",
-	    NULL };
+	    "role", "user", "group", NULL };
 	const struct nf_toml_kv *kv;
 	const struct nf_toml_value *v;
 	struct nf_config *cfg = ld->cfg;
@@ -977,10 +978,11 @@ load_daemon(struct ld *ld, const struct nf_toml_value *root)
 			for (j = 0; j < v->u.tab.n; j++)
 				if (key_ok(ld, &v->u.tab.kv[j]))
 					load_pool(ld, &v->u.tab.kv[j]);
-		} else
+		} else if (!nf_acl_is_key(kv->key))	/* acl.c reads them */
 			unknown_key(ld, kv, "the top level of nomaflow.toml",
 			    keys);
 	}
+	cfg->acl = nf_acl_load(root, ld->file, ld->errs);
 }
 
 /* The jobs directory: *.toml files of [[jobs]] ---------------------- */
@@ -3109,6 +3111,7 @@ nf_config_free(struct nf_config *cfg)
 		free(job->file);
 	}
 	free(cfg->jobs);
+	nf_acl_free(cfg->acl);
 	for (i = 0; i < cfg->npools; i++) {
 		p = &cfg->pools[i];
 		free(p->name);
@@ -3430,6 +3433,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		dump_kv_str(fp, "group", cfg->socket_group);
 	else
 		fputs("# group: unset (the daemon's own group)\n", fp);
+	nf_acl_dump(cfg->acl, fp);	/* [[role]], [[user]], [[group]] */
 
 	fputs("\n[worker]\n", fp);
 	if (cfg->worker_path != NULL)

@@ -4,6 +4,7 @@
 # zones and the crash-injection points.
 noinst_LIBRARIES += libnfsup.a
 libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
+	supervisor/acl.c supervisor/acl.h \
 	supervisor/config.c supervisor/config.h \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
