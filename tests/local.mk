@@ -150,3 +150,5 @@ TESTS += tests/unit/check_sqlscan tests/integration/sql.sh
 EXTRA_DIST += tests/services/pg-up.sh tests/services/pg-down.sh
 # nfctl cron / next and several schedules per job through a real daemon.
 TESTS += tests/integration/cron.sh
+# Roles and permissions with real unix users (root only, else it skips).
+TESTS += tests/integration/acl.sh
