@@ -256,8 +256,14 @@ what(enum nf_toml_type t)
 		return "an array";
 	case NF_TOML_TABLE:
 		return "a table";
+	case NF_TOML_INTEGER:
+		return "an integer";
+	case NF_TOML_FLOAT:
+		return "a float";
+	case NF_TOML_BOOL:
+		return "a boolean";
 	default:
-		return "a scalar";
+		return "a date or time";
 	}
 }
 

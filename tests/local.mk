@@ -152,3 +152,9 @@ EXTRA_DIST += tests/services/pg-up.sh tests/services/pg-down.sh
 TESTS += tests/integration/cron.sh
 # Roles and permissions with real unix users (root only, else it skips).
 TESTS += tests/integration/acl.sh
+# The role model: grant grammar, role tables, the check (supervisor/acl.c).
+check_PROGRAMS += tests/unit/check_acl
+tests_unit_check_acl_SOURCES = tests/unit/check_acl.c tests/unit/nf_check.h
+tests_unit_check_acl_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_acl_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_acl
