@@ -1426,30 +1426,27 @@ static void
 client_groups(struct nf_client *c)
 {
 	struct group	*gr;
-	gid_t		*gids, one;
-	int		 n = 32, i;
+	gid_t		*gids;
+	int		 n = 32, want, i;
 
 	gids = nf_xcalloc((size_t)n, sizeof(*gids));
-	if (c->name == NULL || getgrouplist(c->name, c->gid, gids, &n) == -1) {
-		if (c->name != NULL && n > 32) {
-			gids = nf_xreallocarray(gids, (size_t)n,
-			    sizeof(*gids));
-			if (getgrouplist(c->name, c->gid, gids, &n) == -1)
-				n = 0;
-		} else
+	if (c->name != NULL && getgrouplist(c->name, c->gid, gids, &n) ==
+	    -1) {
+		/* Too small: n now says how many there are. */
+		want = n > 32 ? n : 32;
+		gids = nf_xreallocarray(gids, (size_t)want, sizeof(*gids));
+		n = want;
+		if (getgrouplist(c->name, c->gid, gids, &n) == -1)
 			n = 0;
-		if (n == 0) {
-			one = c->gid;
-			gids[0] = one;
-			n = 1;
-		}
+	}
+	if (c->name == NULL || n <= 0) {
+		gids[0] = c->gid;
+		n = 1;
 	}
 	c->groups = nf_xcalloc((size_t)n, sizeof(*c->groups));
-	for (i = 0; i < n; i++) {
-		if ((gr = getgrgid(gids[i])) == NULL)
-			continue;
-		c->groups[c->ngroups++] = nf_xstrdup(gr->gr_name);
-	}
+	for (i = 0; i < n; i++)
+		if ((gr = getgrgid(gids[i])) != NULL)
+			c->groups[c->ngroups++] = nf_xstrdup(gr->gr_name);
 	free(gids);
 }
 
