@@ -218,7 +218,8 @@ may_view_job(void *arg, const char *job_id)
 /*
  * What a denied request is audited with: its arguments, with the values
  * of the job's secret params and any argument carrying a secret value
- * replaced by "***"; job names the job of a run.
+ * replaced by "***"; job names the job of a run (permit() adds the verb
+ * that was missing).
  */
 static struct nf_val *
 denied_detail(const struct nf_val *args, const char *job_id)
@@ -273,6 +274,7 @@ permit(struct nf_client *c, int64_t id, const char *cmd,
 		    cmd : vn);
 	nf_warnx("control: permission denied: %s may not %s", idt, what);
 	detail = denied_detail(args, job_id);
+	nf_val_map_set_str(detail, "verb", vn);
 	if (run_id > 0)
 		snprintf(target, sizeof(target), "%lld", (long long)run_id);
 	audit(c, cmd, run_id > 0 ? target : job_id, "denied", detail);

@@ -239,6 +239,8 @@ t_audit() {
 	check "alice's run audited ok" eq "$(sqlite3 "$db" "SELECT result FROM audit WHERE user = 'user:$ALICE' AND action = 'run'")" ok
 	check "uid recorded" eq "$(sqlite3 "$db" "SELECT DISTINCT uid FROM audit WHERE user = 'user:$ALICE'")" "$ALICE_UID"
 	check "bob's denied run audited" eq "$(sqlite3 "$db" "SELECT action || ':' || target || ':' || result FROM audit WHERE user = 'user:$BOB'")" "run:payroll:denied"
+	check "the missing verb in the detail" eq \
+	    "$(sqlite3 "$db" "SELECT json_extract(detail, '\$.verb') FROM audit WHERE user = 'user:$BOB'")" "run"
 	check "secret param redacted in the audit" eq \
 	    "$(sqlite3 "$db" "SELECT json_extract(detail, '\$.params.token') FROM audit WHERE user = 'user:$BOB'")" "***"
 	check "secret value nowhere in the audit" eq \
