@@ -42,7 +42,7 @@ struct acl_role {
 /* A [[user]] or [[group]]: a name and the roles it holds. */
 struct acl_bind {
 	char		*name;
-	size_t		*roles;		/* indices into nf_acl.roles */
+	size_t		*roles;		/* indices into roles[] */
 	size_t		 nroles;
 };
 
@@ -486,8 +486,9 @@ load_bind(struct ld *ld, const struct nf_toml_value *t, const char *kind,
 				if (strcmp(ld->acl->roles[k].name, s) == 0)
 					break;
 			if (k == ld->acl->nroles) {
-				lerr(ld, it->line, it->col, "unknown role \"%s\" "
-				    "(define it with a [[role]] table)", s);
+				lerr(ld, it->line, it->col, "unknown role "
+				    "\"%s\" (define it with a [[role]] table)",
+				    s);
 				continue;
 			}
 			b.roles = nf_xreallocarray(b.roles, b.nroles + 1,

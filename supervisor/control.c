@@ -56,10 +56,10 @@ struct nf_client {
 	gid_t			 gid;
 	pid_t			 pid;
 	char			*user;		/* "user:alice" */
-	char			*name;		/* "alice", NULL: no passwd entry */
+	char			*name;		/* "alice"; NULL: no passwd */
 	char			**groups;	/* unix group names */
 	size_t			 ngroups;
-	int			 builtin_admin;	/* root or the daemon's user */
+	int			 builtin_admin;	/* root, the daemon's user */
 	int			 hello;
 	int			 closing;	/* drop once out is flushed */
 	ev_io			 rio, wio;
@@ -1203,22 +1203,22 @@ static const struct {
 	enum cmd_target	 target;
 	enum nf_acl_verb verb;
 } commands[] = {
-	{ "pool.test",	cmd_pool_test,	CT_DAEMON,	NF_ACL_ADMIN },
-	{ "status",	cmd_status,	CT_CONNECT,	0 },
-	{ "jobs",	cmd_jobs,	CT_LIST,	NF_ACL_VIEW },
-	{ "job.show",	cmd_job_show,	CT_JOB_ID,	NF_ACL_VIEW },
-	{ "job.enable",	cmd_job_enable,	CT_JOB_ID,	NF_ACL_ENABLE },
-	{ "job.disable", cmd_job_disable, CT_JOB_ID,	NF_ACL_ENABLE },
-	{ "run",	cmd_run,	CT_JOB_ARG,	NF_ACL_RUN },
-	{ "runs",	cmd_runs,	CT_LIST,	NF_ACL_VIEW },
-	{ "run.show",	cmd_run_show,	CT_RUN,		NF_ACL_VIEW },
-	{ "logs",	cmd_logs,	CT_RUN,		NF_ACL_VIEW },
-	{ "cancel",	cmd_cancel,	CT_RUN,		NF_ACL_CANCEL },
-	{ "next",	cmd_next,	CT_JOB_ID,	NF_ACL_VIEW },
-	{ "cron",	cmd_cron,	CT_CONNECT,	0 },
-	{ "reload",	cmd_reload,	CT_DAEMON,	NF_ACL_RELOAD },
-	{ "validate",	cmd_validate,	CT_DAEMON,	NF_ACL_RELOAD },
-	{ "audit",	cmd_audit,	CT_DAEMON,	NF_ACL_AUDIT },
+	{ "pool.test", cmd_pool_test, CT_DAEMON, NF_ACL_ADMIN },
+	{ "status", cmd_status, CT_CONNECT, 0 },
+	{ "jobs", cmd_jobs, CT_LIST, NF_ACL_VIEW },
+	{ "job.show", cmd_job_show, CT_JOB_ID, NF_ACL_VIEW },
+	{ "job.enable", cmd_job_enable, CT_JOB_ID, NF_ACL_ENABLE },
+	{ "job.disable", cmd_job_disable, CT_JOB_ID, NF_ACL_ENABLE },
+	{ "run", cmd_run, CT_JOB_ARG, NF_ACL_RUN },
+	{ "runs", cmd_runs, CT_LIST, NF_ACL_VIEW },
+	{ "run.show", cmd_run_show, CT_RUN, NF_ACL_VIEW },
+	{ "logs", cmd_logs, CT_RUN, NF_ACL_VIEW },
+	{ "cancel", cmd_cancel, CT_RUN, NF_ACL_CANCEL },
+	{ "next", cmd_next, CT_JOB_ID, NF_ACL_VIEW },
+	{ "cron", cmd_cron, CT_CONNECT, 0 },
+	{ "reload", cmd_reload, CT_DAEMON, NF_ACL_RELOAD },
+	{ "validate", cmd_validate, CT_DAEMON, NF_ACL_RELOAD },
+	{ "audit", cmd_audit, CT_DAEMON, NF_ACL_AUDIT },
 };
 
 /*

@@ -82,8 +82,8 @@ START_TEST(grant_errors)
 {
 	ck_assert_uint_eq(bad_grant("", "empty grant"), 0);
 	ck_assert_uint_eq(bad_grant("   ", "empty grant"), 0);
-	ck_assert_uint_eq(bad_grant("  launch job:x", "unknown verb \"launch\""),
-	    2);
+	ck_assert_uint_eq(bad_grant("  launch job:x",
+	    "unknown verb \"launch\""), 2);
 	ck_assert_uint_eq(bad_grant("Run job:x", "unknown verb"), 0);
 	ck_assert_uint_eq(bad_grant("averyveryverylongverbname", "unknown "
 	    "verb"), 0);
