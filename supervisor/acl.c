@@ -715,6 +715,22 @@ nf_acl_allowed(const struct nf_acl *acl, const struct nf_acl_ident *who,
 	return 0;
 }
 
+int
+nf_acl_bound(const struct nf_acl *acl, const struct nf_acl_ident *who)
+{
+	size_t	i;
+
+	if (acl == NULL)
+		return 0;
+	if (find_bind(acl->users, acl->nusers, who->user) != NULL)
+		return 1;
+	for (i = 0; i < who->ngroups; i++)
+		if (find_bind(acl->groups, acl->ngroups, who->groups[i]) !=
+		    NULL)
+			return 1;
+	return 0;
+}
+
 static void
 add_roles(const struct nf_acl *acl, const struct acl_bind *b,
     struct nf_buf *out)

@@ -99,6 +99,9 @@ void		 nf_acl_dump(const struct nf_acl *, FILE *);
 int		 nf_acl_allowed(const struct nf_acl *,
 		    const struct nf_acl_ident *, enum nf_acl_verb,
 		    const char *job, char *const *tags, size_t ntags);
+/* Does a [[user]] or [[group]] entry name who (or one of its groups)? */
+int		 nf_acl_bound(const struct nf_acl *,
+		    const struct nf_acl_ident *);
 /* The names of the roles who holds, ", "-separated ("" when none). */
 void		 nf_acl_roles(const struct nf_acl *,
 		    const struct nf_acl_ident *, struct nf_buf *);

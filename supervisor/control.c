@@ -1399,13 +1399,24 @@ client_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 		client_free(c);
 }
 
+/*
+ * Who may talk to the daemon at all: root, its own user, members of the
+ * socket's group, and anyone a [[user]] or [[group]] entry names (the
+ * roles decide the rest; the socket's mode still decides who can
+ * connect(2)).
+ */
 static int
-peer_allowed(uid_t uid, gid_t gid, const char *name)
+peer_allowed(const struct nf_client *c, uid_t uid, gid_t gid,
+    const char *name)
 {
-	gid_t	groups[64];
-	int	n = NF_NELEM(groups), i;
+	struct nf_acl_ident	 who;
+	gid_t			 groups[64];
+	int			 n = NF_NELEM(groups), i;
 
 	if (uid == 0 || uid == geteuid())
+		return 1;
+	client_ident(c, &who);
+	if (nf_acl_bound(nfd.cur->cfg->acl, &who))
 		return 1;
 	if (sock_gid == (gid_t)-1)
 		return 0;
@@ -1499,17 +1510,17 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 		c->closing = 1;
 		return;
 	}
-	if (!peer_allowed(cred.uid, cred.gid, pw != NULL ? pw->pw_name :
-	    NULL)) {
+	client_groups(c);
+	if (!peer_allowed(c, cred.uid, cred.gid, c->name)) {
 		nf_warnx("control: %s (pid %d) is not allowed", c->user,
 		    (int)c->pid);
 		reply_err(c, 0, NF_EXIT_PERM, "permission denied: %s may not "
-		    "control nomaflowd (needs root, the daemon's user, or the "
-		    "socket's group)", c->user);
+		    "control nomaflowd (needs root, the daemon's user, the "
+		    "socket's group, or a [[user]] or [[group]] entry in %s)",
+		    c->user, nfd.config_path);
 		c->closing = 1;
 		return;
 	}
-	client_groups(c);
 	ev_io_start(loop, &c->rio);
 }
 

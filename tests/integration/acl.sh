@@ -314,7 +314,29 @@ t_reload() {
 	end
 }
 
-ALL="t_verbs t_views t_audit t_reload"
+t_socket() {
+	begin "with a world-writable socket, a role binding lets a user outside the group in; without one it is refused"
+	setup socket
+	chmod 0711 "$D/state"
+	sed -i 's/^mode = "0660"$/mode = "0666"/' "$D/nomaflow.toml"
+	printf '\n[[user]]\nname = "%s"\nroles = ["finance"]\n' "$MALLORY" >> "$D/nomaflow.toml"
+	start_daemon || { T_OK=0; end; return; }
+	check "socket mode 0666" eq "$(stat -c %a "$SOCK")" 666
+	check "mallory (bound, not in the group) connects and sees report" eq \
+	    "$(asj "$MALLORY" jobs | jq -r '[.[].id] | join(",")')" report
+	out=$(as "$MALLORY" run report); rc=$?
+	check "and may not run it" eq "$rc" 77
+	sed -i "/^name = \"$MALLORY\"\$/,+1d" "$D/nomaflow.toml"
+	sed -i '$d' "$D/nomaflow.toml"
+	check "reload without mallory's entry" nf reload
+	out=$(as "$MALLORY" status); rc=$?
+	check "unbound and outside the group: refused, 77" eq "$rc" 77
+	check "the refusal says what would let them in" contains "$out" \
+	    "needs root, the daemon's user, the socket's group, or a [[user]] or [[group]] entry"
+	end
+}
+
+ALL="t_verbs t_views t_audit t_reload t_socket"
 for t in ${*:-$ALL}; do
 	$t
 done

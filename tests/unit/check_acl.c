@@ -249,6 +249,10 @@ START_TEST(load_and_check)
 	/* No binding: nothing. */
 	ck_assert(!nf_acl_allowed(acl, &nobody, NF_ACL_VIEW, "nightly-a", NULL,
 	    0));
+	ck_assert(!nf_acl_bound(acl, &nobody));
+	ck_assert(nf_acl_bound(acl, &alice));
+	ck_assert(nf_acl_bound(acl, &dave));	/* through a group */
+	ck_assert(!nf_acl_bound(NULL, &alice));
 	nf_acl_free(acl);
 }
 END_TEST
