@@ -149,7 +149,8 @@ conn_open(struct conn *c)
 	struct sockaddr_un	 sun;
 	struct nf_val		*hello, *msg;
 	enum nf_msg_type	 type;
-	char			 err[256];
+	char			 err[256], *emsg;
+	int64_t			 code;
 	int			 rc, saved;
 
 	memset(&sun, 0, sizeof(sun));
@@ -181,13 +182,35 @@ conn_open(struct conn *c)
 		return NF_EXIT_UNREACHABLE;
 	}
 
+	/*
+	 * A daemon that refuses the connection answers and closes at once,
+	 * maybe before our hello arrives (EPIPE): its answer is still there
+	 * to read.
+	 */
 	hello = nf_msg_hello(NF_PROTO_CONTROL);
-	rc = conn_send(c, hello);
+	rc = nf_msg_send_fd(c->fd, hello);
+	saved = errno;
 	nf_val_free(hello);
-	if (rc != 0)
-		return rc;
+	if (rc == -1 && saved != EPIPE && saved != ECONNRESET) {
+		errmsg("write to %s: %s (did nomaflowd stop?)", c->path,
+		    strerror(saved));
+		return NF_EXIT_UNREACHABLE;
+	}
 	if ((rc = conn_recv(c, NFCTL_TIMEOUT_MS, &type, &msg)) != 0)
 		return rc;
+	/*
+	 * The daemon refuses a connection (not allowed, too many clients)
+	 * with an error response instead of its hello: say why, exit with
+	 * its code.
+	 */
+	if (type == NF_MSG_CTL_RESP && vint(msg, "code", &code) &&
+	    vstr(msg, "error", NULL) != NULL) {
+		emsg = text_clean(vstr(msg, "error", ""), CLEAN_ONELINE);
+		errmsg("%s", emsg);
+		free(emsg);
+		nf_val_free(msg);
+		return conn_exit_code((int)code);
+	}
 	if (type != NF_MSG_HELLO) {
 		errmsg("nomaflowd on %s answered \"%s\" before its hello: not "
 		    "a control socket of a compatible nomaflowd", path,

@@ -53,6 +53,7 @@ enum opt_id {
 	OPT_PRESET,
 	OPT_TZ,
 	OPT_FROM,
+	OPT_USER,
 	OPT_MAX
 };
 #define OPTB(o)		(1u << (o))
@@ -89,6 +90,7 @@ static const struct optdef optdefs[] = {
 	{ OPT_PRESET,	"preset",	0,	1 },
 	{ OPT_TZ,	"tz",		0,	1 },
 	{ OPT_FROM,	"from",		0,	1 },
+	{ OPT_USER,	"user",		0,	1 },
 };
 
 struct cmd {
@@ -115,6 +117,7 @@ static int	cmd_cron(struct ctx *);
 static int	cmd_reload(struct ctx *);
 static int	cmd_validate(struct ctx *);
 static int	cmd_pool_test(struct ctx *);
+static int	cmd_audit(struct ctx *);
 
 static const struct cmd cmds[] = {
 	{ "status", "status", "daemon, store and configuration health",
@@ -154,6 +157,10 @@ static const struct cmd cmds[] = {
 	    "applying it", 0, 0, cmd_validate },
 	{ "pool test", "pool test POOL", "connect to a pool and run a trivial "
 	    "query in a worker", 1, 0, cmd_pool_test },
+	{ "audit", "audit [--since TIME] [--user USER] [--job JOB] "
+	    "[--limit N]", "the audit trail of control actions, newest first",
+	    0, OPTB(OPT_SINCE) | OPTB(OPT_USER) | OPTB(OPT_JOB) |
+	    OPTB(OPT_LIMIT), cmd_audit },
 };
 
 static const char *const run_states[] = {
@@ -293,6 +300,9 @@ opt_set(struct opts *o, const struct optdef *d, const char *arg)
 		break;
 	case OPT_FROM:
 		o->from = arg;
+		break;
+	case OPT_USER:
+		o->user = arg;
 		break;
 	case OPT_JOB:
 		o->job = arg;
@@ -537,6 +547,10 @@ cmd_status(struct ctx *x)
 	}
 	if (vint(d, "workers", &v))
 		field("workers:", "%" PRId64, v);
+	if ((store = vget(d, "you", NF_V_MAP)) != NULL)
+		field("you:", "%s; roles: %s", vstr(store, "identity", "?"),
+		    *vstr(store, "roles", "") != '\0' ? vstr(store, "roles",
+		    "") : "none");
 	nf_val_free(d);
 	return 0;
 }
@@ -1427,6 +1441,80 @@ cmd_validate(struct ctx *x)
 	return config_check(x, "validate", "configuration is valid",
 	    "configuration is not valid; fix the errors above, then nfctl "
 	    "reload");
+}
+
+static int
+cmd_audit(struct ctx *x)
+{
+	static const char	*head[] = { "ID", "TIME", "USER", "ACTION",
+				    "TARGET", "RESULT", "DETAIL" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*r;
+	char			*row[7];
+	int64_t			 since;
+	long long		 limit;
+	int			 rc;
+	size_t			 i;
+
+	args = nf_val_map();
+	if (x->o->job != NULL)
+		nf_val_map_set_str(args, "job", x->o->job);
+	if (x->o->user != NULL)
+		nf_val_map_set_str(args, "user", x->o->user);
+	if (x->o->since != NULL) {
+		if (nf_parse_time(x->o->since, &since) == -1) {
+			errmsg("--since %s: not a time (use 2026-11-29, "
+			    "\"2026-11-29 04:19\", 2026-11-29T04:19:48Z, "
+			    "epoch seconds, or -30m, -2h, -7d)", x->o->since);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "since", since);
+	}
+	if (x->o->limit != NULL) {
+		if (nf_parse_int(x->o->limit, 1, 10000, &limit) == -1) {
+			errmsg("--limit %s: expected a number from 1 to "
+			    "10000", x->o->limit);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "limit", limit);
+	}
+	if ((rc = request(x, "audit", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_ARR, "audit")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (d->u.a.n == 0) {
+		printf("no audit entries match\n");
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 7, "rllllll", 6);
+	for (i = 0; i < d->u.a.n; i++) {
+		r = d->u.a.items[i];
+		if (r->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(r, "id"));
+		row[1] = time_text(r, "ts", 1);
+		row[2] = val_text(nf_val_get(r, "user"));
+		row[3] = val_text(nf_val_get(r, "action"));
+		row[4] = val_text(nf_val_get(r, "target"));
+		row[5] = val_text(nf_val_get(r, "result"));
+		row[6] = val_text(nf_val_get(r, "detail"));
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
 }
 
 /* Main. */

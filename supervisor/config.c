@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "config.h"
 #include "load.h"
 #include "log.h"
@@ -309,7 +310,7 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 	static const char *const keys[] = { "state_dir", "store", "control",
 	    "worker", "policies_dir", "jobs_dir", "python", "plugins_dir",
 	    "log_level", "shutdown_grace_seconds", "log_cap_bytes", "pools",
-	    NULL };
+	    "role", "user", "group", NULL };
 	const struct nf_toml_kv *kv;
 	const struct nf_toml_value *v;
 	struct nf_config *cfg = ld->cfg;
@@ -402,10 +403,11 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 			for (j = 0; j < v->u.tab.n; j++)
 				if (nf_load_key_ok(ld, &v->u.tab.kv[j]))
 					load_pool(ld, &v->u.tab.kv[j]);
-		} else
+		} else if (!nf_acl_is_key(kv->key))	/* acl.c reads them */
 			nf_load_unknown_key(ld, kv, "the top level of "
 			    "nomaflow.toml", keys);
 	}
+	cfg->acl = nf_acl_load(root, ld->file, ld->errs);
 }
 
 
@@ -532,6 +534,7 @@ nf_config_free(struct nf_config *cfg)
 	if (cfg == NULL)
 		return;
 	nf_jobs_free(cfg);
+	nf_acl_free(cfg->acl);
 	for (i = 0; i < cfg->npools; i++) {
 		p = &cfg->pools[i];
 		free(p->name);

@@ -16,6 +16,7 @@
 #include "util.h"
 #include "val.h"
 
+struct nf_acl;
 struct nf_cron;
 struct nf_expr;
 struct nf_tz;
@@ -176,6 +177,7 @@ struct nf_config {
 	struct nf_job	*jobs;
 	size_t		 njobs;
 	const struct nf_job **jobs_by_id;	/* sorted by id, for lookups */
+	struct nf_acl	*acl;		/* roles and bindings (acl.c) */
 };
 
 /*

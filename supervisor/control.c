@@ -5,7 +5,12 @@
  * frames arrive in exactly one function (client_dispatch).  A bad frame from
  * a client drops that client; nothing a client sends can hurt the daemon.
  * Every client is identified with SO_PEERCRED; the user becomes
- * "user:<name>" in triggered_by and in the audit table.
+ * "user:<name>" in triggered_by and in the audit table.  Its name and
+ * groups are resolved once, at accept, and every request is checked
+ * against the roles of the current configuration (acl.c) in
+ * client_dispatch, before the command runs; a denial is answered with
+ * NF_EXIT_PERM and audited.  Listing commands (jobs, runs) filter instead
+ * of refusing.
  *
  * Follow streams (nfctl logs -f, run --follow) are this module's
  * subscription to the run engine's events (events.h): the run engine knows
@@ -30,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "config.h"
 #include "control.h"
 #include "cron.h"
@@ -56,6 +62,10 @@ struct nf_client {
 	gid_t			 gid;
 	pid_t			 pid;
 	char			*user;		/* "user:alice" */
+	char			*name;		/* "alice"; NULL: no passwd */
+	char			**groups;	/* unix group names */
+	size_t			 ngroups;
+	int			 builtin_admin;	/* root, the daemon's user */
 	int			 hello;
 	int			 closing;	/* drop once out is flushed */
 	ev_io			 rio, wio;
@@ -263,6 +273,112 @@ audit(struct nf_client *c, const char *action, const char *target,
 	nf_store_audit(&a);
 }
 
+static void
+client_ident(const struct nf_client *c, struct nf_acl_ident *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->user = c->name;
+	who->uid = (long long)c->uid;
+	who->groups = (const char *const *)c->groups;
+	who->ngroups = c->ngroups;
+	who->builtin_admin = c->builtin_admin;
+}
+
+/* May the client do verb on job (NULL for a daemon verb)? */
+static int
+may(const struct nf_client *c, enum nf_acl_verb verb, const char *job_id)
+{
+	const struct nf_job	*j = NULL;
+	struct nf_acl_ident	 who;
+
+	client_ident(c, &who);
+	if (job_id != NULL)
+		j = nf_config_job(nfd.cur->cfg, job_id);
+	return nf_acl_allowed(nfd.cur->cfg->acl, &who, verb, job_id,
+	    j != NULL ? j->tags : NULL, j != NULL ? j->ntags : 0);
+}
+
+/* Filter of the run list: runs of jobs the client may view. */
+static int
+may_view_job(void *arg, const char *job_id)
+{
+	return may(arg, NF_ACL_VIEW, job_id);
+}
+
+/*
+ * What a denied request is audited with: its arguments, with the values
+ * of the job's secret params and any argument carrying a secret value
+ * replaced by "***"; job names the job of a run (permit() adds the verb
+ * that was missing).
+ */
+static struct nf_val *
+denied_detail(const struct nf_val *args, const char *job_id)
+{
+	static const char *const secret_args[] = { "value", "secret" };
+	const struct nf_job	*j;
+	struct nf_val		*d, *p;
+	size_t			 i;
+
+	d = args != NULL && args->type == NF_V_MAP ? nf_val_dup(args) :
+	    nf_val_map();
+	for (i = 0; i < NF_NELEM(secret_args); i++)
+		if (nf_val_get(d, secret_args[i]) != NULL)
+			nf_val_map_set_str(d, secret_args[i], "***");
+	j = job_id != NULL ? nf_config_job(nfd.cur->cfg, job_id) : NULL;
+	p = (struct nf_val *)nf_val_get(d, "params");
+	for (i = 0; j != NULL && p != NULL && p->type == NF_V_MAP &&
+	    i < j->nsecret_params; i++)
+		if (nf_val_get(p, j->secret_params[i]) != NULL)
+			nf_val_map_set_str(p, j->secret_params[i], "***");
+	if (job_id != NULL && nf_val_get(d, "job") == NULL)
+		nf_val_map_set_str(d, "job", job_id);
+	return d;
+}
+
+/*
+ * The permission check of one request.  Returns 1 if allowed; otherwise
+ * answers NF_EXIT_PERM naming the identity, the verb, the target and the
+ * grant that would allow it, audits the denial, and returns 0.
+ */
+static int
+permit(struct nf_client *c, int64_t id, const char *cmd,
+    enum nf_acl_verb verb, const char *job_id, int64_t run_id,
+    const struct nf_val *args)
+{
+	struct nf_acl_ident	 who;
+	struct nf_val		*detail;
+	const char		*vn = nf_acl_verb_name(verb);
+	char			 idt[160], what[256], target[32];
+
+	if (may(c, verb, job_id))
+		return 1;
+	client_ident(c, &who);
+	nf_acl_ident_text(&who, idt, sizeof(idt));
+	if (run_id > 0)
+		snprintf(what, sizeof(what), "%s run %lld of job %s", vn,
+		    (long long)run_id, job_id);
+	else if (job_id != NULL)
+		snprintf(what, sizeof(what), "%s job %s", vn, job_id);
+	else
+		snprintf(what, sizeof(what), "%s", verb == NF_ACL_ADMIN ?
+		    cmd : vn);
+	nf_warnx("control: permission denied: %s may not %s", idt, what);
+	detail = denied_detail(args, job_id);
+	nf_val_map_set_str(detail, "verb", vn);
+	if (run_id > 0)
+		snprintf(target, sizeof(target), "%lld", (long long)run_id);
+	audit(c, cmd, run_id > 0 ? target : job_id, "denied", detail);
+	nf_val_free(detail);
+	if (job_id != NULL)
+		reply_err(c, id, NF_EXIT_PERM, "permission denied: %s may not "
+		    "%s; ask an admin for a role with '%s job:%s'", idt, what,
+		    vn, job_id);
+	else
+		reply_err(c, id, NF_EXIT_PERM, "permission denied: %s may not "
+		    "%s; ask an admin for a role with '%s'", idt, what, vn);
+	return 0;
+}
+
 /* Argument checking: every key known, of the right type. */
 struct argspec {
 	const char	*key;
@@ -346,6 +462,26 @@ last_run_brief(const char *job_id)
 	return b;
 }
 
+/* status.you: who the daemon thinks the client is, and its roles. */
+static struct nf_val *
+client_you(const struct nf_client *c)
+{
+	struct nf_acl_ident	 who;
+	struct nf_val		*m;
+	struct nf_buf		 b;
+	char			 idt[160];
+
+	client_ident(c, &who);
+	nf_acl_ident_text(&who, idt, sizeof(idt));
+	nf_buf_init(&b);
+	nf_acl_roles(nfd.cur->cfg->acl, &who, &b);
+	m = nf_val_map();
+	nf_val_map_set_str(m, "identity", idt);
+	nf_val_map_set_str(m, "roles", b.len > 0 ? b.data : "");
+	nf_buf_free(&b);
+	return m;
+}
+
 static void
 cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -381,6 +517,7 @@ cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
 	nf_val_map_set(rl, "errors", nfd.reload_errors != NULL ?
 	    nf_val_dup(nfd.reload_errors) : nf_val_arr());
 	nf_val_map_set(d, "last_reload", rl);
+	nf_val_map_set(d, "you", client_you(c));
 	reply_ok(c, id, d);
 }
 
@@ -447,7 +584,8 @@ cmd_jobs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	a = nf_val_arr();
 	for (i = 0; i < cfg->njobs; i++)
 		if (job_matches(&cfg->jobs[i], nf_val_get_str(args, "tag"),
-		    nf_val_get_str(args, "search")))
+		    nf_val_get_str(args, "search")) &&
+		    may(c, NF_ACL_VIEW, cfg->jobs[i].id))
 			nf_val_arr_push(a, job_brief(&cfg->jobs[i]));
 	reply_ok(c, id, a);
 }
@@ -627,6 +765,8 @@ cmd_runs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	memset(&f, 0, sizeof(f));
 	f.job_id = nf_val_get_str(args, "job");
 	f.state = -1;
+	f.visible = may_view_job;
+	f.visible_arg = c;
 	if ((s = nf_val_get_str(args, "state")) != NULL &&
 	    (f.state = nf_run_state_parse(s)) == -1) {
 		reply_err(c, id, NF_EXIT_USAGE, "runs: unknown state \"%s\" "
@@ -752,6 +892,16 @@ cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	nf_val_free(r);
 }
 
+/* {job}: the audit detail of a command on a run (nfctl audit --job). */
+static struct nf_val *
+job_detail(const char *job_id)
+{
+	struct nf_val	*d = nf_val_map();
+
+	nf_val_map_set_str(d, "job", job_id);
+	return d;
+}
+
 static void
 cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -759,7 +909,7 @@ cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
 		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
 	};
 	struct nf_run	*r;
-	struct nf_val	*st;
+	struct nf_val	*st, *d;
 	int64_t		 run_id;
 	char		 target[32];
 
@@ -773,13 +923,16 @@ cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
 			    (long long)run_id);
 			return;
 		}
-		audit(c, "cancel", target, "refused: already finished", NULL);
+		audit(c, "cancel", target, "refused: already finished",
+		    (d = job_detail(nf_val_get_str(st, "job_id"))));
+		nf_val_free(d);
 		reply_err(c, id, NF_EXIT_FAILED, "run %lld already finished "
 		    "(%s)", (long long)run_id, nf_val_get_str(st, "state"));
 		nf_val_free(st);
 		return;
 	}
-	audit(c, "cancel", target, "ok", NULL);
+	audit(c, "cancel", target, "ok", (d = job_detail(r->job_id)));
+	nf_val_free(d);
 	nf_run_cancel(r, c->user);
 	reply_ok(c, id, NULL);
 }
@@ -1101,27 +1254,122 @@ cmd_pool_test(struct nf_client *c, int64_t id, const struct nf_val *args)
 	}
 }
 
+static void
+cmd_audit(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "since", NF_V_INT, 0 }, { "user", NF_V_STR, 0 },
+		{ "job", NF_V_STR, 0 }, { "limit", NF_V_INT, 0 },
+		{ NULL, 0, 0 }
+	};
+	struct nf_audit_filter	 f;
+	struct nf_val		*a;
+	int64_t			 v;
+
+	if (check_args(c, id, "audit", args, spec) == -1)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.user = nf_val_get_str(args, "user");
+	f.job = nf_val_get_str(args, "job");
+	if (nf_val_get_int(args, "since", &v))
+		f.since = v;
+	if (nf_val_get_int(args, "limit", &v)) {
+		if (v < 1 || v > 10000) {
+			reply_err(c, id, NF_EXIT_USAGE, "audit: limit must be "
+			    "1..10000");
+			return;
+		}
+		f.limit = (int)v;
+	}
+	if ((a = nf_store_audit_list(&f)) == NULL) {
+		reply_err(c, id, NF_EXIT_FAILED, "cannot read the audit "
+		    "trail: %s", nf_store_error());
+		return;
+	}
+	reply_ok(c, id, a);
+}
+
+/* What a command needs to be allowed: see client_dispatch. */
+enum cmd_target {
+	CT_CONNECT = 0,	/* a connection is enough */
+	CT_DAEMON,	/* the verb on the daemon */
+	CT_JOB_ID,	/* the verb on the job of argument "id" */
+	CT_JOB_ARG,	/* the verb on the job of argument "job" */
+	CT_RUN,		/* the verb on the job of the run "run_id" */
+	CT_LIST,	/* filters by view; "job", when given, must be viewable */
+};
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct nf_client *, int64_t,
 			    const struct nf_val *);
+	enum cmd_target	 target;
+	enum nf_acl_verb verb;
 } commands[] = {
-	{ "pool.test",	cmd_pool_test },
-	{ "status",	cmd_status },
-	{ "jobs",	cmd_jobs },
-	{ "job.show",	cmd_job_show },
-	{ "job.enable",	cmd_job_enable },
-	{ "job.disable", cmd_job_disable },
-	{ "run",	cmd_run },
-	{ "runs",	cmd_runs },
-	{ "run.show",	cmd_run_show },
-	{ "logs",	cmd_logs },
-	{ "cancel",	cmd_cancel },
-	{ "next",	cmd_next },
-	{ "cron",	cmd_cron },
-	{ "reload",	cmd_reload },
-	{ "validate",	cmd_validate },
+	{ "pool.test", cmd_pool_test, CT_DAEMON, NF_ACL_ADMIN },
+	{ "status", cmd_status, CT_CONNECT, 0 },
+	{ "jobs", cmd_jobs, CT_LIST, NF_ACL_VIEW },
+	{ "job.show", cmd_job_show, CT_JOB_ID, NF_ACL_VIEW },
+	{ "job.enable", cmd_job_enable, CT_JOB_ID, NF_ACL_ENABLE },
+	{ "job.disable", cmd_job_disable, CT_JOB_ID, NF_ACL_ENABLE },
+	{ "run", cmd_run, CT_JOB_ARG, NF_ACL_RUN },
+	{ "runs", cmd_runs, CT_LIST, NF_ACL_VIEW },
+	{ "run.show", cmd_run_show, CT_RUN, NF_ACL_VIEW },
+	{ "logs", cmd_logs, CT_RUN, NF_ACL_VIEW },
+	{ "cancel", cmd_cancel, CT_RUN, NF_ACL_CANCEL },
+	{ "next", cmd_next, CT_JOB_ID, NF_ACL_VIEW },
+	{ "cron", cmd_cron, CT_CONNECT, 0 },
+	{ "reload", cmd_reload, CT_DAEMON, NF_ACL_RELOAD },
+	{ "validate", cmd_validate, CT_DAEMON, NF_ACL_RELOAD },
+	{ "audit", cmd_audit, CT_DAEMON, NF_ACL_AUDIT },
 };
+
+/*
+ * The permission check of command i, before it does anything.  The
+ * target's argument is read here with the type the command's own
+ * check_args() demands; when it is missing or of another type the command
+ * runs and refuses the arguments itself (it does nothing else then).
+ */
+static int
+dispatch_permit(struct nf_client *c, int64_t id, size_t i,
+    const struct nf_val *args)
+{
+	const char	*cmd = commands[i].name, *job;
+	enum nf_acl_verb verb = commands[i].verb;
+	struct nf_run	*r;
+	struct nf_val	*st;
+	int64_t		 run_id;
+	int		 ok;
+
+	switch (commands[i].target) {
+	case CT_CONNECT:
+		return 1;
+	case CT_DAEMON:
+		return permit(c, id, cmd, verb, NULL, 0, args);
+	case CT_JOB_ID:
+	case CT_JOB_ARG:
+		job = nf_val_get_str(args, commands[i].target == CT_JOB_ID ?
+		    "id" : "job");
+		return job == NULL || permit(c, id, cmd, verb, job, 0, args);
+	case CT_LIST:
+		job = nf_val_get_str(args, "job");
+		return job == NULL || permit(c, id, cmd, verb, job, 0, args);
+	case CT_RUN:
+		if (!nf_val_get_int(args, "run_id", &run_id) || run_id <= 0)
+			return 1;
+		if ((r = nf_run_find(run_id)) != NULL)
+			return permit(c, id, cmd, verb, r->job_id, run_id,
+			    args);
+		/* No such run: the command says so. */
+		if ((st = nf_store_run_get(run_id)) == NULL)
+			return 1;
+		ok = permit(c, id, cmd, verb, nf_val_get_str(st, "job_id"),
+		    run_id, args);
+		nf_val_free(st);
+		return ok;
+	}
+	nf_panic("dispatch_permit: target %d", (int)commands[i].target);
+}
 
 /* Every client frame arrives here. */
 static void
@@ -1161,7 +1409,8 @@ client_dispatch(struct nf_client *c, enum nf_msg_type type,
 	for (i = 0; i < NF_NELEM(commands); i++)
 		if (strcmp(commands[i].name, cmd) == 0) {
 			nf_debug("control: %s: %s", c->user, cmd);
-			commands[i].fn(c, id, args);
+			if (dispatch_permit(c, id, i, args))
+				commands[i].fn(c, id, args);
 			return;
 		}
 	reply_err(c, id, NF_EXIT_USAGE, "unknown command \"%s\"", cmd);
@@ -1170,6 +1419,8 @@ client_dispatch(struct nf_client *c, enum nf_msg_type type,
 static void
 client_free(struct nf_client *c)
 {
+	size_t	i;
+
 	follow_drop_client(c);
 	LIST_REMOVE(c, entry);
 	nclients--;
@@ -1179,6 +1430,10 @@ client_free(struct nf_client *c)
 	nf_msg_reader_free(&c->rd);
 	nf_buf_free(&c->out);
 	free(c->user);
+	free(c->name);
+	for (i = 0; i < c->ngroups; i++)
+		free(c->groups[i]);
+	free(c->groups);
 	free(c);
 }
 
@@ -1243,13 +1498,24 @@ client_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 		client_free(c);
 }
 
+/*
+ * Who may talk to the daemon at all: root, its own user, members of the
+ * socket's group, and anyone a [[user]] or [[group]] entry names (the
+ * roles decide the rest; the socket's mode still decides who can
+ * connect(2)).
+ */
 static int
-peer_allowed(uid_t uid, gid_t gid, const char *name)
+peer_allowed(const struct nf_client *c, uid_t uid, gid_t gid,
+    const char *name)
 {
-	gid_t	groups[64];
-	int	n = NF_NELEM(groups), i;
+	struct nf_acl_ident	 who;
+	gid_t			 groups[64];
+	int			 n = NF_NELEM(groups), i;
 
 	if (uid == 0 || uid == geteuid())
+		return 1;
+	client_ident(c, &who);
+	if (nf_acl_bound(nfd.cur->cfg->acl, &who))
 		return 1;
 	if (sock_gid == (gid_t)-1)
 		return 0;
@@ -1260,6 +1526,40 @@ peer_allowed(uid_t uid, gid_t gid, const char *name)
 			if (groups[i] == sock_gid)
 				return 1;
 	return 0;
+}
+
+/*
+ * The names of the client's groups: its primary group and, when the
+ * passwd database knows the user, its supplementary groups as the group
+ * database lists them (getgrouplist), which is what [[group]] bindings
+ * match.  Resolved once per connection.
+ */
+static void
+client_groups(struct nf_client *c)
+{
+	struct group	*gr;
+	gid_t		*gids;
+	int		 n = 32, want, i;
+
+	gids = nf_xcalloc((size_t)n, sizeof(*gids));
+	if (c->name != NULL && getgrouplist(c->name, c->gid, gids, &n) ==
+	    -1) {
+		/* Too small: n now says how many there are. */
+		want = n > 32 ? n : 32;
+		gids = nf_xreallocarray(gids, (size_t)want, sizeof(*gids));
+		n = want;
+		if (getgrouplist(c->name, c->gid, gids, &n) == -1)
+			n = 0;
+	}
+	if (c->name == NULL || n <= 0) {
+		gids[0] = c->gid;
+		n = 1;
+	}
+	c->groups = nf_xcalloc((size_t)n, sizeof(*c->groups));
+	for (i = 0; i < n; i++)
+		if ((gr = getgrgid(gids[i])) != NULL)
+			c->groups[c->ngroups++] = nf_xstrdup(gr->gr_name);
+	free(gids);
 }
 
 int
@@ -1284,6 +1584,8 @@ nf_control_adopt(int fd)
 	pw = getpwuid(cred.uid);
 	c->user = pw != NULL ? nf_xprintf("user:%s", pw->pw_name) :
 	    nf_xprintf("user:%u", (unsigned)cred.uid);
+	c->name = pw != NULL ? nf_xstrdup(pw->pw_name) : NULL;
+	c->builtin_admin = cred.uid == 0 || cred.uid == geteuid();
 	nf_msg_reader_init(&c->rd, fd, NF_DIR_CTL_REQUEST);
 	nf_buf_init(&c->out);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
@@ -1299,13 +1601,14 @@ nf_control_adopt(int fd)
 		c->closing = 1;
 		return 0;
 	}
-	if (!peer_allowed(cred.uid, cred.gid, pw != NULL ? pw->pw_name :
-	    NULL)) {
+	client_groups(c);
+	if (!peer_allowed(c, cred.uid, cred.gid, c->name)) {
 		nf_warnx("control: %s (pid %d) is not allowed", c->user,
 		    (int)c->pid);
 		reply_err(c, 0, NF_EXIT_PERM, "permission denied: %s may not "
-		    "control nomaflowd (needs root, the daemon's user, or the "
-		    "socket's group)", c->user);
+		    "control nomaflowd (needs root, the daemon's user, the "
+		    "socket's group, or a [[user]] or [[group]] entry in %s)",
+		    c->user, nfd.config_path);
 		c->closing = 1;
 		return 0;
 	}

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "config.h"
 #include "cron.h"
 #include "expr.h"
@@ -277,6 +278,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		dump_kv_str(fp, "group", cfg->socket_group);
 	else
 		fputs("# group: unset (the daemon's own group)\n", fp);
+	nf_acl_dump(cfg->acl, fp);	/* [[role]], [[user]], [[group]] */
 
 	fputs("\n[worker]\n", fp);
 	if (cfg->worker_path != NULL)

@@ -5,6 +5,7 @@
 # zones and the crash-injection points.
 noinst_LIBRARIES += libnfsup.a
 libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
+	supervisor/acl.c supervisor/acl.h \
 	supervisor/config.c supervisor/config.h supervisor/load.c \
 	supervisor/load.h supervisor/jobs.c supervisor/dump.c \
 	supervisor/steptypes.c supervisor/steptypes.h \

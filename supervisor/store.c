@@ -1740,6 +1740,38 @@ rows_arr(sqlite3_stmt *st, const char *const *keys, int nkeys, int json_idx,
 	return arr;
 }
 
+/*
+ * The newest `limit` rows the caller may see.  The statement runs without
+ * a limit (runs_created or runs_job deliver the rows in order, so nothing
+ * is sorted) and stops at the limit: filtering after an SQL limit would
+ * hand a restricted operator fewer rows than asked for.
+ */
+static struct nf_val *
+runs_visible(sqlite3_stmt *st, const struct nf_store_filter *f, int limit)
+{
+	struct nf_val	*arr, *row;
+	const char	*job;
+	int		 rc = SQLITE_DONE;
+
+	sqlite3_bind_int(st, 4, -1);
+	arr = nf_val_arr();
+	while (arr->u.a.n < (size_t)limit &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		job = (const char *)sqlite3_column_text(st, 1);
+		if (job == NULL || !f->visible(f->visible_arg, job))
+			continue;
+		row = row_map(st, run_keys, (int)NF_NELEM(run_keys), -1);
+		nf_val_arr_push(arr, row);
+	}
+	if (arr->u.a.n < (size_t)limit && rc != SQLITE_DONE) {
+		read_fail(st, rc, "list runs");
+		nf_val_free(arr);
+		return NULL;
+	}
+	stmt_done(st);
+	return arr;
+}
+
 struct nf_val *
 nf_store_runs_list(const struct nf_store_filter *f)
 {
@@ -1765,9 +1797,12 @@ nf_store_runs_list(const struct nf_store_filter *f)
 		bind_text(st, 2, nf_run_state_name(f->state));
 	if (mask & LIST_SINCE)
 		sqlite3_bind_int64(st, 3, f->since);
-	sqlite3_bind_int(st, 4, limit);
-	return rows_arr(st, run_keys, (int)NF_NELEM(run_keys), -1,
-	    "list runs");
+	if (f->visible == NULL) {
+		sqlite3_bind_int(st, 4, limit);
+		return rows_arr(st, run_keys, (int)NF_NELEM(run_keys), -1,
+		    "list runs");
+	}
+	return runs_visible(st, f, limit);
 }
 
 struct nf_val *
@@ -1890,4 +1925,67 @@ nf_store_logs_get(int64_t run_id, int64_t after_seq, int limit)
 	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
 	return rows_arr(st, log_keys, (int)NF_NELEM(log_keys), -1,
 	    "read log lines");
+}
+
+/*
+ * The audit trail, newest first.  Prepared per call: nfctl audit is rare
+ * and its filters combine freely.  A job matches entries whose target is
+ * the job and entries about one of its runs (detail.job).
+ */
+struct nf_val *
+nf_store_audit_list(const struct nf_audit_filter *f)
+{
+	static const char *const keys[] = { "id", "ts", "user", "uid",
+	    "action", "target", "result", "detail" };
+	struct nf_buf	 b;
+	sqlite3_stmt	*st;
+	struct nf_val	*arr;
+	const char	*sep = " WHERE ";
+	int		 rc, limit;
+
+	if (read_check("read the audit trail") == -1)
+		return NULL;
+	nf_buf_init(&b);
+	nf_buf_adds(&b, "SELECT id, ts, user, uid, action, target, result,"
+	    " detail FROM audit");
+	if (f->since > 0) {
+		nf_buf_printf(&b, "%sts >= ?1", sep);
+		sep = " AND ";
+	}
+	if (f->user != NULL) {
+		nf_buf_printf(&b, "%s(user = ?2 OR user = 'user:' || ?2)", sep);
+		sep = " AND ";
+	}
+	if (f->job != NULL)
+		nf_buf_printf(&b, "%s(target = ?3 OR (json_valid(detail) AND"
+		    " json_extract(detail, '$.job') = ?3))", sep);
+	nf_buf_adds(&b, " ORDER BY id DESC LIMIT ?4");
+	rc = sqlite3_prepare_v2(S.db, b.data, -1, &st, NULL);
+	nf_buf_free(&b);
+	if (rc != SQLITE_OK) {
+		set_err("store %s: read the audit trail: %s", S.path,
+		    sqlite3_errmsg(S.db));
+		return NULL;
+	}
+	if (f->since > 0)
+		sqlite3_bind_int64(st, 1, f->since);
+	if (f->user != NULL)
+		bind_text(st, 2, f->user);
+	if (f->job != NULL)
+		bind_text(st, 3, f->job);
+	limit = f->limit <= 0 ? STORE_LIST_DEFAULT : f->limit;
+	sqlite3_bind_int(st, 4, limit > STORE_LIST_MAX ? STORE_LIST_MAX :
+	    limit);
+	arr = nf_val_arr();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		nf_val_arr_push(arr, row_map(st, keys, (int)NF_NELEM(keys),
+		    7));
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: read the audit trail: %s (%s)", S.path,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		nf_val_free(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
 }

@@ -201,3 +201,11 @@ tests_unit_check_control_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
 	-DNF_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_control_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
 TESTS += tests/unit/check_control
+# Roles and permissions with real unix users (root only, else it skips).
+TESTS += tests/integration/acl.sh
+# The role model: grant grammar, role tables, the check (supervisor/acl.c).
+check_PROGRAMS += tests/unit/check_acl
+tests_unit_check_acl_SOURCES = tests/unit/check_acl.c tests/unit/nf_check.h
+tests_unit_check_acl_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_acl_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_acl

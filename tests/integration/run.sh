@@ -78,7 +78,7 @@ t_timeout() {
 	begin "a step past its timeout is stopped and recorded as timeout"
 	new_env timeout
 	job sleepy '[[jobs.steps]]' 'name = "nap"' 'type = "exec"' \
-	    'timeout_seconds = 1' 'argv = ["/bin/sleep", "30"]'
+	    'timeout_seconds = 1' 'argv = ["/bin/sleep", "33"]'
 	start_daemon || { T_OK=0; end; return; }
 	t0=$(date +%s)
 	nf run sleepy --follow > "$D/out" 2>&1; rc=$?
@@ -88,7 +88,7 @@ t_timeout() {
 	check "run failed, reason timeout" eq "$(nfj run show "$id" | jq -r '"\(.state) \(.reason)"')" "failed timeout"
 	check "attempt reason timeout" eq "$(nfj run show "$id" | jq -r '.attempts[0].reason')" timeout
 	check "stopped within a few seconds" test $((t1 - t0)) -lt 8
-	check "no sleep left behind" eval '! pgrep -f "^/bin/sleep 30" >/dev/null'
+	check "no sleep left behind" eval '! pgrep -f "^/bin/sleep 33" >/dev/null'
 	end
 }
 

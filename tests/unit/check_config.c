@@ -398,7 +398,8 @@ START_TEST(test_errors_all_reported)
 		"nomaflow.toml:4:1: unknown key \"mystery\" in the top level "
 		    "of nomaflow.toml (allowed: state_dir, store, control, "
 		    "worker, policies_dir, jobs_dir, python, plugins_dir, "
-		    "log_level, shutdown_grace_seconds, log_cap_bytes, pools)",
+		    "log_level, shutdown_grace_seconds, log_cap_bytes, pools, "
+		    "role, user, group)",
 		"nomaflow.toml:7:1: unknown key \"sokcet\" in [control] "
 		    "(allowed: socket, mode, group)",
 		"nomaflow.toml:8:8: control.mode must be an octal permission "
