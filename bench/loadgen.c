@@ -68,7 +68,7 @@ struct slot {
 
 struct conn {
 	int			 fd;
-	struct nf_frame_reader	 rd;
+	struct nf_msg_reader	 rd;
 };
 
 struct load {
@@ -243,17 +243,16 @@ conn_open(struct conn *c, const char *path)
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		nf_fatal("%s: cannot connect; is nomaflowd running with this "
 		    "control socket?", path);
-	nf_frame_reader_init(&c->rd, NF_MAX_CTL_RESPONSE);
+	nf_msg_reader_init(&c->rd, c->fd, NF_DIR_CTL_RESPONSE);
 	m = nf_msg_hello(NF_PROTO_CONTROL);
 	if (nf_msg_send_fd(c->fd, m) == -1)
 		nf_fatal("%s: sending hello", path);
 	nf_val_free(m);
-	rc = nf_msg_recv_fd(c->fd, &c->rd, NF_DIR_CTL_RESPONSE, &type, &m,
-	    err, sizeof(err));
-	if (rc == 0)
+	rc = nf_msg_read(&c->rd, NF_RD_FOREVER, &type, &m, err, sizeof(err));
+	if (rc == NF_RD_EOF)
 		nf_fatalx("%s: daemon closed the connection during hello",
 		    path);
-	if (rc == -1)
+	if (rc != NF_RD_MSG)
 		nf_fatalx("%s: hello: %s", path, err);
 	if (type != NF_MSG_HELLO || nf_msg_hello_check(m, NF_PROTO_CONTROL,
 	    err, sizeof(err)) == -1)
@@ -410,31 +409,32 @@ handle_msg(struct load *l, enum nf_msg_type type, const struct nf_val *m)
 static int
 conn_read(struct load *l, struct conn *c)
 {
-	const uint8_t		*p;
-	size_t			 n;
-	ssize_t			 got;
 	enum nf_msg_type	 type;
 	struct nf_val		*m;
 	char			 err[256];
 	int			 rc;
 
-	got = nf_frame_read(&c->rd, c->fd);
-	if (got == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (got == -1) {
-		nf_warn("reading from the daemon");
-		return -1;
-	}
-	if (got == 0) {
-		fprintf(stderr, "loadgen: the daemon closed a control "
-		    "connection\n");
-		return -1;
-	}
-	while ((rc = nf_frame_next(&c->rd, &p, &n, err, sizeof(err))) == 1) {
-		if (nf_msg_decode(NF_DIR_CTL_RESPONSE, p, n, &type, &m, err,
-		    sizeof(err)) == -1) {
+	for (;;) {
+		switch (nf_msg_read(&c->rd, NF_RD_NOWAIT, &type, &m, err,
+		    sizeof(err))) {
+		case NF_RD_MSG:
+			break;
+		case NF_RD_AGAIN:
+			return 0;
+		case NF_RD_IOERR:
+			nf_warn("reading from the daemon");
+			return -1;
+		case NF_RD_EOF:
+		case NF_RD_TRUNC:
+			fprintf(stderr, "loadgen: the daemon closed a control "
+			    "connection\n");
+			return -1;
+		case NF_RD_BAD:
 			fprintf(stderr, "loadgen: bad frame from the daemon: "
 			    "%s\n", err);
+			return -1;
+		case NF_RD_TOOBIG:
+			fprintf(stderr, "loadgen: %s\n", err);
 			return -1;
 		}
 		rc = handle_msg(l, type, m);
@@ -442,11 +442,6 @@ conn_read(struct load *l, struct conn *c)
 		if (rc == -1)
 			return -1;
 	}
-	if (rc == -1) {
-		fprintf(stderr, "loadgen: %s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 static int
@@ -517,7 +512,7 @@ out:
 		    l.failed, -1);
 	for (i = 0; i < nconns; i++) {
 		close(l.conns[i].fd);
-		nf_frame_reader_free(&l.conns[i].rd);
+		nf_msg_reader_free(&l.conns[i].rd);
 	}
 	free(pfd);
 	free(l.slots);

@@ -1,8 +1,10 @@
 /*
  * frame.c: the frame layer of the wire protocol (doc/PROTOCOL.md): a
  * reader that turns a byte stream into whole frames (u32 big-endian payload
- * length + payload), and the blocking send/receive helpers used by the
- * simple peers (nomaflow-worker, nfctl).  Runs in every process.
+ * length + payload), the message reader on top of it that every peer reads
+ * its channel with (read(2) -> whole frame -> strict decode; blocking for
+ * nomaflow-worker and nfctl, non-blocking for nomaflowd's event loop), and
+ * the blocking send helper.  Runs in every process.
  *
  * Invariants:
  * - a claimed length is compared with the reader's maximum before the buffer
@@ -21,6 +23,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -264,40 +267,139 @@ nf_msg_send_fd(int fd, const struct nf_val *msg)
 	return rc;
 }
 
-int
-nf_msg_recv_fd(int fd, struct nf_frame_reader *r, enum nf_dir dir,
-    enum nf_msg_type *type, struct nf_val **msg, char *err, size_t errlen)
+static uint32_t
+frame_dir_max(enum nf_dir dir)
 {
-	const uint8_t	*payload;
-	size_t		 plen;
-	ssize_t		 n;
-	int		 rc;
+	switch (dir) {
+	case NF_DIR_TO_WORKER:
+		return NF_MAX_TO_WORKER;
+	case NF_DIR_FROM_WORKER:
+		return NF_MAX_FROM_WORKER;
+	case NF_DIR_CTL_REQUEST:
+		return NF_MAX_CTL_REQUEST;
+	case NF_DIR_CTL_RESPONSE:
+		return NF_MAX_CTL_RESPONSE;
+	}
+	nf_panic("frame reader: unknown direction %d", (int)dir);
+}
+
+void
+nf_msg_reader_init(struct nf_msg_reader *r, int fd, enum nf_dir dir)
+{
+	memset(r, 0, sizeof(*r));
+	nf_frame_reader_init(&r->fr, frame_dir_max(dir));
+	r->fd = fd;
+	r->dir = dir;
+}
+
+void
+nf_msg_reader_free(struct nf_msg_reader *r)
+{
+	nf_frame_reader_free(&r->fr);
+	r->fd = -1;
+}
+
+/*
+ * Blocking modes: wait until fd is readable or the deadline (ms on the
+ * monotonic clock, 0 = none) passes.  1 readable, 0 timed out, -1 error.
+ */
+static int
+frame_wait_in(int fd, int64_t deadline)
+{
+	struct pollfd	pfd;
+	int64_t		left;
+	int		n;
 
 	for (;;) {
-		rc = nf_frame_next(r, &payload, &plen, err, errlen);
-		if (rc == -1)
-			return -1;
-		if (rc == 1)
-			return nf_msg_decode(dir, payload, plen, type, msg,
-			    err, errlen) == 0 ? 1 : -1;
-		n = nf_frame_read(r, fd);
-		if (n > 0)
-			continue;
-		if (n == 0) {
-			if (r->len - r->off == 0)
+		left = -1;
+		if (deadline != 0) {
+			left = deadline - nf_mono_ms();
+			if (left <= 0)
 				return 0;
-			snprintf(err, errlen, "peer closed the connection in "
-			    "the middle of a frame (%zu bytes held)",
-			    r->len - r->off);
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 1;
+		if (n == -1 && errno != EINTR)
 			return -1;
+	}
+}
+
+/*
+ * read(2) is only called when no whole frame is held, so a turn of
+ * NF_RD_NOWAIT is: one read, every frame it completed, then NF_RD_AGAIN;
+ * and EOF is only seen with nothing whole left to hand out.
+ */
+enum nf_rd
+nf_msg_read(struct nf_msg_reader *r, int wait, enum nf_msg_type *type,
+    struct nf_val **msg, char *err, size_t errlen)
+{
+	const uint8_t	*p;
+	size_t		 plen, held;
+	int64_t		 deadline = 0;
+	ssize_t		 n;
+	int		 rc, saved, blocking;
+
+	blocking = wait != NF_RD_NOWAIT && wait != NF_RD_DRAIN;
+	if (wait > 0)
+		deadline = nf_mono_ms() + wait;
+	for (;;) {
+		rc = nf_frame_next(&r->fr, &p, &plen, err, errlen);
+		if (rc == -1)
+			return NF_RD_TOOBIG;
+		if (rc == 1) {
+			if (nf_msg_decode(r->dir, p, plen, type, msg, err,
+			    errlen) == -1)
+				return NF_RD_BAD;
+			return NF_RD_MSG;
+		}
+		if (r->eof) {
+			held = r->fr.len - r->fr.off;
+			if (held == 0)
+				return NF_RD_EOF;
+			snprintf(err, errlen, "peer closed the connection in "
+			    "the middle of a frame (%zu bytes held)", held);
+			return NF_RD_TRUNC;
+		}
+		if (wait == NF_RD_NOWAIT && r->turn) {
+			r->turn = 0;
+			return NF_RD_AGAIN;
+		}
+		if (blocking) {
+			rc = frame_wait_in(r->fd, deadline);
+			if (rc == 0)
+				return NF_RD_AGAIN;
+			if (rc == -1) {
+				saved = errno;
+				snprintf(err, errlen, "poll: %s",
+				    strerror(saved));
+				errno = saved;
+				return NF_RD_IOERR;
+			}
+		}
+		n = nf_frame_read(&r->fr, r->fd);
+		if (n > 0) {
+			r->turn = wait == NF_RD_NOWAIT;
+			continue;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			continue;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (frame_wait(fd, POLLIN) == 0)
+			if (blocking)
 				continue;
+			r->turn = 0;
+			return NF_RD_AGAIN;
 		}
-		snprintf(err, errlen, "read: %s", strerror(errno));
-		return -1;
+		saved = errno;
+		snprintf(err, errlen, "read: %s", strerror(saved));
+		errno = saved;
+		return NF_RD_IOERR;
 	}
 }

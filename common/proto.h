@@ -111,8 +111,10 @@ const char	*nf_msg_type_name(enum nf_msg_type);
 enum nf_msg_type nf_msg_type_parse(const char *);
 
 /*
- * Frame reader: accumulates bytes from a non-blocking fd and yields whole
- * frames.  max is the direction's maximum payload.
+ * Frame reader: the byte layer under the message reader (nf_msg_reader
+ * below); accumulates bytes and yields whole frames without knowing what
+ * they mean.  max is the direction's maximum payload.  Used directly only by
+ * tests and fuzzers; peers read with nf_msg_read().
  */
 struct nf_frame_reader {
 	uint8_t	*buf;
@@ -165,14 +167,56 @@ struct nf_val	*nf_msg_hello(const char *proto);
 int	nf_msg_hello_check(const struct nf_val *, const char *proto,
 	    char *err, size_t errlen);
 
-/* Blocking helpers for simple peers (worker, nfctl). */
+/* Blocking send for simple peers (worker, nfctl). */
 int	nf_msg_send_fd(int fd, const struct nf_val *msg);
+
 /*
- * Blocking read of one message from fd using reader r.  Returns 1 with a
- * message, 0 on clean EOF, -1 on error (err filled).
+ * The message reader: the one way every process reads messages from a
+ * channel.  It owns the channel's input buffer (a frame reader bounded by
+ * the direction's maximum) and does read(2) -> next whole frame -> strict
+ * decode.  It never closes fd.
  */
-int	nf_msg_recv_fd(int fd, struct nf_frame_reader *r, enum nf_dir dir,
-	    enum nf_msg_type *type, struct nf_val **msg, char *err,
-	    size_t errlen);
+struct nf_msg_reader {
+	struct nf_frame_reader	 fr;
+	int			 fd;
+	enum nf_dir		 dir;
+	int			 eof;	/* read(2) returned 0 */
+	int			 turn;	/* NF_RD_NOWAIT: read(2) done this turn */
+};
+
+/* The wait argument of nf_msg_read() (a positive value is milliseconds). */
+#define NF_RD_NOWAIT	0	/* at most one read(2) per turn (event loop) */
+#define NF_RD_FOREVER	(-1)	/* block until a message, EOF or error */
+#define NF_RD_DRAIN	(-2)	/* read until the kernel has nothing left */
+
+/* What nf_msg_read() found. */
+enum nf_rd {
+	NF_RD_MSG = 1,		/* a message: *type, *msg (caller frees) */
+	NF_RD_AGAIN = 0,	/* no whole frame: wait for readability (or
+				 * the timeout expired) */
+	NF_RD_EOF = -1,		/* the peer closed between two frames */
+	NF_RD_IOERR = -2,	/* read(2) or poll(2) failed: errno, err */
+	NF_RD_TOOBIG = -3,	/* a frame claims more than the maximum */
+	NF_RD_TRUNC = -4,	/* the peer closed in the middle of a frame */
+	NF_RD_BAD = -5,		/* a whole frame failed the strict decode */
+};
+
+void	nf_msg_reader_init(struct nf_msg_reader *, int fd, enum nf_dir dir);
+void	nf_msg_reader_free(struct nf_msg_reader *);
+/*
+ * Next message from the channel.  Whole frames already held are returned
+ * before read(2) is called again.  wait is NF_RD_NOWAIT for a non-blocking
+ * fd in an event loop: one read(2) per turn, a turn ending with NF_RD_AGAIN,
+ * so that one flooding peer cannot starve the others; NF_RD_DRAIN reads on
+ * until the kernel has nothing (EAGAIN); NF_RD_FOREVER or a number of
+ * milliseconds blocks (poll(2)), on a blocking or non-blocking fd.
+ *
+ * Every failure but NF_RD_EOF fills err.  After NF_RD_BAD the bad frame is
+ * consumed and the reader still works (a caller may choose to go on);
+ * after NF_RD_TOOBIG it cannot get past the bad header: drop the channel.
+ */
+enum nf_rd	nf_msg_read(struct nf_msg_reader *, int wait,
+		    enum nf_msg_type *type, struct nf_val **msg, char *err,
+		    size_t errlen);
 
 #endif

@@ -1,15 +1,12 @@
 /*
- * steptype.c: the registry of step types the configuration may name.
+ * steptype.c: what the supervisor and the workers both need to know about
+ * step specs: HTTP status ranges, which header and parameter names carry
+ * credentials, URLs fit for logs, and a spec fit for display.
  *
- * Runs in nomaflowd (config validation at load, -n and reload; the policy
- * name of a step at spawn) and in nfctl (validate).  For each type it says
- * which seccomp policy the worker installs, whether the step draws on a
- * pool, and the schema of its type-specific keys; config.c checks every
- * step against it.  The implementations live in the worker (worker/step.h):
- * a type is listed here only once the worker can run it, so a config can
- * never name a step no worker executes.
- *
- * Invariant: the table is static, read-only, and every name is unique.
+ * Runs in nomaflowd (config checks, nfctl job show) and in
+ * nomaflow-worker-http (the request, its log lines).  Pure functions, no
+ * state.  The registry of step types (which keys, which policy, which
+ * worker) is the supervisor's alone: supervisor/steptypes.h.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -17,160 +14,6 @@
 
 #include "steptype.h"
 #include "util.h"
-
-/*
- * exec: run a program directly (no shell unless argv names one).
- * argv must be a non-empty array of strings; config.c checks non-empty.
- */
-static const struct nf_steptype_field exec_fields[] = {
-	{ "argv",	 NF_V_ARR,  1, NF_V_STR },
-	{ "env",	 NF_V_MAP,  0, NF_V_STR },
-	{ "cwd",	 NF_V_STR,  0, NF_V_ANY },
-	{ "inherit_env", NF_V_BOOL, 0, NF_V_ANY },
-	{ NULL,		 NF_V_ANY,  0, NF_V_ANY },
-};
-
-static const struct nf_steptype exec_type = {
-	"exec", "exec", 0, exec_fields, "relay", 0, NULL
-};
-
-/*
- * sql_query: one statement on a pool.  Exactly one of "sql" (inline text)
- * and "query" (the name of one of the pool's [pools.NAME.queries]) is
- * required; the schema cannot say "one of", so config.c checks it along
- * with the pool itself.
- */
-static const struct nf_steptype_field sql_query_fields[] = {
-	{ "pool",	NF_V_STR, 1, NF_V_ANY },
-	{ "sql",	NF_V_STR, 0, NF_V_ANY },
-	{ "query",	NF_V_STR, 0, NF_V_ANY },
-	{ "params",	NF_V_MAP, 0, NF_V_ANY },
-	{ "max_rows",	NF_V_INT, 0, NF_V_ANY },
-	{ "script",	NF_V_BOOL, 0, NF_V_ANY },
-	{ "dry_run",	NF_V_BOOL, 0, NF_V_ANY },
-	{ NULL,		NF_V_ANY, 0, NF_V_ANY },
-};
-
-static const struct nf_steptype sql_query_type = {
-	"sql_query", "sql", 1, sql_query_fields, NULL, 0, "sql"
-};
-
-/*
- * python: call "package.module:function" from the plugins directory with
- * kwargs (any TOML values) under /usr/bin/python3 and the shipped runner
- * (python/nomaflow_runner.py).  Like exec, the interpreter runs under exec
- * and the worker relays under relay.  pools names the pool definitions the
- * function may read from ctx.pools; config.c checks the callable's form
- * and that every pool exists.
- */
-static const struct nf_steptype_field python_fields[] = {
-	{ "callable",	NF_V_STR, 1, NF_V_ANY },
-	{ "kwargs",	NF_V_MAP, 0, NF_V_ANY },
-	{ "pools",	NF_V_ARR, 0, NF_V_STR },
-	{ NULL,		NF_V_ANY, 0, NF_V_ANY },
-};
-
-static const struct nf_steptype python_type = {
-	"python", "exec", 0, python_fields, "relay", 0, NULL
-};
-
-/*
- * http: one HTTP(S) request with libcurl (worker/step_http.c).  body is a
- * string or a table sent as JSON; auth is a table whose keys depend on its
- * type; expect_status is a status, a "2xx" class, a "200-299" range or a
- * list of them.  config.c checks what the schema cannot say.  Requests
- * run in the worker itself, under the http policy.
- */
-static const struct nf_steptype_field http_fields[] = {
-	{ "method",			NF_V_STR,   0, NF_V_ANY },
-	{ "url",			NF_V_STR,   1, NF_V_ANY },
-	{ "query",			NF_V_MAP,   0, NF_V_ANY },
-	{ "headers",			NF_V_MAP,   0, NF_V_STR },
-	{ "body",			NF_V_ANY,   0, NF_V_ANY },
-	{ "auth",			NF_V_MAP,   0, NF_V_STR },
-	{ "ca_file",			NF_V_STR,   0, NF_V_ANY },
-	{ "insecure",			NF_V_BOOL,  0, NF_V_ANY },
-	{ "connect_timeout_seconds",	NF_V_FLOAT, 0, NF_V_ANY },
-	{ "follow_redirects",		NF_V_BOOL,  0, NF_V_ANY },
-	{ "max_redirects",		NF_V_INT,   0, NF_V_ANY },
-	{ "expect_status",		NF_V_ANY,   0, NF_V_ANY },
-	{ "max_body_bytes",		NF_V_INT,   0, NF_V_ANY },
-	{ "save_to",			NF_V_STR,   0, NF_V_ANY },
-	{ "output_headers",		NF_V_ARR,   0, NF_V_STR },
-	{ NULL,				NF_V_ANY,   0, NF_V_ANY },
-};
-
-static const struct nf_steptype http_type = {
-	"http", "http", 0, http_fields, NULL, 0, "http"
-};
-
-/*
- * sql_copy: stream rows from source = {pool, table | query} into target =
- * {pool, table} (worker/step_copy.c).  The pools are named inside source
- * and target, so uses_pool is 0 and config.c checks both, the mode and
- * its key, and the coercion options.
- */
-static const struct nf_steptype_field sql_copy_fields[] = {
-	{ "source",		NF_V_MAP,  1, NF_V_STR },
-	{ "target",		NF_V_MAP,  1, NF_V_STR },
-	{ "mode",		NF_V_STR,  0, NF_V_ANY },
-	{ "key",		NF_V_ARR,  0, NF_V_STR },
-	{ "batch_size",		NF_V_INT,  0, NF_V_ANY },
-	{ "columns",		NF_V_ARR,  0, NF_V_STR },
-	{ "rename",		NF_V_MAP,  0, NF_V_STR },
-	{ "trim_strings",	NF_V_BOOL, 0, NF_V_ANY },
-	{ "empty_to_null",	NF_V_BOOL, 0, NF_V_ANY },
-	{ "null_to_default",	NF_V_BOOL, 0, NF_V_ANY },
-	{ "decimal",		NF_V_STR,  0, NF_V_ANY },
-	{ "dry_run",		NF_V_BOOL, 0, NF_V_ANY },
-	{ NULL,			NF_V_ANY,  0, NF_V_ANY },
-};
-
-static const struct nf_steptype sql_copy_type = {
-	"sql_copy", "sql", 0, sql_copy_fields, NULL, 0, "sql"
-};
-
-/*
- * call_job: start a run of another job and wait for it (run.c).  Handled
- * by nomaflowd itself: no worker, no policy.  config.c checks that the job
- * exists and that calls form no cycle.
- */
-static const struct nf_steptype_field call_job_fields[] = {
-	{ "job",	NF_V_STR, 1, NF_V_ANY },
-	{ "params",	NF_V_MAP, 0, NF_V_ANY },
-	{ NULL,		NF_V_ANY, 0, NF_V_ANY },
-};
-
-static const struct nf_steptype call_job_type = {
-	"call_job", NULL, 0, call_job_fields, NULL, 1, NULL
-};
-
-static const struct nf_steptype *const registry[] = {
-	&exec_type,
-	&sql_query_type,
-	&sql_copy_type,
-	&python_type,
-	&http_type,
-	&call_job_type,
-	NULL,
-};
-
-const struct nf_steptype *
-nf_steptype_find(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; registry[i] != NULL; i++)
-		if (strcmp(registry[i]->name, name) == 0)
-			return registry[i];
-	return NULL;
-}
-
-const struct nf_steptype *const *
-nf_steptype_all(void)
-{
-	return registry;
-}
 
 int
 nf_steptype_status_range(const char *s, int *lo, int *hi)

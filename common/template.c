@@ -2,7 +2,7 @@
  * template.c: `${...}` templates of step fields, the references they share
  * with `when` expressions, date helpers, and secret redaction.
  *
- * Runs in nomaflowd (load-time checks in config.c, rendering just before a
+ * Runs in nomaflowd (load-time checks in jobs.c, rendering just before a
  * step attempt starts) and nfctl (validate).  Pure: it only reads the
  * values it is handed; a template can name values, never run code.
  *
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "template.h"
 #include "util.h"
 #include "val.h"
@@ -637,7 +638,7 @@ nf_tmpl_text(const struct nf_val *v)
 	case NF_V_STR:
 		return nf_xstrndup(v->u.s.p, v->u.s.len);
 	default:
-		return nf_val_to_json_str(v, -1);
+		return nf_json_text(v, -1);
 	}
 }
 
@@ -893,58 +894,120 @@ nf_tmpl_render_val(const struct nf_val *in, const struct nf_tmpl_ctx *c,
 	}
 }
 
-char *
-nf_tmpl_redact(const char *s, char *const *secrets, size_t nsecrets)
+/*
+ * Secrets.  One primitive for every place a secret may be recorded: the
+ * supervisor's logs, history and audit (mask "***", the values of secret
+ * params) and the http worker's lines and outputs (mask "[redacted]", the
+ * credentials only the worker sees).  Matching is on bytes, so a value
+ * inside binary or broken UTF-8 is found too; where several secrets start
+ * at the same byte the longest wins, so "abc" never leaves the tail of
+ * "abcdef" in the clear.
+ */
+void
+nf_secrets_init(struct nf_secrets *s, size_t min_len)
 {
-	struct nf_buf	 b;
-	const char	*p, *best;
-	size_t		 i, blen, hit = 0;
+	memset(s, 0, sizeof(*s));
+	s->min_len = min_len > 0 ? min_len : 1;
+}
 
-	if (s == NULL || nsecrets == 0)
-		return NULL;
-	nf_buf_init(&b);
-	for (p = s; *p != '\0'; ) {
-		/* The earliest (then longest) secret starting at or after p. */
+void
+nf_secrets_add(struct nf_secrets *s, const char *v, size_t len)
+{
+	size_t	i;
+
+	if (v == NULL || len == 0 || len < s->min_len)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->len[i] == len && memcmp(s->v[i], v, len) == 0)
+			return;
+	s->v = nf_xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+	s->len = nf_xreallocarray(s->len, s->n + 1, sizeof(*s->len));
+	s->v[s->n] = nf_xstrndup(v, len);
+	s->len[s->n++] = len;
+}
+
+void
+nf_secrets_free(struct nf_secrets *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	free(s->len);
+	s->v = NULL;
+	s->len = NULL;
+	s->n = 0;
+}
+
+size_t
+nf_secrets_redact_into(const struct nf_secrets *s, const char *mask,
+    struct nf_buf *out, const char *in, size_t len)
+{
+	const char	 *p, *best, *end = in + len, **next;
+	size_t		  i, blen = 0, hits = 0;
+
+	if (s == NULL || s->n == 0) {
+		nf_buf_add(out, in, len);
+		return 0;
+	}
+	/* next[i]: where secret i occurs next at or after p (NULL: never). */
+	next = nf_xcalloc(s->n, sizeof(*next));
+	for (i = 0; i < s->n; i++)
+		next[i] = memmem(in, len, s->v[i], s->len[i]);
+	for (p = in; p < end; ) {
 		best = NULL;
-		blen = 0;
-		for (i = 0; i < nsecrets; i++) {
-			const char *q;
-
-			if (secrets[i] == NULL || secrets[i][0] == '\0' ||
-			    (q = strstr(p, secrets[i])) == NULL)
-				continue;
-			if (best == NULL || q < best || (q == best &&
-			    strlen(secrets[i]) > blen)) {
-				best = q;
-				blen = strlen(secrets[i]);
+		for (i = 0; i < s->n; i++) {
+			if (next[i] != NULL && next[i] < p)
+				next[i] = memmem(p, (size_t)(end - p),
+				    s->v[i], s->len[i]);
+			if (next[i] != NULL && (best == NULL ||
+			    next[i] < best || (next[i] == best &&
+			    s->len[i] > blen))) {
+				best = next[i];
+				blen = s->len[i];
 			}
 		}
 		if (best == NULL)
 			break;
-		nf_buf_add(&b, p, best - p);
-		nf_buf_adds(&b, "***");
+		nf_buf_add(out, p, (size_t)(best - p));
+		nf_buf_adds(out, mask);
 		p = best + blen;
-		hit = 1;
+		hits++;
 	}
-	if (!hit) {
+	if (p < end)
+		nf_buf_add(out, p, (size_t)(end - p));
+	free(next);
+	return hits;
+}
+
+char *
+nf_secrets_redact(const struct nf_secrets *s, const char *in)
+{
+	struct nf_buf	b;
+
+	if (in == NULL || s == NULL || s->n == 0)
+		return NULL;
+	nf_buf_init(&b);
+	if (nf_secrets_redact_into(s, NF_SECRET_MASK, &b, in,
+	    strlen(in)) == 0) {
 		nf_buf_free(&b);
 		return NULL;
 	}
-	nf_buf_adds(&b, p);
 	return nf_buf_steal(&b);
 }
 
 void
-nf_tmpl_redact_val(struct nf_val *v, char *const *secrets, size_t nsecrets)
+nf_secrets_redact_val(const struct nf_secrets *s, struct nf_val *v)
 {
 	char	*r;
 	size_t	 i;
 
-	if (v == NULL || nsecrets == 0)
+	if (v == NULL || s == NULL || s->n == 0)
 		return;
 	switch (v->type) {
 	case NF_V_STR:
-		if ((r = nf_tmpl_redact(v->u.s.p, secrets, nsecrets)) != NULL) {
+		if ((r = nf_secrets_redact(s, v->u.s.p)) != NULL) {
 			free(v->u.s.p);
 			v->u.s.p = r;
 			v->u.s.len = strlen(r);
@@ -952,14 +1015,51 @@ nf_tmpl_redact_val(struct nf_val *v, char *const *secrets, size_t nsecrets)
 		break;
 	case NF_V_ARR:
 		for (i = 0; i < v->u.a.n; i++)
-			nf_tmpl_redact_val(v->u.a.items[i], secrets, nsecrets);
+			nf_secrets_redact_val(s, v->u.a.items[i]);
 		break;
 	case NF_V_MAP:
 		for (i = 0; i < v->u.m.n; i++)
-			nf_tmpl_redact_val(v->u.m.kv[i].val, secrets,
-			    nsecrets);
+			nf_secrets_redact_val(s, v->u.m.kv[i].val);
 		break;
 	default:
 		break;
 	}
+}
+
+/* The array forms: a borrowed view of the same primitive. */
+static void
+secrets_view(struct nf_secrets *s, char *const *secrets, size_t nsecrets)
+{
+	size_t	i;
+
+	nf_secrets_init(s, 1);
+	for (i = 0; i < nsecrets; i++)
+		if (secrets[i] != NULL)
+			nf_secrets_add(s, secrets[i], strlen(secrets[i]));
+}
+
+char *
+nf_tmpl_redact(const char *s, char *const *secrets, size_t nsecrets)
+{
+	struct nf_secrets	 view;
+	char			*r;
+
+	if (s == NULL || nsecrets == 0)
+		return NULL;
+	secrets_view(&view, secrets, nsecrets);
+	r = nf_secrets_redact(&view, s);
+	nf_secrets_free(&view);
+	return r;
+}
+
+void
+nf_tmpl_redact_val(struct nf_val *v, char *const *secrets, size_t nsecrets)
+{
+	struct nf_secrets	 view;
+
+	if (v == NULL || nsecrets == 0)
+		return;
+	secrets_view(&view, secrets, nsecrets);
+	nf_secrets_redact_val(&view, v);
+	nf_secrets_free(&view);
 }

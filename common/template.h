@@ -141,12 +141,40 @@ int		 nf_tmpl_fmt_check(const char *fmt, char *err, size_t errlen);
 char		*nf_tmpl_text(const struct nf_val *);
 
 /*
- * Secret redaction: a copy of s with every occurrence of each non-empty
- * secret replaced by "***"; NULL when s has none (nothing to copy).
+ * Secrets: values hidden wherever text is recorded.  One primitive for the
+ * supervisor (logs, history, audit: the values of secret params, later
+ * `${secret.NAME}` values) and the http worker (credentials only it sees).
+ * Values shorter than min_len are not kept (they would match noise); the
+ * same value is kept once.
  */
+#define NF_SECRET_MASK	"***"
+struct nf_secrets {
+	char	**v;
+	size_t	 *len;
+	size_t	  n;
+	size_t	  min_len;
+};
+struct nf_buf;
+void		 nf_secrets_init(struct nf_secrets *, size_t min_len);
+void		 nf_secrets_add(struct nf_secrets *, const char *, size_t);
+void		 nf_secrets_free(struct nf_secrets *);
+/*
+ * Append in[0..len) to out with every occurrence of a secret replaced by
+ * mask: the earliest match first, the longest of those starting at the
+ * same byte.  Returns how many were replaced.
+ */
+size_t		 nf_secrets_redact_into(const struct nf_secrets *,
+		    const char *mask, struct nf_buf *out, const char *in,
+		    size_t len);
+/* A copy of s with each secret as "***"; NULL when s has none. */
+char		*nf_secrets_redact(const struct nf_secrets *, const char *s);
+/* The same over every string of a value tree, in place. */
+void		 nf_secrets_redact_val(const struct nf_secrets *,
+		    struct nf_val *);
+
+/* The same for a plain array of secrets (NULL and "" entries ignored). */
 char		*nf_tmpl_redact(const char *s, char *const *secrets,
 		    size_t nsecrets);
-/* The same over every string of a value tree, in place. */
 void		 nf_tmpl_redact_val(struct nf_val *, char *const *secrets,
 		    size_t nsecrets);
 

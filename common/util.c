@@ -447,34 +447,56 @@ nf_hexval(int c)
 	return -1;
 }
 
+/*
+ * The one UTF-8 decoder: every check of UTF-8 text (frames, TOML files,
+ * JSON, the worker's sanitiser) goes through here, so they all agree on
+ * what is valid: shortest form only, no surrogates, nothing above U+10FFFF.
+ */
+size_t
+nf_utf8_decode(const char *s, size_t n, uint32_t *cpp)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 k, len;
+	uint32_t		 cp, min;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		len = 1; cp = p[0]; min = 0;
+	} else if ((p[0] & 0xe0) == 0xc0) {
+		len = 2; cp = p[0] & 0x1f; min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3; cp = p[0] & 0x0f; min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4; cp = p[0] & 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cpp != NULL)
+		*cpp = cp;
+	return len;
+}
+
 int
 nf_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k, len;
-	uint32_t		 cp, min;
+	size_t			 i = 0, len;
 
 	while (i < n) {
 		if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			len = 2; cp = p[i] & 0x1f; min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			len = 3; cp = p[i] & 0x0f; min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			len = 4; cp = p[i] & 0x07; min = 0x10000;
-		} else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		if ((len = nf_utf8_decode(s + i, n - i, NULL)) == 0)
 			return 0;
 		i += len;
 	}

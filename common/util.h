@@ -85,6 +85,13 @@ const char *nf_fmt_time_local(int64_t ms, char *buf, size_t len);
 int	 nf_parse_time(const char *, int64_t *ms);
 
 /* Strings. */
+/*
+ * Decode the UTF-8 sequence at the start of s (n bytes available): its
+ * length (1-4) with the code point in *cp (cp may be NULL), or 0 when s
+ * does not start with a valid sequence (or n is 0).  Overlong forms,
+ * surrogates and code points above U+10FFFF are invalid.
+ */
+size_t	 nf_utf8_decode(const char *s, size_t n, uint32_t *cp);
 int	 nf_utf8_valid(const char *, size_t);
 /* Value of hex digit c, or -1. */
 int	 nf_hexval(int c);

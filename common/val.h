@@ -3,8 +3,7 @@
  * string, binary, array, map).  It is what frames decode into and encode
  * from (common/msg.c turns msgpack into nf_val and back, so no other module
  * includes msgpack.h), what step specs, params and outputs are, and what the
- * store hands back for listings.  JSON text output lives here too (for
- * "--json" and for storing outputs as text).
+ * store hands back for listings.  Its JSON text form is in json.h.
  *
  * Ownership: a container owns its children.  Strings are length-counted and
  * also NUL-terminated.  Map keys are unique (nf_val_map_set replaces).
@@ -91,16 +90,5 @@ int		 nf_val_get_bool(const struct nf_val *map, const char *key,
 		    int *out);
 /* Detach and return the value of key (caller owns it), or NULL. */
 struct nf_val	*nf_val_map_take(struct nf_val *map, const char *key);
-
-/*
- * JSON text.  Binary is written as base64 string; non-finite floats as null.
- * indent < 0: compact; otherwise pretty-printed with that many spaces.
- */
-void		 nf_val_to_json(const struct nf_val *, struct nf_buf *,
-		    int indent);
-char		*nf_val_to_json_str(const struct nf_val *, int indent);
-/* Minimal strict JSON parser (for text we wrote ourselves: stored outputs). */
-struct nf_val	*nf_val_from_json(const char *, size_t, char *err,
-		    size_t errlen);
 
 #endif

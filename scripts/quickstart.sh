@@ -53,7 +53,7 @@ $nfctl runs --job demo --limit 5
 cat <<MSG
 
 The daemon keeps running (the demo job also runs every hour).  Try:
-  build/nfctl -s $sock run demo -f -p who=you
+  build/nfctl -s $sock run orders -f -p currency=USD
   build/nfctl -s $sock runs
   build/nfctl -s $sock run show 1
 Stop it (and the example API on port 8765) with:

@@ -16,6 +16,7 @@
 #include "util.h"
 #include "val.h"
 
+struct nf_acl;
 struct nf_cron;
 struct nf_expr;
 struct nf_tz;
@@ -46,7 +47,7 @@ struct nf_step {
 	int		 enabled;
 	int		 timeout_seconds;	/* 0 = none */
 	/* Type-specific fields (everything but the common ones), as a map
-	 * validated against the type's schema (common/steptype.c). */
+	 * validated against the type's schema (supervisor/steptypes/). */
 	struct nf_val	*spec;
 	const struct nf_pool *pool;	/* the pool the step uses, or NULL */
 	struct nf_expr	*when;		/* condition (supervisor/expr.c), or NULL */
@@ -128,6 +129,9 @@ struct nf_job {
 	/* Params whose values are redacted ("***") in logs and history. */
 	char		**secret_params;
 	size_t		 nsecret_params;
+	/* Params without default that every run must be given (params.c). */
+	char		**required_params;
+	size_t		 nrequired_params;
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
 	struct nf_step	*steps;
@@ -174,6 +178,7 @@ struct nf_config {
 	struct nf_job	*jobs;
 	size_t		 njobs;
 	const struct nf_job **jobs_by_id;	/* sorted by id, for lookups */
+	struct nf_acl	*acl;		/* roles and bindings (acl.c) */
 };
 
 /*

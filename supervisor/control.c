@@ -5,7 +5,16 @@
  * frames arrive in exactly one function (client_dispatch).  A bad frame from
  * a client drops that client; nothing a client sends can hurt the daemon.
  * Every client is identified with SO_PEERCRED; the user becomes
- * "user:<name>" in triggered_by and in the audit table.
+ * "user:<name>" in triggered_by and in the audit table.  Its name and
+ * groups are resolved once, at accept, and every request is checked
+ * against the roles of the current configuration (acl.c) in
+ * client_dispatch, before the command runs; a denial is answered with
+ * NF_EXIT_PERM and audited.  Listing commands (jobs, runs) filter instead
+ * of refusing.
+ *
+ * Follow streams (nfctl logs -f, run --follow) are this module's
+ * subscription to the run engine's events (events.h): the run engine knows
+ * no client.
  *
  * Invariant: a freed client is unregistered from every run it followed, so
  * no follower ever points at freed memory.
@@ -26,15 +35,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "config.h"
 #include "control.h"
 #include "cron.h"
+#include "events.h"
 #include "expr.h"
 #include "log.h"
 #include "nomaflowd.h"
+#include "params.h"
 #include "proto.h"
 #include "run.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "scheduler.h"
 #include "secret.h"
 #include "steptype.h"
@@ -51,10 +63,14 @@ struct nf_client {
 	gid_t			 gid;
 	pid_t			 pid;
 	char			*user;		/* "user:alice" */
+	char			*name;		/* "alice"; NULL: no passwd */
+	char			**groups;	/* unix group names */
+	size_t			 ngroups;
+	int			 builtin_admin;	/* root, the daemon's user */
 	int			 hello;
 	int			 closing;	/* drop once out is flushed */
 	ev_io			 rio, wio;
-	struct nf_frame_reader	 rd;
+	struct nf_msg_reader	 rd;
 	struct nf_buf		 out;
 	LIST_ENTRY(nf_client)	 entry;
 };
@@ -66,6 +82,18 @@ static char		*sock_path;
 static gid_t		 sock_gid = (gid_t)-1;
 static uint64_t		 client_gen;
 static int		 nclients;
+
+/* A client following a run (run_id) on its request req_id. */
+struct follow {
+	int64_t			 run_id;
+	struct nf_client	*client;	/* NULL: dropped meanwhile */
+	uint64_t		 gen;
+	int64_t			 req_id;
+	LIST_ENTRY(follow)	 entry;
+};
+static LIST_HEAD(, follow) follows = LIST_HEAD_INITIALIZER(follows);
+static int		 events_sub;
+static int		 forwarding;	/* inside follow_event() */
 
 static void	client_free(struct nf_client *);
 
@@ -81,7 +109,7 @@ client_exists(struct nf_client *c, uint64_t gen)
 	return 0;
 }
 
-int
+static int
 nf_control_client_alive(struct nf_client *c, uint64_t gen)
 {
 	return client_exists(c, gen) && !c->closing;
@@ -105,7 +133,7 @@ client_send(struct nf_client *c, struct nf_val *msg)
 	ev_io_start(nfd.loop, &c->wio);
 }
 
-void
+static void
 nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
     const char *kind, struct nf_val *data)
 {
@@ -120,6 +148,78 @@ nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
 	nf_val_map_set_str(m, "kind", kind);
 	nf_val_map_set(m, "data", data);
 	client_send(c, m);
+}
+
+/* Followers. */
+
+static void
+follow_add(int64_t run_id, struct nf_client *c, int64_t req_id)
+{
+	struct follow	*f;
+
+	f = nf_xcalloc(1, sizeof(*f));
+	f->run_id = run_id;
+	f->client = c;
+	f->gen = c->gen;
+	f->req_id = req_id;
+	LIST_INSERT_HEAD(&follows, f, entry);
+}
+
+static void
+follow_sweep(void)
+{
+	struct follow	*f, *tmp;
+
+	LIST_FOREACH_SAFE(f, &follows, entry, tmp)
+		if (f->client == NULL) {
+			LIST_REMOVE(f, entry);
+			free(f);
+		}
+}
+
+/* c is going away: forget what it followed (later, if forwarding). */
+static void
+follow_drop_client(struct nf_client *c)
+{
+	struct follow	*f;
+
+	LIST_FOREACH(f, &follows, entry)
+		if (f->client == c)
+			f->client = NULL;
+	if (!forwarding)
+		follow_sweep();
+}
+
+static int
+follow_want(int64_t run_id, void *arg)
+{
+	struct follow	*f;
+
+	LIST_FOREACH(f, &follows, entry)
+		if (f->run_id == run_id && f->client != NULL)
+			return 1;
+	return 0;
+}
+
+/* An event of the run engine: to each client following that run. */
+static void
+follow_event(const struct nf_event *ev, void *arg)
+{
+	struct follow	*f;
+
+	/* Sending may drop a slow client: follow_drop_client() only marks. */
+	forwarding = 1;
+	LIST_FOREACH(f, &follows, entry) {
+		if (f->run_id != ev->run_id || f->client == NULL)
+			continue;
+		nf_control_event(f->client, f->gen, f->req_id,
+		    nf_event_name(ev->kind), nf_val_dup(ev->data));
+		/* The run's last event ends the stream. */
+		if (ev->kind == NF_EVENT_END)
+			f->client = NULL;
+	}
+	forwarding = 0;
+	follow_sweep();
 }
 
 static void
@@ -172,6 +272,112 @@ audit(struct nf_client *c, const char *action, const char *target,
 	a.result = result;
 	a.detail = detail;
 	nf_store_audit(&a);
+}
+
+static void
+client_ident(const struct nf_client *c, struct nf_acl_ident *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->user = c->name;
+	who->uid = (long long)c->uid;
+	who->groups = (const char *const *)c->groups;
+	who->ngroups = c->ngroups;
+	who->builtin_admin = c->builtin_admin;
+}
+
+/* May the client do verb on job (NULL for a daemon verb)? */
+static int
+may(const struct nf_client *c, enum nf_acl_verb verb, const char *job_id)
+{
+	const struct nf_job	*j = NULL;
+	struct nf_acl_ident	 who;
+
+	client_ident(c, &who);
+	if (job_id != NULL)
+		j = nf_config_job(nfd.cur->cfg, job_id);
+	return nf_acl_allowed(nfd.cur->cfg->acl, &who, verb, job_id,
+	    j != NULL ? j->tags : NULL, j != NULL ? j->ntags : 0);
+}
+
+/* Filter of the run list: runs of jobs the client may view. */
+static int
+may_view_job(void *arg, const char *job_id)
+{
+	return may(arg, NF_ACL_VIEW, job_id);
+}
+
+/*
+ * What a denied request is audited with: its arguments, with the values
+ * of the job's secret params and any argument carrying a secret value
+ * replaced by "***"; job names the job of a run (permit() adds the verb
+ * that was missing).
+ */
+static struct nf_val *
+denied_detail(const struct nf_val *args, const char *job_id)
+{
+	static const char *const secret_args[] = { "value", "secret" };
+	const struct nf_job	*j;
+	struct nf_val		*d, *p;
+	size_t			 i;
+
+	d = args != NULL && args->type == NF_V_MAP ? nf_val_dup(args) :
+	    nf_val_map();
+	for (i = 0; i < NF_NELEM(secret_args); i++)
+		if (nf_val_get(d, secret_args[i]) != NULL)
+			nf_val_map_set_str(d, secret_args[i], "***");
+	j = job_id != NULL ? nf_config_job(nfd.cur->cfg, job_id) : NULL;
+	p = (struct nf_val *)nf_val_get(d, "params");
+	for (i = 0; j != NULL && p != NULL && p->type == NF_V_MAP &&
+	    i < j->nsecret_params; i++)
+		if (nf_val_get(p, j->secret_params[i]) != NULL)
+			nf_val_map_set_str(p, j->secret_params[i], "***");
+	if (job_id != NULL && nf_val_get(d, "job") == NULL)
+		nf_val_map_set_str(d, "job", job_id);
+	return d;
+}
+
+/*
+ * The permission check of one request.  Returns 1 if allowed; otherwise
+ * answers NF_EXIT_PERM naming the identity, the verb, the target and the
+ * grant that would allow it, audits the denial, and returns 0.
+ */
+static int
+permit(struct nf_client *c, int64_t id, const char *cmd,
+    enum nf_acl_verb verb, const char *job_id, int64_t run_id,
+    const struct nf_val *args)
+{
+	struct nf_acl_ident	 who;
+	struct nf_val		*detail;
+	const char		*vn = nf_acl_verb_name(verb);
+	char			 idt[160], what[256], target[32];
+
+	if (may(c, verb, job_id))
+		return 1;
+	client_ident(c, &who);
+	nf_acl_ident_text(&who, idt, sizeof(idt));
+	if (run_id > 0)
+		snprintf(what, sizeof(what), "%s run %lld of job %s", vn,
+		    (long long)run_id, job_id);
+	else if (job_id != NULL)
+		snprintf(what, sizeof(what), "%s job %s", vn, job_id);
+	else
+		snprintf(what, sizeof(what), "%s", verb == NF_ACL_ADMIN ?
+		    cmd : vn);
+	nf_warnx("control: permission denied: %s may not %s", idt, what);
+	detail = denied_detail(args, job_id);
+	nf_val_map_set_str(detail, "verb", vn);
+	if (run_id > 0)
+		snprintf(target, sizeof(target), "%lld", (long long)run_id);
+	audit(c, cmd, run_id > 0 ? target : job_id, "denied", detail);
+	nf_val_free(detail);
+	if (job_id != NULL)
+		reply_err(c, id, NF_EXIT_PERM, "permission denied: %s may not "
+		    "%s; ask an admin for a role with '%s job:%s'", idt, what,
+		    vn, job_id);
+	else
+		reply_err(c, id, NF_EXIT_PERM, "permission denied: %s may not "
+		    "%s; ask an admin for a role with '%s'", idt, what, vn);
+	return 0;
 }
 
 /* Argument checking: every key known, of the right type. */
@@ -257,6 +463,26 @@ last_run_brief(const char *job_id)
 	return b;
 }
 
+/* status.you: who the daemon thinks the client is, and its roles. */
+static struct nf_val *
+client_you(const struct nf_client *c)
+{
+	struct nf_acl_ident	 who;
+	struct nf_val		*m;
+	struct nf_buf		 b;
+	char			 idt[160];
+
+	client_ident(c, &who);
+	nf_acl_ident_text(&who, idt, sizeof(idt));
+	nf_buf_init(&b);
+	nf_acl_roles(nfd.cur->cfg->acl, &who, &b);
+	m = nf_val_map();
+	nf_val_map_set_str(m, "identity", idt);
+	nf_val_map_set_str(m, "roles", b.len > 0 ? b.data : "");
+	nf_buf_free(&b);
+	return m;
+}
+
 static void
 cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -292,6 +518,7 @@ cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
 	nf_val_map_set(rl, "errors", nfd.reload_errors != NULL ?
 	    nf_val_dup(nfd.reload_errors) : nf_val_arr());
 	nf_val_map_set(d, "last_reload", rl);
+	nf_val_map_set(d, "you", client_you(c));
 	reply_ok(c, id, d);
 }
 
@@ -358,7 +585,8 @@ cmd_jobs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	a = nf_val_arr();
 	for (i = 0; i < cfg->njobs; i++)
 		if (job_matches(&cfg->jobs[i], nf_val_get_str(args, "tag"),
-		    nf_val_get_str(args, "search")))
+		    nf_val_get_str(args, "search")) &&
+		    may(c, NF_ACL_VIEW, cfg->jobs[i].id))
 			nf_val_arr_push(a, job_brief(&cfg->jobs[i]));
 	reply_ok(c, id, a);
 }
@@ -462,12 +690,14 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 		{ NULL, 0, 0 }
 	};
 	const struct nf_job	*j;
+	const struct nf_preset	*preset = NULL;
 	const struct nf_val	*params;
+	struct nf_params_decl	 decl;
+	struct nf_params	 p;
 	struct nf_trigger	 t;
 	struct nf_val		*d, *shown;
 	char			 err[512];
 	int64_t			 run_id;
-	size_t			 i;
 	int			 force = 0, conflict;
 
 	if (check_args(c, id, "run", args, spec) == -1 ||
@@ -481,20 +711,31 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 	t.params = params != NULL && params->type == NF_V_MAP ? params : NULL;
 	t.preset = nf_val_get_str(args, "preset");
 	t.force = force;
-	if (t.preset != NULL && nf_config_preset(j, t.preset) == NULL) {
+	if (t.preset != NULL && (preset = nf_config_preset(j, t.preset)) ==
+	    NULL) {
 		audit(c, "run", j->id, "no such preset", args);
 		reply_err(c, id, NF_EXIT_NOTFOUND, "job %s has no preset "
 		    "\"%s\" (nfctl job show %s lists its presets)", j->id,
 		    t.preset, j->id);
 		return;
 	}
-	/* The audit trail shows secret params (job's secret_params) as ***. */
-	shown = params != NULL ? nf_val_dup(params) : NULL;
-	for (i = 0; shown != NULL && shown->type == NF_V_MAP &&
-	    i < j->nsecret_params; i++)
-		if (nf_val_get(shown, j->secret_params[i]) != NULL)
-			nf_val_map_set_str(shown, j->secret_params[i], "***");
+	/*
+	 * Params are typed and checked here, so a bad value is the caller's
+	 * usage error and creates no run; the audit trail shows secret
+	 * params as "***".
+	 */
+	nf_params_decl_job(preset != NULL ? preset->job : j, &decl);
+	if (nf_params_resolve(&decl, t.params, &p, err, sizeof(err)) == -1) {
+		shown = nf_params_shown(&decl, t.params);
+		audit(c, "run", j->id, err, shown);
+		nf_val_free(shown);
+		reply_err(c, id, NF_EXIT_USAGE, "%s", err);
+		return;
+	}
+	shown = nf_params_shown(&decl, t.params != NULL ? p.given : NULL);
+	t.resolved = &p;
 	run_id = nf_run_trigger_ex(j, &t, &conflict, err, sizeof(err));
+	nf_params_clear(&p);	/* left empty if the run took it */
 	audit(c, "run", j->id, run_id <= 0 ? err : "ok", shown);
 	nf_val_free(shown);
 	if (run_id <= 0) {
@@ -525,6 +766,8 @@ cmd_runs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	memset(&f, 0, sizeof(f));
 	f.job_id = nf_val_get_str(args, "job");
 	f.state = -1;
+	f.visible = may_view_job;
+	f.visible_arg = c;
 	if ((s = nf_val_get_str(args, "state")) != NULL &&
 	    (f.state = nf_run_state_parse(s)) == -1) {
 		reply_err(c, id, NF_EXIT_USAGE, "runs: unknown state \"%s\" "
@@ -633,7 +876,7 @@ cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	lines->u.a.n = 0;
 	nf_val_free(lines);
 	if ((active = nf_run_find(run_id)) != NULL)
-		nf_run_follow(active, c, c->gen, id);
+		follow_add(active->id, c, id);
 	else {
 		end = nf_val_map();
 		nf_val_map_set_int(end, "run_id", run_id);
@@ -650,6 +893,16 @@ cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	nf_val_free(r);
 }
 
+/* {job}: the audit detail of a command on a run (nfctl audit --job). */
+static struct nf_val *
+job_detail(const char *job_id)
+{
+	struct nf_val	*d = nf_val_map();
+
+	nf_val_map_set_str(d, "job", job_id);
+	return d;
+}
+
 static void
 cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -657,7 +910,7 @@ cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
 		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
 	};
 	struct nf_run	*r;
-	struct nf_val	*st;
+	struct nf_val	*st, *d;
 	int64_t		 run_id;
 	char		 target[32];
 
@@ -671,13 +924,16 @@ cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
 			    (long long)run_id);
 			return;
 		}
-		audit(c, "cancel", target, "refused: already finished", NULL);
+		audit(c, "cancel", target, "refused: already finished",
+		    (d = job_detail(nf_val_get_str(st, "job_id"))));
+		nf_val_free(d);
 		reply_err(c, id, NF_EXIT_FAILED, "run %lld already finished "
 		    "(%s)", (long long)run_id, nf_val_get_str(st, "state"));
 		nf_val_free(st);
 		return;
 	}
-	audit(c, "cancel", target, "ok", NULL);
+	audit(c, "cancel", target, "ok", (d = job_detail(r->job_id)));
+	nf_val_free(d);
 	nf_run_cancel(r, c->user);
 	reply_ok(c, id, NULL);
 }
@@ -925,24 +1181,10 @@ cmd_validate(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 /*
- * Secrets.  Only root and nomaflowd's own user may manage them (the
- * `secrets` grant of the role model replaces this check).  A value
- * arrives only in secret.set's args and is never echoed, logged or
- * audited: the audit names the secret.
+ * Secrets (the `secrets` grant, checked by the dispatch).  A value arrives
+ * only in secret.set's args and is never echoed, logged or audited: the
+ * audit names the secret.
  */
-static int
-secret_allowed(struct nf_client *c, int64_t id, const char *cmd,
-    const char *target)
-{
-	if (c->uid == 0 || c->uid == geteuid())
-		return 1;
-	audit(c, cmd, target, "denied", NULL);
-	reply_err(c, id, NF_EXIT_PERM, "%s: permission denied for %s (uid "
-	    "%d): secrets are managed by root or nomaflowd's user", cmd,
-	    c->user, (int)c->uid);
-	return 0;
-}
-
 static void
 cmd_secret_set(struct nf_client *c, int64_t id, const struct nf_val *args)
 {
@@ -957,8 +1199,6 @@ cmd_secret_set(struct nf_client *c, int64_t id, const struct nf_val *args)
 	if (check_args(c, id, "secret.set", args, spec) == -1)
 		return;
 	name = nf_val_get_str(args, "name");
-	if (!secret_allowed(c, id, "secret.set", name))
-		return;
 	v = nf_val_get(args, "value");
 	if (nf_secret_set(name, v->u.s.p, v->u.s.len, err,
 	    sizeof(err)) == -1) {
@@ -977,8 +1217,7 @@ cmd_secret_list(struct nf_client *c, int64_t id, const struct nf_val *args)
 	struct nf_val	*l;
 	char		 err[512];
 
-	if (check_args(c, id, "secret.list", args, spec) == -1 ||
-	    !secret_allowed(c, id, "secret.list", NULL))
+	if (check_args(c, id, "secret.list", args, spec) == -1)
 		return;
 	if ((l = nf_secret_list(err, sizeof(err))) == NULL) {
 		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
@@ -1000,8 +1239,6 @@ cmd_secret_rm(struct nf_client *c, int64_t id, const struct nf_val *args)
 	if (check_args(c, id, "secret.rm", args, spec) == -1)
 		return;
 	name = nf_val_get_str(args, "name");
-	if (!secret_allowed(c, id, "secret.rm", name))
-		return;
 	if ((rc = nf_secret_rm(name, err, sizeof(err))) == -1) {
 		audit(c, "secret.rm", name, err, NULL);
 		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
@@ -1025,8 +1262,7 @@ cmd_secret_rotate_key(struct nf_client *c, int64_t id,
 	size_t		 n;
 	char		 err[1024];
 
-	if (check_args(c, id, "secret.rotate_key", args, spec) == -1 ||
-	    !secret_allowed(c, id, "secret.rotate_key", NULL))
+	if (check_args(c, id, "secret.rotate_key", args, spec) == -1)
 		return;
 	if (nf_secret_rotate(&n, err, sizeof(err)) == -1) {
 		audit(c, "secret.rotate_key", NULL, err, NULL);
@@ -1115,31 +1351,127 @@ cmd_pool_test(struct nf_client *c, int64_t id, const struct nf_val *args)
 	}
 }
 
+static void
+cmd_audit(struct nf_client *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "since", NF_V_INT, 0 }, { "user", NF_V_STR, 0 },
+		{ "job", NF_V_STR, 0 }, { "limit", NF_V_INT, 0 },
+		{ NULL, 0, 0 }
+	};
+	struct nf_audit_filter	 f;
+	struct nf_val		*a;
+	int64_t			 v;
+
+	if (check_args(c, id, "audit", args, spec) == -1)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.user = nf_val_get_str(args, "user");
+	f.job = nf_val_get_str(args, "job");
+	if (nf_val_get_int(args, "since", &v))
+		f.since = v;
+	if (nf_val_get_int(args, "limit", &v)) {
+		if (v < 1 || v > 10000) {
+			reply_err(c, id, NF_EXIT_USAGE, "audit: limit must be "
+			    "1..10000");
+			return;
+		}
+		f.limit = (int)v;
+	}
+	if ((a = nf_store_audit_list(&f)) == NULL) {
+		reply_err(c, id, NF_EXIT_FAILED, "cannot read the audit "
+		    "trail: %s", nf_store_error());
+		return;
+	}
+	reply_ok(c, id, a);
+}
+
+/* What a command needs to be allowed: see client_dispatch. */
+enum cmd_target {
+	CT_CONNECT = 0,	/* a connection is enough */
+	CT_DAEMON,	/* the verb on the daemon */
+	CT_JOB_ID,	/* the verb on the job of argument "id" */
+	CT_JOB_ARG,	/* the verb on the job of argument "job" */
+	CT_RUN,		/* the verb on the job of the run "run_id" */
+	CT_LIST,	/* filters by view; "job", when given, must be viewable */
+};
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct nf_client *, int64_t,
 			    const struct nf_val *);
+	enum cmd_target	 target;
+	enum nf_acl_verb verb;
 } commands[] = {
-	{ "pool.test",	cmd_pool_test },
-	{ "status",	cmd_status },
-	{ "jobs",	cmd_jobs },
-	{ "job.show",	cmd_job_show },
-	{ "job.enable",	cmd_job_enable },
-	{ "job.disable", cmd_job_disable },
-	{ "run",	cmd_run },
-	{ "runs",	cmd_runs },
-	{ "run.show",	cmd_run_show },
-	{ "logs",	cmd_logs },
-	{ "cancel",	cmd_cancel },
-	{ "next",	cmd_next },
-	{ "cron",	cmd_cron },
-	{ "reload",	cmd_reload },
-	{ "validate",	cmd_validate },
-	{ "secret.set",	cmd_secret_set },
-	{ "secret.list", cmd_secret_list },
-	{ "secret.rm",	cmd_secret_rm },
-	{ "secret.rotate_key", cmd_secret_rotate_key },
+	{ "pool.test", cmd_pool_test, CT_DAEMON, NF_ACL_ADMIN },
+	{ "status", cmd_status, CT_CONNECT, 0 },
+	{ "jobs", cmd_jobs, CT_LIST, NF_ACL_VIEW },
+	{ "job.show", cmd_job_show, CT_JOB_ID, NF_ACL_VIEW },
+	{ "job.enable", cmd_job_enable, CT_JOB_ID, NF_ACL_ENABLE },
+	{ "job.disable", cmd_job_disable, CT_JOB_ID, NF_ACL_ENABLE },
+	{ "run", cmd_run, CT_JOB_ARG, NF_ACL_RUN },
+	{ "runs", cmd_runs, CT_LIST, NF_ACL_VIEW },
+	{ "run.show", cmd_run_show, CT_RUN, NF_ACL_VIEW },
+	{ "logs", cmd_logs, CT_RUN, NF_ACL_VIEW },
+	{ "cancel", cmd_cancel, CT_RUN, NF_ACL_CANCEL },
+	{ "next", cmd_next, CT_JOB_ID, NF_ACL_VIEW },
+	{ "cron", cmd_cron, CT_CONNECT, 0 },
+	{ "reload", cmd_reload, CT_DAEMON, NF_ACL_RELOAD },
+	{ "validate", cmd_validate, CT_DAEMON, NF_ACL_RELOAD },
+	{ "audit", cmd_audit, CT_DAEMON, NF_ACL_AUDIT },
+	{ "secret.set", cmd_secret_set, CT_DAEMON, NF_ACL_SECRETS },
+	{ "secret.list", cmd_secret_list, CT_DAEMON, NF_ACL_SECRETS },
+	{ "secret.rm", cmd_secret_rm, CT_DAEMON, NF_ACL_SECRETS },
+	{ "secret.rotate_key", cmd_secret_rotate_key, CT_DAEMON,
+	    NF_ACL_SECRETS },
 };
+
+/*
+ * The permission check of command i, before it does anything.  The
+ * target's argument is read here with the type the command's own
+ * check_args() demands; when it is missing or of another type the command
+ * runs and refuses the arguments itself (it does nothing else then).
+ */
+static int
+dispatch_permit(struct nf_client *c, int64_t id, size_t i,
+    const struct nf_val *args)
+{
+	const char	*cmd = commands[i].name, *job;
+	enum nf_acl_verb verb = commands[i].verb;
+	struct nf_run	*r;
+	struct nf_val	*st;
+	int64_t		 run_id;
+	int		 ok;
+
+	switch (commands[i].target) {
+	case CT_CONNECT:
+		return 1;
+	case CT_DAEMON:
+		return permit(c, id, cmd, verb, NULL, 0, args);
+	case CT_JOB_ID:
+	case CT_JOB_ARG:
+		job = nf_val_get_str(args, commands[i].target == CT_JOB_ID ?
+		    "id" : "job");
+		return job == NULL || permit(c, id, cmd, verb, job, 0, args);
+	case CT_LIST:
+		job = nf_val_get_str(args, "job");
+		return job == NULL || permit(c, id, cmd, verb, job, 0, args);
+	case CT_RUN:
+		if (!nf_val_get_int(args, "run_id", &run_id) || run_id <= 0)
+			return 1;
+		if ((r = nf_run_find(run_id)) != NULL)
+			return permit(c, id, cmd, verb, r->job_id, run_id,
+			    args);
+		/* No such run: the command says so. */
+		if ((st = nf_store_run_get(run_id)) == NULL)
+			return 1;
+		ok = permit(c, id, cmd, verb, nf_val_get_str(st, "job_id"),
+		    run_id, args);
+		nf_val_free(st);
+		return ok;
+	}
+	nf_panic("dispatch_permit: target %d", (int)commands[i].target);
+}
 
 /* Every client frame arrives here. */
 static void
@@ -1179,7 +1511,8 @@ client_dispatch(struct nf_client *c, enum nf_msg_type type,
 	for (i = 0; i < NF_NELEM(commands); i++)
 		if (strcmp(commands[i].name, cmd) == 0) {
 			nf_debug("control: %s: %s", c->user, cmd);
-			commands[i].fn(c, id, args);
+			if (dispatch_permit(c, id, i, args))
+				commands[i].fn(c, id, args);
 			return;
 		}
 	reply_err(c, id, NF_EXIT_USAGE, "unknown command \"%s\"", cmd);
@@ -1188,15 +1521,21 @@ client_dispatch(struct nf_client *c, enum nf_msg_type type,
 static void
 client_free(struct nf_client *c)
 {
-	nf_run_unfollow_client(c);
+	size_t	i;
+
+	follow_drop_client(c);
 	LIST_REMOVE(c, entry);
 	nclients--;
 	ev_io_stop(nfd.loop, &c->rio);
 	ev_io_stop(nfd.loop, &c->wio);
 	close(c->fd);
-	nf_frame_reader_free(&c->rd);
+	nf_msg_reader_free(&c->rd);
 	nf_buf_free(&c->out);
 	free(c->user);
+	free(c->name);
+	for (i = 0; i < c->ngroups; i++)
+		free(c->groups[i]);
+	free(c->groups);
 	free(c);
 }
 
@@ -1204,33 +1543,29 @@ static void
 client_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct nf_client	*c = io->data;
-	const uint8_t		*p;
-	size_t			 n;
-	ssize_t			 got;
 	enum nf_msg_type	 type;
 	struct nf_val		*msg;
 	uint64_t		 gen = c->gen;
 	char			 err[256];
-	int			 rc;
 
-	got = nf_frame_read(&c->rd, c->fd);
-	if (got == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (got <= 0) {
-		client_free(c);
-		return;
-	}
 	for (;;) {
-		rc = nf_frame_next(&c->rd, &p, &n, err, sizeof(err));
-		if (rc == 0)
+		switch (nf_msg_read(&c->rd, NF_RD_NOWAIT, &type, &msg, err,
+		    sizeof(err))) {
+		case NF_RD_MSG:
 			break;
-		if (rc == -1 || nf_msg_decode(NF_DIR_CTL_REQUEST, p, n,
-		    &type, &msg, err, sizeof(err)) == -1) {
+		case NF_RD_AGAIN:
+			return;
+		case NF_RD_TOOBIG:
+		case NF_RD_BAD:
 			nf_warnx("control client %s (pid %d): %s; dropping "
 			    "it", c->user, (int)c->pid, err);
 			reply_err(c, 0, NF_EXIT_USAGE, "bad frame: %s", err);
 			c->closing = 1;
 			ev_io_stop(loop, &c->rio);
+			return;
+		default:
+			/* gone, or gone in the middle of a frame */
+			client_free(c);
 			return;
 		}
 		client_dispatch(c, type, msg);
@@ -1265,13 +1600,24 @@ client_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 		client_free(c);
 }
 
+/*
+ * Who may talk to the daemon at all: root, its own user, members of the
+ * socket's group, and anyone a [[user]] or [[group]] entry names (the
+ * roles decide the rest; the socket's mode still decides who can
+ * connect(2)).
+ */
 static int
-peer_allowed(uid_t uid, gid_t gid, const char *name)
+peer_allowed(const struct nf_client *c, uid_t uid, gid_t gid,
+    const char *name)
 {
-	gid_t	groups[64];
-	int	n = NF_NELEM(groups), i;
+	struct nf_acl_ident	 who;
+	gid_t			 groups[64];
+	int			 n = NF_NELEM(groups), i;
 
 	if (uid == 0 || uid == geteuid())
+		return 1;
+	client_ident(c, &who);
+	if (nf_acl_bound(nfd.cur->cfg->acl, &who))
 		return 1;
 	if (sock_gid == (gid_t)-1)
 		return 0;
@@ -1284,26 +1630,52 @@ peer_allowed(uid_t uid, gid_t gid, const char *name)
 	return 0;
 }
 
+/*
+ * The names of the client's groups: its primary group and, when the
+ * passwd database knows the user, its supplementary groups as the group
+ * database lists them (getgrouplist), which is what [[group]] bindings
+ * match.  Resolved once per connection.
+ */
 static void
-listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+client_groups(struct nf_client *c)
+{
+	struct group	*gr;
+	gid_t		*gids;
+	int		 n = 32, want, i;
+
+	gids = nf_xcalloc((size_t)n, sizeof(*gids));
+	if (c->name != NULL && getgrouplist(c->name, c->gid, gids, &n) ==
+	    -1) {
+		/* Too small: n now says how many there are. */
+		want = n > 32 ? n : 32;
+		gids = nf_xreallocarray(gids, (size_t)want, sizeof(*gids));
+		n = want;
+		if (getgrouplist(c->name, c->gid, gids, &n) == -1)
+			n = 0;
+	}
+	if (c->name == NULL || n <= 0) {
+		gids[0] = c->gid;
+		n = 1;
+	}
+	c->groups = nf_xcalloc((size_t)n, sizeof(*c->groups));
+	for (i = 0; i < n; i++)
+		if ((gr = getgrgid(gids[i])) != NULL)
+			c->groups[c->ngroups++] = nf_xstrdup(gr->gr_name);
+	free(gids);
+}
+
+int
+nf_control_adopt(int fd)
 {
 	struct nf_client	*c;
 	struct ucred		 cred;
 	struct passwd		*pw;
 	socklen_t		 len = sizeof(cred);
-	int			 fd;
 
-	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			nf_warn("control: accept");
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		nf_warn("control: SO_PEERCRED");
 		close(fd);
-		return;
+		return -1;
 	}
 	c = nf_xcalloc(1, sizeof(*c));
 	c->gen = ++client_gen;
@@ -1314,7 +1686,9 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 	pw = getpwuid(cred.uid);
 	c->user = pw != NULL ? nf_xprintf("user:%s", pw->pw_name) :
 	    nf_xprintf("user:%u", (unsigned)cred.uid);
-	nf_frame_reader_init(&c->rd, NF_MAX_CTL_REQUEST);
+	c->name = pw != NULL ? nf_xstrdup(pw->pw_name) : NULL;
+	c->builtin_admin = cred.uid == 0 || cred.uid == geteuid();
+	nf_msg_reader_init(&c->rd, fd, NF_DIR_CTL_REQUEST);
 	nf_buf_init(&c->out);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	c->rio.data = c;
@@ -1327,19 +1701,36 @@ listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 		    nclients, c->user);
 		reply_err(c, 0, NF_EXIT_UNREACHABLE, "too many clients");
 		c->closing = 1;
-		return;
+		return 0;
 	}
-	if (!peer_allowed(cred.uid, cred.gid, pw != NULL ? pw->pw_name :
-	    NULL)) {
+	client_groups(c);
+	if (!peer_allowed(c, cred.uid, cred.gid, c->name)) {
 		nf_warnx("control: %s (pid %d) is not allowed", c->user,
 		    (int)c->pid);
 		reply_err(c, 0, NF_EXIT_PERM, "permission denied: %s may not "
-		    "control nomaflowd (needs root, the daemon's user, or the "
-		    "socket's group)", c->user);
+		    "control nomaflowd (needs root, the daemon's user, the "
+		    "socket's group, or a [[user]] or [[group]] entry in %s)",
+		    c->user, nfd.config_path);
 		c->closing = 1;
+		return 0;
+	}
+	ev_io_start(nfd.loop, &c->rio);
+	return 0;
+}
+
+static void
+listen_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	int	fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			nf_warn("control: accept");
 		return;
 	}
-	ev_io_start(loop, &c->rio);
+	(void)nf_control_adopt(fd);
 }
 
 int
@@ -1424,6 +1815,8 @@ nf_control_open(const struct nf_config *cfg, char *err, size_t errlen)
 	sock_path = nf_xstrdup(cfg->socket_path);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
 	ev_io_start(nfd.loop, &listen_io);
+	events_sub = nf_events_subscribe(NF_EVENT_ALL, follow_event,
+	    follow_want, NULL);
 	return 0;
 }
 
@@ -1434,6 +1827,10 @@ nf_control_close(void)
 
 	while ((c = LIST_FIRST(&clients)) != NULL)
 		client_free(c);
+	if (events_sub != 0) {
+		nf_events_unsubscribe(events_sub);
+		events_sub = 0;
+	}
 	if (listen_fd != -1) {
 		ev_io_stop(nfd.loop, &listen_io);
 		close(listen_fd);

@@ -10,9 +10,12 @@ struct nf_client;
 
 int	nf_control_open(const struct nf_config *, char *err, size_t errlen);
 void	nf_control_close(void);
-/* Send an event on a follow stream (no-op if the client went away). */
-void	nf_control_event(struct nf_client *, uint64_t gen, int64_t req_id,
-	    const char *kind, struct nf_val *data);
-int	nf_control_client_alive(struct nf_client *, uint64_t gen);
+/*
+ * Take a connected, non-blocking unix stream socket as a client, as if it
+ * had been accepted on the control socket (peer credentials, permission
+ * check, HELLO first).  The unit tests hand it one end of a socketpair.
+ * 0, or -1 (fd closed) when its peer cannot be identified.
+ */
+int	nf_control_adopt(int fd);
 
 #endif

@@ -631,17 +631,6 @@ cron_floordiv(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-static int
-cron_mdays(int64_t y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
 /* The lowest set bit >= from, or -1. */
 static int
 cron_nextbit(uint64_t mask, int from)
@@ -668,7 +657,7 @@ cron_day_match(const struct nf_cron *c, int64_t y, int m, int d, int wd)
 	dom = (c->mday >> d) & 1;
 	dow = (c->wday >> wd) & 1;
 	if (c->flags & CRON_DAY_EXT) {
-		md = cron_mdays(y, m);
+		md = nf_tz_days_in_month(y, m);
 		if (c->mday_last && d == md)
 			dom = 1;
 		/* LW: the last day, or the Friday before a weekend end. */
@@ -772,7 +761,7 @@ cron_cal_next(const struct nf_cron *c, int64_t lo, int64_t hi, int64_t *out)
 next_day:
 		days++;
 		hh = mm = ss = 0;
-		if (++d > cron_mdays(y, m)) {
+		if (++d > nf_tz_days_in_month(y, m)) {
 			d = 1;
 			if (++m > 12) {
 				m = 1;

@@ -6,7 +6,7 @@
  * comparison (== != < <= > >=), and/or/not, in / not in (list membership
  * or substring), arithmetic (+ - * / %) on numbers, parentheses.
  *
- * Parsed and type-checked once at load (config.c), evaluated by nomaflowd
+ * Parsed and type-checked once at load (jobs.c), evaluated by nomaflowd
  * just before a step starts.  Pure: no I/O, no global state.
  */
 #ifndef NF_EXPR_H

@@ -1,13 +1,21 @@
 # supervisor/: nomaflowd.  store.c owns sqlite3.h, the main loop owns libev.
 # libnfsup holds what only the supervisor needs and the unit tests and fuzz
-# targets link on their own: TOML, configuration, conditions, cron, time
+# targets link on their own: TOML, configuration, the step-type registry
+# (one file per type under supervisor/steptypes/), conditions, cron, time
 # zones and the crash-injection points.
 noinst_LIBRARIES += libnfsup.a
 libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
-	supervisor/config.c supervisor/config.h \
+	supervisor/acl.c supervisor/acl.h \
+	supervisor/config.c supervisor/config.h supervisor/load.c \
+	supervisor/load.h supervisor/jobs.c supervisor/dump.c \
+	supervisor/steptypes.c supervisor/steptypes.h \
+	supervisor/steptypes/exec.c supervisor/steptypes/sql_query.c \
+	supervisor/steptypes/sql_copy.c supervisor/steptypes/python.c \
+	supervisor/steptypes/http.c supervisor/steptypes/call_job.c \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
-	supervisor/fault.c supervisor/fault.h
+	supervisor/fault.c supervisor/fault.h \
+	supervisor/params.c supervisor/params.h
 libnfsup_a_CFLAGS = $(AM_CFLAGS)
 
 # Everything the supervisor's modules and their tests link.
@@ -15,7 +23,8 @@ NF_CONF_LIBS = libnfsup.a $(NF_POLICY_LIBS) -lm
 
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
-	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawner.h \
+	supervisor/events.c supervisor/events.h \
+	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawn.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
 	supervisor/slots.c supervisor/slots.h \
@@ -24,5 +33,5 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/notify_sd.c supervisor/notify_sd.h
 nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(SODIUM_CFLAGS)
-nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
+nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
 	$(SYSTEMD_LIBS) $(SODIUM_LIBS)

@@ -27,9 +27,10 @@
 #include "log.h"
 #include "nomaflowd.h"
 #include "notify_sd.h"
+#include "params.h"
 #include "run.h"
 #include "scheduler.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "secret.h"
 #include "store.h"
 
@@ -254,8 +255,8 @@ store_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /*
  * on_interrupt = "retry": each run the previous nomaflowd left active
  * (now recorded failed/interrupted) starts again from its first step as a
- * new run with trigger "replay", triggered_by "run:ID" and the params it
- * had.  A replay that is itself interrupted is not replayed again, so a
+ * new run with trigger "replay", triggered_by "run:ID", the preset and the
+ * params it had (but secret ones: their values were never stored).  A replay that is itself interrupted is not replayed again, so a
  * job that kills the daemon cannot loop it.
  */
 /* Loads (reload, nfctl validate) reject a ${secret.NAME} that is not set. */
@@ -270,6 +271,8 @@ replay_interrupted(const struct nf_config *cfg, struct nf_val *runs)
 {
 	const struct nf_val	*r;
 	const struct nf_job	*job;
+	struct nf_trigger	 t;
+	struct nf_val		*params;
 	const char		*job_id, *trigger;
 	char			 by[48], err[512];
 	int64_t			 id, nid;
@@ -291,8 +294,20 @@ replay_interrupted(const struct nf_config *cfg, struct nf_val *runs)
 			continue;
 		}
 		snprintf(by, sizeof(by), "run:%lld", (long long)id);
-		nid = nf_run_trigger(job, "replay", by, 0,
-		    nf_val_get(r, "params"), 1, &conflict, err, sizeof(err));
+		/* With its preset, if it still has it; params resolved again. */
+		memset(&t, 0, sizeof(t));
+		t.trigger = "replay";
+		t.triggered_by = by;
+		t.preset = nf_val_get_str(r, "preset");
+		if (t.preset != NULL && nf_config_preset(job, t.preset) == NULL)
+			t.preset = NULL;
+		params = nf_params_replay(t.preset != NULL ?
+		    nf_config_preset(job, t.preset)->job : job,
+		    nf_val_get(r, "params"));
+		t.params = params;
+		t.force = 1;
+		nid = nf_run_trigger_ex(job, &t, &conflict, err, sizeof(err));
+		nf_val_free(params);
 		if (nid > 0)
 			nf_info("run %lld of job %s was interrupted; "
 			    "on_interrupt = retry: replayed as run %lld",

@@ -59,15 +59,6 @@ struct nf_cfgref {
 struct nf_cfgref *nf_cfgref_get(void);		/* current, +1 ref */
 void		 nf_cfgref_put(struct nf_cfgref *);
 
-/* A client following a run's log (control.c owns clients). */
-struct nf_follower {
-	struct nf_client		*client;
-	int64_t				 req_id;
-	uint64_t			 client_gen;
-	LIST_ENTRY(nf_follower)		 entry;
-};
-LIST_HEAD(nf_followers, nf_follower);
-
 struct nf_daemon {
 	struct ev_loop		*loop;
 	char			*config_path;

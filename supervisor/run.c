@@ -1,11 +1,13 @@
 /*
  * run.c: the run engine of nomaflowd.  Owns every active run's state
  * machine (runstate.c), step sequencing, retries with backoff (ev_timer,
- * never sleeping), run timeouts, cancel, the worker-slot queue and the
- * followers of a run's live log.  Before each attempt it evaluates the
- * step's `when` (supervisor/expr.c) and renders its templates
- * (common/template.c) from the outputs it keeps per step; it runs
- * call_job steps itself as child runs.
+ * never sleeping), run timeouts, cancel and the worker-slot queue.  A
+ * run's parameters come from params.c; what happens to a run (state,
+ * steps, progress, log lines) is published through events.h to whoever
+ * subscribed (control.c's followers), never sent to a client from here.
+ * Before each attempt it evaluates the step's `when` (supervisor/expr.c)
+ * and renders its templates (common/template.c) from the outputs it keeps
+ * per step; it runs call_job steps itself as child runs.
  *
  * Invariants: a run is in `runs` from trigger until its terminal state is
  * recorded; it has at most one worker or one child run; every state
@@ -25,18 +27,19 @@
 #include <time.h>
 
 #include "config.h"
-#include "control.h"
 #include "cron.h"
+#include "events.h"
 #include "expr.h"
 #include "fault.h"
 #include "log.h"
 #include "nomaflowd.h"
+#include "params.h"
 #include "run.h"
 #include "runstate.h"
 #include "scheduler.h"
 #include "secret.h"
-#include "spawner.h"
-#include "steptype.h"
+#include "spawn.h"
+#include "steptypes.h"
 #include "store.h"
 #include "template.h"
 
@@ -190,20 +193,18 @@ nf_run_active_count(void)
 
 /* Log lines. */
 
+/* Publish an event of r (data is consumed). */
 static void
-run_emit(struct nf_run *r, const char *kind, struct nf_val *data)
+run_emit(struct nf_run *r, enum nf_event_kind kind, struct nf_val *data)
 {
-	struct nf_follower	*f, *tmp;
+	struct nf_event	ev;
 
-	LIST_FOREACH_SAFE(f, &r->followers, entry, tmp) {
-		if (!nf_control_client_alive(f->client, f->client_gen)) {
-			LIST_REMOVE(f, entry);
-			free(f);
-			continue;
-		}
-		nf_control_event(f->client, f->client_gen, f->req_id, kind,
-		    nf_val_dup(data));
-	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.run_id = r->id;
+	ev.job_id = r->job_id;
+	ev.data = data;
+	nf_events_publish(&ev);
 	nf_val_free(data);
 }
 
@@ -218,8 +219,7 @@ nf_run_log(struct nf_run *r, const char *stream, const char *level,
 	char			*red;
 
 	/* Values of secret params never reach the log or a follower. */
-	red = line != NULL ? nf_tmpl_redact(line, r->secrets, r->nsecrets) :
-	    NULL;
+	red = line != NULL ? nf_secrets_redact(&r->secrets, line) : NULL;
 	if (red != NULL)
 		line = red;
 	if (r->job != NULL && r->step < r->job->nsteps &&
@@ -235,7 +235,7 @@ nf_run_log(struct nf_run *r, const char *stream, const char *level,
 	rec.level = level;
 	rec.line = line;
 	if ((seq = nf_store_log_append(&rec)) <= 0 ||
-	    LIST_EMPTY(&r->followers)) {
+	    !nf_events_wanted(NF_EVENT_LOG, r->id)) {
 		/* dropped past the cap, store error, or nobody follows */
 		free(red);
 		return;
@@ -250,7 +250,7 @@ nf_run_log(struct nf_run *r, const char *stream, const char *level,
 	nf_val_map_set_str(ev, "stream", stream);
 	nf_val_map_set_str(ev, "level", level);
 	nf_val_map_set_str(ev, "line", line);
-	run_emit(r, "log", ev);
+	run_emit(r, NF_EVENT_LOG, ev);
 	free(red);
 }
 
@@ -274,9 +274,9 @@ nf_run_progress(struct nf_run *r, const struct nf_val *data)
 	/* Kept for run.show while the run is active; shown, so redacted. */
 	nf_val_free(r->last_progress);
 	r->last_progress = nf_val_dup(data);
-	nf_tmpl_redact_val(r->last_progress, r->secrets, r->nsecrets);
+	nf_secrets_redact_val(&r->secrets, r->last_progress);
 	data = r->last_progress;
-	if (LIST_EMPTY(&r->followers))
+	if (!nf_events_wanted(NF_EVENT_PROGRESS, r->id))
 		return;
 	ev = nf_val_map();
 	nf_val_map_set_int(ev, "run_id", r->id);
@@ -284,7 +284,7 @@ nf_run_progress(struct nf_run *r, const struct nf_val *data)
 	if (r->job != NULL && r->step < r->job->nsteps)
 		nf_val_map_set_str(ev, "step", r->job->steps[r->step].name);
 	nf_val_map_set(ev, "progress", nf_val_dup(data));
-	run_emit(r, "state", ev);
+	run_emit(r, NF_EVENT_PROGRESS, ev);
 }
 
 void
@@ -294,12 +294,13 @@ nf_run_output(struct nf_run *r, struct nf_val *out)
 	r->last_output = out;
 }
 
+/* The run's state: kind STATE (queued -> running) or STEP (an attempt). */
 static void
-run_emit_state(struct nf_run *r)
+run_emit_state(struct nf_run *r, enum nf_event_kind kind)
 {
 	struct nf_val	*ev;
 
-	if (LIST_EMPTY(&r->followers))
+	if (!nf_events_wanted(kind, r->id))
 		return;
 	ev = nf_val_map();
 	nf_val_map_set_int(ev, "run_id", r->id);
@@ -308,34 +309,7 @@ run_emit_state(struct nf_run *r)
 		nf_val_map_set_str(ev, "step", r->job->steps[r->step].name);
 		nf_val_map_set_int(ev, "attempt", r->attempt);
 	}
-	run_emit(r, "state", ev);
-}
-
-void
-nf_run_follow(struct nf_run *r, struct nf_client *c, uint64_t gen,
-    int64_t req_id)
-{
-	struct nf_follower	*f;
-
-	f = nf_xcalloc(1, sizeof(*f));
-	f->client = c;
-	f->req_id = req_id;
-	f->client_gen = gen;
-	LIST_INSERT_HEAD(&r->followers, f, entry);
-}
-
-void
-nf_run_unfollow_client(struct nf_client *c)
-{
-	struct nf_run		*r;
-	struct nf_follower	*f, *tmp;
-
-	TAILQ_FOREACH(r, &runs, entry)
-		LIST_FOREACH_SAFE(f, &r->followers, entry, tmp)
-			if (f->client == c) {
-				LIST_REMOVE(f, entry);
-				free(f);
-			}
+	run_emit(r, kind, ev);
 }
 
 /* Life cycle. */
@@ -343,13 +317,6 @@ nf_run_unfollow_client(struct nf_client *c)
 static void
 run_free(struct nf_run *r)
 {
-	struct nf_follower	*f;
-	size_t			 i;
-
-	while ((f = LIST_FIRST(&r->followers)) != NULL) {
-		LIST_REMOVE(f, entry);
-		free(f);
-	}
 	ev_timer_stop(nfd.loop, &r->retry_timer);
 	ev_timer_stop(nfd.loop, &r->run_timer);
 	nf_cfgref_put(r->cfgref);
@@ -362,9 +329,7 @@ run_free(struct nf_run *r)
 	nf_val_free(r->prev);
 	nf_val_free(r->spec);
 	nf_val_free(r->child_result);
-	for (i = 0; i < r->nsecrets; i++)
-		free(r->secrets[i]);
-	free(r->secrets);
+	nf_secrets_free(&r->secrets);
 	free(r->job_id);
 	free(r->trigger);
 	free(r->triggered_by);
@@ -416,103 +381,19 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	run_start_attempt(r);
 }
 
-/*
- * A run param given as text (nfctl run -p k=v) takes the type of the job
- * param it overrides when the text reads as one (true/false, an integer,
- * a number), so conditions such as "not params.dry_run" work with -p.
- */
-static struct nf_val *
-param_coerce(const struct nf_val *def, const struct nf_val *v)
-{
-	long long	 ll;
-	char		*end;
-	double		 d;
-
-	if (def == NULL || v->type != NF_V_STR)
-		return nf_val_dup(v);
-	switch (def->type) {
-	case NF_V_BOOL:
-		if (strcmp(v->u.s.p, "true") == 0 ||
-		    strcmp(v->u.s.p, "false") == 0)
-			return nf_val_bool(v->u.s.p[0] == 't');
-		break;
-	case NF_V_INT:
-		if (nf_parse_int(v->u.s.p, INT64_MIN, INT64_MAX, &ll) == 0)
-			return nf_val_int(ll);
-		break;
-	case NF_V_FLOAT:
-		d = strtod(v->u.s.p, &end);
-		if (*v->u.s.p != '\0' && *end == '\0')
-			return nf_val_float(d);
-		break;
-	default:
-		break;
-	}
-	return nf_val_dup(v);
-}
-
-/*
- * Params in merge order: job params < preset params (a preset's derived
- * job carries them merged already) < run params.  Python steps add their
- * kwargs between the last two (spawn.c sends run_params apart).
- */
-static struct nf_val *
-merge_params(const struct nf_val *job, const struct nf_val *run)
-{
-	struct nf_val	*m;
-	size_t		 i;
-
-	m = job != NULL ? nf_val_dup(job) : nf_val_map();
-	if (run != NULL && run->type == NF_V_MAP)
-		for (i = 0; i < run->u.m.n; i++)
-			nf_val_map_set(m, run->u.m.kv[i].key,
-			    param_coerce(nf_val_get(job, run->u.m.kv[i].key),
-			    run->u.m.kv[i].val));
-	return m;
-}
-
 /* Templates: what a new run starts with (trigger). */
 static void
 run_tmpl_init(struct nf_run *r)
 {
-	const struct nf_val	*v;
-	char			*t;
-	size_t			 i;
-
 	r->outputs = nf_val_map();
 	r->step_rows = nf_val_map();
-	/* A call_job child may have been handed its parent's secrets. */
-	for (i = 0; call_parent != NULL && i < call_parent->nsecrets; i++)
-		run_secret_add(r, call_parent->secrets[i]);
-	for (i = 0; i < r->job->nsecret_params; i++) {
-		if ((v = nf_val_get(r->params,
-		    r->job->secret_params[i])) == NULL)
-			continue;
-		t = nf_tmpl_text(v);
-		if (*t == '\0') {
-			free(t);
-			continue;
-		}
-		r->secrets = nf_xreallocarray(r->secrets, r->nsecrets + 1,
-		    sizeof(*r->secrets));
-		r->secrets[r->nsecrets++] = t;
-	}
 }
 
 /* A value this run must never show: into the redaction list, once. */
 static void
 run_secret_add(struct nf_run *r, const char *v)
 {
-	size_t	i;
-
-	if (*v == '\0')
-		return;
-	for (i = 0; i < r->nsecrets; i++)
-		if (strcmp(r->secrets[i], v) == 0)
-			return;
-	r->secrets = nf_xreallocarray(r->secrets, r->nsecrets + 1,
-	    sizeof(*r->secrets));
-	r->secrets[r->nsecrets++] = nf_xstrdup(v);
+	nf_secrets_add(&r->secrets, v, strlen(v));
 }
 
 /*
@@ -590,7 +471,7 @@ run_redact(const struct nf_run *r, const char *s)
 
 	if (s == NULL)
 		return NULL;
-	red = nf_tmpl_redact(s, r->secrets, r->nsecrets);
+	red = nf_secrets_redact(&r->secrets, s);
 	return red != NULL ? red : nf_xstrdup(s);
 }
 
@@ -749,6 +630,8 @@ nf_run_skip_ex(const struct nf_job *job, const char *preset,
     const char *why)
 {
 	struct nf_run_rec	 rec;
+	struct nf_params_decl	 d;
+	struct nf_val		*shown;
 	int64_t			 id;
 
 	memset(&rec, 0, sizeof(rec));
@@ -757,10 +640,15 @@ nf_run_skip_ex(const struct nf_job *job, const char *preset,
 	rec.trigger = trigger;
 	rec.triggered_by = triggered_by;
 	rec.scheduled_for = scheduled_for;
-	rec.params = job->params;
+	/* The job's own params, secrets shown as "***" as for any run. */
+	nf_params_decl_job(job, &d);
+	shown = nf_params_shown(&d, job->params);
+	rec.params = shown;
 	rec.created_at = nf_now_ms();
 	rec.preset = preset;
-	if ((id = nf_store_run_insert(&rec)) <= 0)
+	id = nf_store_run_insert(&rec);
+	nf_val_free(shown);
+	if (id <= 0)
 		return id;
 	nf_store_run_finish(id, NF_RUN_SKIPPED, NF_REASON_OVERLAP, why, -1,
 	    rec.created_at);
@@ -883,21 +771,18 @@ run_trigger_check(const struct nf_job *job, const struct nf_trigger *t,
 }
 
 /*
- * Write the row of a new run: the slot ledger for a scheduled one.  pj is
- * the job as the run sees it (a preset's), params the merged params; the
- * history shows secret params as "***".  created_at is read from the clock
- * right before the insert.  Returns the id, 0 if the slot already fired,
- * -1 on error with err set.
+ * Write the row of a new run: the slot ledger for a scheduled one.
+ * snapshot is the resolved params as the history shows them (secrets
+ * "***").  created_at is read from the clock right before the insert.
+ * Returns the id, 0 if the slot already fired, -1 on error with err set.
  */
 static int64_t
-run_insert_row(const struct nf_job *pj, const char *job_id,
-    const struct nf_trigger *t, const struct nf_val *params,
-    const char *preset, int64_t *created_at, char *err, size_t errlen)
+run_insert_row(const char *job_id, const struct nf_trigger *t,
+    const struct nf_val *snapshot, const char *preset, int64_t *created_at,
+    char *err, size_t errlen)
 {
 	struct nf_run_rec	 rec;
-	struct nf_val		*snapshot;
 	int64_t			 id;
-	size_t			 i;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.job_id = job_id;
@@ -905,19 +790,10 @@ run_insert_row(const struct nf_job *pj, const char *job_id,
 	rec.trigger = t->trigger;
 	rec.triggered_by = t->triggered_by;
 	rec.scheduled_for = t->scheduled_for;
-	snapshot = nf_val_dup(params);
-	if (call_parent != NULL)
-		nf_tmpl_redact_val(snapshot, call_parent->secrets,
-		    call_parent->nsecrets);
-	for (i = 0; i < pj->nsecret_params; i++)
-		if (nf_val_get(snapshot, pj->secret_params[i]) != NULL)
-			nf_val_map_set_str(snapshot, pj->secret_params[i],
-			    "***");
 	rec.params = snapshot;
 	rec.preset = preset;
 	rec.created_at = nf_now_ms();
 	id = nf_store_run_insert(&rec);
-	nf_val_free(snapshot);
 	*created_at = rec.created_at;
 	if (id == 0)
 		snprintf(err, errlen, "slot %lld of job %s already fired",
@@ -928,9 +804,40 @@ run_insert_row(const struct nf_job *pj, const char *job_id,
 	return id;
 }
 
-/* A new run in memory, not yet recorded nor listed. */
+/*
+ * The run's params: resolved by the caller (t->resolved, moved out) or
+ * here.  pj is the job as the run sees it (a preset's).
+ */
+static int
+run_params(const struct nf_job *pj, const struct nf_trigger *t,
+    struct nf_params *p, char *err, size_t errlen)
+{
+	size_t	i;
+
+	if (t->resolved != NULL)
+		nf_params_move(p, t->resolved);
+	else if (nf_params_resolve_job(pj, t->params, p, err, errlen) == -1)
+		return -1;
+	/*
+	 * A call_job child may have been handed its parent's secrets (a
+	 * ${secret.NAME} or secret param as one of its params): they stay
+	 * hidden in its history and logs too.
+	 */
+	for (i = 0; call_parent != NULL && i < call_parent->secrets.n; i++)
+		nf_secrets_add(&p->secrets, call_parent->secrets.v[i],
+		    call_parent->secrets.len[i]);
+	if (call_parent != NULL && p->snapshot != NULL)
+		nf_secrets_redact_val(&call_parent->secrets, p->snapshot);
+	return 0;
+}
+
+/*
+ * A new run in memory, not yet recorded nor listed; it takes the resolved
+ * params (p is left empty).
+ */
 static struct nf_run *
-run_new(const struct nf_job *job, const struct nf_trigger *t)
+run_new(const struct nf_job *job, const struct nf_trigger *t,
+    struct nf_params *p)
 {
 	const struct nf_preset	*preset;
 	struct nf_run		*r;
@@ -952,12 +859,15 @@ run_new(const struct nf_job *job, const struct nf_trigger *t)
 	r->trigger = nf_xstrdup(t->trigger);
 	r->triggered_by = nf_xstrdup(t->triggered_by);
 	r->scheduled_for = t->scheduled_for;
-	r->params = merge_params(r->job->params, t->params);
-	r->run_params = t->params != NULL && t->params->type == NF_V_MAP ?
-	    nf_val_dup(t->params) : nf_val_map();
+	/* The merged and given maps and the secrets move into the run. */
+	r->params = p->merged;
+	r->run_params = p->given;
+	r->secrets = p->secrets;
+	p->merged = p->given = NULL;
+	memset(&p->secrets, 0, sizeof(p->secrets));
+	nf_params_clear(p);
 	r->rows_affected = -1;
 	run_tmpl_init(r);
-	LIST_INIT(&r->followers);
 	ev_timer_init(&r->retry_timer, retry_cb, 0., 0.);
 	r->retry_timer.data = r;
 	ev_timer_init(&r->run_timer, run_timeout_cb, 0., 0.);
@@ -1016,7 +926,8 @@ nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
     int *conflict, char *err, size_t errlen)
 {
 	const struct nf_preset	*preset;
-	struct nf_run		*r, *active;
+	struct nf_run		*active;
+	struct nf_params	 p;
 	int64_t			 id, created_at;
 
 	*conflict = 0;
@@ -1029,15 +940,16 @@ nf_run_trigger_ex(const struct nf_job *job, const struct nf_trigger *t,
 		    (long long)active->id, nf_run_state_name(active->state));
 		return -1;
 	}
-	r = run_new(job, t);
-	id = run_insert_row(r->job, r->job_id, t, r->params, r->preset,
-	    &created_at, err, errlen);
+	if (run_params(preset != NULL ? preset->job : job, t, &p, err,
+	    errlen) == -1)
+		return -1;
+	id = run_insert_row(job->id, t, p.snapshot, preset != NULL ?
+	    preset->name : NULL, &created_at, err, errlen);
 	if (id <= 0) {
-		r->job = NULL;
-		run_free(r);
+		nf_params_clear(&p);
 		return id;
 	}
-	run_publish(r, id, created_at, t, active);
+	run_publish(run_new(job, t, &p), id, created_at, t, active);
 	return id;
 }
 
@@ -1046,18 +958,17 @@ nf_run_record(const struct nf_job *job, const struct nf_trigger *t,
     int64_t *created_at, char *err, size_t errlen)
 {
 	const struct nf_preset	*preset;
-	struct nf_val		*params;
+	struct nf_params	 p;
 	int64_t			 id;
 
 	*created_at = 0;
-	if (run_trigger_check(job, t, &preset, err, errlen) == -1)
+	if (run_trigger_check(job, t, &preset, err, errlen) == -1 ||
+	    run_params(preset != NULL ? preset->job : job, t, &p, err,
+	    errlen) == -1)
 		return -1;
-	params = merge_params(preset != NULL ? preset->job->params :
-	    job->params, t->params);
-	id = run_insert_row(preset != NULL ? preset->job : job, job->id, t,
-	    params, preset != NULL ? preset->name : NULL, created_at, err,
-	    errlen);
-	nf_val_free(params);
+	id = run_insert_row(job->id, t, p.snapshot, preset != NULL ?
+	    preset->name : NULL, created_at, err, errlen);
+	nf_params_clear(&p);
 	return id;
 }
 
@@ -1065,10 +976,21 @@ void
 nf_run_adopt(const struct nf_job *job, const struct nf_trigger *t,
     int64_t id, int64_t created_at)
 {
-	run_publish(run_new(job, t), id, created_at, t, NULL);
+	const struct nf_preset	*preset = NULL;
+	struct nf_params	 p;
+	char			 err[512];
+
+	/* nf_run_record() resolved the same params in this iteration. */
+	if (t->preset != NULL)
+		preset = nf_config_preset(job, t->preset);
+	if (nf_params_resolve_job(preset != NULL ? preset->job : job,
+	    t->params, &p, err, sizeof(err)) == -1)
+		nf_panic("run %lld of job %s: params resolved at record, not "
+		    "at adopt: %s", (long long)id, job->id, err);
+	run_publish(run_new(job, t, &p), id, created_at, t, NULL);
 }
 
-/* Finish the run: record, notify followers, free. */
+/* Finish the run: record, tell the subscribers, free. */
 static void
 run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
     const char *error)
@@ -1096,7 +1018,7 @@ run_finish(struct nf_run *r, enum nf_run_event ev, enum nf_reason reason,
 		nf_val_map_set_str(end, "reason", nf_reason_name(reason));
 	if (error != NULL)
 		nf_val_map_set_str(end, "error", error);
-	run_emit(r, "end", end);
+	run_emit(r, NF_EVENT_END, end);
 	TAILQ_REMOVE(&runs, r, entry);
 	runs_by_job[jobf_slot(r->job_id)]--;
 	nfd.nruns--;
@@ -1125,7 +1047,7 @@ run_mark_running(struct nf_run *r)
 		return;
 	run_transition(r, NF_RUN_EV_START);
 	nf_store_run_start(r->id, nf_now_ms());
-	run_emit_state(r);
+	run_emit_state(r, NF_EVENT_STATE);
 }
 
 /* Advance to the next enabled step, or finish. */
@@ -1193,22 +1115,16 @@ pool_use(const char *name)
 	return &pool_uses[npool_uses++];
 }
 
-/* The pools a step's worker connects to (sql_query: pool; sql_copy: both). */
+/* The pools a step's worker connects to (its type says: steptypes.h). */
 static void
 step_pools(const struct nf_run *r, const struct nf_step *st,
     const struct nf_pool *out[2])
 {
-	const char	*s, *t;
+	const struct nf_steptype *type;
 
-	out[0] = st->pool;
-	out[1] = NULL;
-	if (strcmp(st->type, "sql_copy") != 0 || st->spec == NULL)
-		return;
-	s = nf_val_get_str(nf_val_get(st->spec, "source"), "pool");
-	t = nf_val_get_str(nf_val_get(st->spec, "target"), "pool");
-	out[0] = s != NULL ? nf_config_pool(r->cfgref->cfg, s) : NULL;
-	out[1] = t != NULL && (s == NULL || strcmp(s, t) != 0) ?
-	    nf_config_pool(r->cfgref->cfg, t) : NULL;
+	out[0] = out[1] = NULL;
+	if ((type = nf_steptype_find(st->type)) != NULL)
+		nf_steptype_pools(type, r->cfgref->cfg, st, out);
 }
 
 /* The first pool of st at its max_concurrent, or NULL. */
@@ -1352,7 +1268,7 @@ run_start_attempt(struct nf_run *r)
 	if (insup) {
 		/* The attempt runs while the child does. */
 		att_transition(r, NF_ATT_EV_SPAWN);
-		run_emit_state(r);
+		run_emit_state(r, NF_EVENT_STEP);
 		if ((rc = run_call_job(r, err, sizeof(err))) == -1) {
 			o.error = nf_xstrdup(err);
 			nf_run_worker_done(r, &o);
@@ -1366,7 +1282,7 @@ run_start_attempt(struct nf_run *r)
 	}
 	pool_take(r, st);
 	att_transition(r, NF_ATT_EV_SPAWN);
-	run_emit_state(r);
+	run_emit_state(r, NF_EVENT_STEP);
 }
 
 void
@@ -1403,15 +1319,15 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 	r->last_progress = NULL;
 	NF_FAULT("after_result");
 	/* History and logs never show a secret param's value. */
-	if (o->error != NULL && r->nsecrets > 0) {
+	if (o->error != NULL && r->secrets.n > 0) {
 		msg = run_redact(r, o->error);
 		free(o->error);
 		o->error = msg;
 	}
 	stored = NULL;
-	if (o->output != NULL && r->nsecrets > 0) {
+	if (o->output != NULL && r->secrets.n > 0) {
 		stored = nf_val_dup(o->output);
-		nf_tmpl_redact_val(stored, r->secrets, r->nsecrets);
+		nf_secrets_redact_val(&r->secrets, stored);
 	}
 	ev = o->state == NF_ATT_SUCCEEDED ? NF_ATT_EV_SUCCEED :
 	    o->state == NF_ATT_CANCELED ? NF_ATT_EV_CANCEL : NF_ATT_EV_FAIL;

@@ -6,6 +6,9 @@
 #define NF_RUN_H
 
 #include "nomaflowd.h"
+#include "template.h"
+
+struct nf_params;
 
 struct nf_run {
 	int64_t			 id;
@@ -16,8 +19,8 @@ struct nf_run {
 	char			*trigger;
 	char			*triggered_by;
 	int64_t			 scheduled_for;
-	struct nf_val		*params;	/* merged (job < run) */
-	/* As given by the trigger: python kwargs sit between the two. */
+	struct nf_val		*params;	/* merged, params.c */
+	/* As given by the trigger, coerced: python kwargs sit between. */
 	struct nf_val		*run_params;
 	size_t			 step;		/* index of the current step */
 	int			 attempt;	/* 1-based, of the current step */
@@ -42,13 +45,11 @@ struct nf_run {
 	struct nf_val		*prev;		/* {step, rows_affected, output} */
 	struct nf_val		*spec;		/* current attempt, rendered */
 	int64_t			 base_time;	/* s: slot, or trigger time */
-	char			**secrets;	/* values of secret_params */
-	size_t			 nsecrets;
+	struct nf_secrets	 secrets;	/* params.c: never shown */
 	/* call_job: the child run this run's step waits for, and back. */
 	int64_t			 child_id;
 	int64_t			 parent_id;
 	struct nf_val		*child_result;	/* the child ended: its state */
-	struct nf_followers	 followers;
 	TAILQ_ENTRY(nf_run)	 entry;		/* all active runs */
 	TAILQ_ENTRY(nf_run)	 qentry;	/* waiting for a slot */
 };
@@ -86,6 +87,12 @@ struct nf_trigger {
 	const char		*triggered_by;
 	int64_t			 scheduled_for;	/* slot, 0 = none */
 	const struct nf_val	*params;	/* run params or NULL */
+	/*
+	 * Params the caller resolved already (nf_params_resolve_job() of the
+	 * job as the run sees it), or NULL: resolved from params.  Moved
+	 * into the run (left empty) when it is created.
+	 */
+	struct nf_params	*resolved;
 	const char		*preset;	/* NULL: none */
 	int			 force;		/* even if the job has a run */
 	int			 hold;		/* record now, start when the
@@ -143,9 +150,5 @@ void	nf_run_kick(void);
 /* Shutdown: interrupt queued runs, and (force) kill running workers. */
 void	nf_run_shutdown(int force);
 int	nf_run_active_count(void);
-/* Followers. */
-void	nf_run_follow(struct nf_run *, struct nf_client *, uint64_t gen,
-	    int64_t req_id);
-void	nf_run_unfollow_client(struct nf_client *);
 
 #endif

@@ -36,9 +36,9 @@
 #include "proto.h"
 #include "run.h"
 #include "secret.h"
-#include "spawner.h"
+#include "spawn.h"
 #include "policy.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "template.h"
 
 extern char **environ;
@@ -68,9 +68,8 @@ struct nf_worker {
 	ev_child		 child;
 	ev_timer		 timer;		/* hello/step timeout */
 	ev_timer		 kill_timer;	/* SIGTERM -> SIGKILL grace */
-	struct nf_frame_reader	 rd;
+	struct nf_msg_reader	 rd;
 	struct nf_buf		 out;
-	int			 eof;
 	enum nf_reason		 stop_reason;	/* why we stopped it */
 	char			*proto_err;
 	char			*start_err;	/* step refused before it ran */
@@ -266,95 +265,57 @@ probe_secret_cb(void *arg, const char *name, char *err, size_t errlen)
 }
 
 /*
- * A pool's definition for STEP_START.  Its conninfo's ${secret.NAME} are
- * opened here, for this worker only (and join r's redaction list); on
- * failure perr (if still empty) says why and the conninfo is left out:
- * the caller refuses to start the step.
+ * Open the ${secret.NAME} of a pool's conninfo (pm is a pool map from
+ * nf_steptype_pool_map()) for this worker only; with a run, the values
+ * join its redaction list.  On failure perr (if still empty) says why and
+ * the conninfo is left out: the caller refuses to start the step.
  */
-static struct nf_val *
-pool_map(const struct nf_pool *p, struct nf_run *r, char *perr,
+static void
+pool_open_secrets(struct nf_val *pm, struct nf_run *r, char *perr,
     size_t perrlen)
 {
 	struct nf_tmpl_ctx	 c;
-	struct nf_val		*m;
+	const char		*conninfo, *name;
 	char			*ci, err[512];
 
-	m = nf_val_map();
-	nf_val_map_set_str(m, "name", p->name);
-	nf_val_map_set_str(m, "driver", p->driver);
-	if (p->path != NULL)
-		nf_val_map_set_str(m, "path", p->path);
-	if (p->conninfo != NULL && strstr(p->conninfo, "${secret.") != NULL) {
-		memset(&c, 0, sizeof(c));
-		c.secret = probe_secret_cb;
-		ci = r != NULL ? nf_run_render_secrets(r, p->conninfo, err,
-		    sizeof(err)) : nf_tmpl_render_secrets(p->conninfo, &c, err,
-		    sizeof(err));
-		if (ci == NULL) {
-			if (perr[0] == '\0')
-				snprintf(perr, perrlen, "pool %s: conninfo: "
-				    "%s", p->name, err);
-		} else
-			nf_val_map_set_str(m, "conninfo", ci);
-		if (ci != NULL)
-			nf_secret_wipe(ci);
-	} else if (p->conninfo != NULL)
-		nf_val_map_set_str(m, "conninfo", p->conninfo);
-	nf_val_map_set(m, "queries", p->queries != NULL ?
-	    nf_val_dup(p->queries) : nf_val_map());
-	return m;
-}
-
-/*
- * What only python steps need: the parameters as the trigger gave them
- * (kwargs rank between job params and run params) and the definitions of
- * the pools named in spec.pools (config.c checked they exist).
- */
-static void
-python_start_fields(struct nf_val *m, struct nf_run *r,
-    const struct nf_step *st, char *perr, size_t perrlen)
-{
-	const struct nf_val	*names, *v;
-	const struct nf_pool	*p;
-	struct nf_val		*pools;
-	size_t			 i;
-
-	nf_val_map_set(m, "run_params", nf_val_dup(r->run_params));
-	names = st->spec != NULL ? nf_val_get(st->spec, "pools") : NULL;
-	if (names == NULL || names->type != NF_V_ARR)
+	if (pm == NULL || pm->type != NF_V_MAP ||
+	    (conninfo = nf_val_get_str(pm, "conninfo")) == NULL ||
+	    strstr(conninfo, "${secret.") == NULL)
 		return;
-	pools = nf_val_map();
-	for (i = 0; i < names->u.a.n; i++) {
-		v = names->u.a.items[i];
-		if (v->type == NF_V_STR && (p = nf_config_pool(r->cfgref->cfg,
-		    v->u.s.p)) != NULL)
-			nf_val_map_set(pools, p->name, pool_map(p, r, perr,
-			    perrlen));
+	name = nf_val_get_str(pm, "name");
+	memset(&c, 0, sizeof(c));
+	c.secret = probe_secret_cb;
+	ci = r != NULL ? nf_run_render_secrets(r, conninfo, err,
+	    sizeof(err)) : nf_tmpl_render_secrets(conninfo, &c, err,
+	    sizeof(err));
+	if (ci == NULL) {
+		if (perr[0] == '\0')
+			snprintf(perr, perrlen, "pool %s: conninfo: %s",
+			    name != NULL ? name : "?", err);
+		return;
 	}
-	nf_val_map_set(m, "pools", pools);
+	nf_val_map_set_str(pm, "conninfo", ci);
+	nf_secret_wipe(ci);
 }
 
-/* sql_copy: the definitions of the source and target pools. */
+/* Every pool a STEP_START carries: "pool", and each of "pools". */
 static void
-copy_start_fields(struct nf_val *m, struct nf_run *r,
-    const struct nf_step *st, char *perr, size_t perrlen)
+start_open_secrets(struct nf_val *m, struct nf_run *r, char *perr,
+    size_t perrlen)
 {
-	static const char *const ends[] = { "source", "target" };
-	const struct nf_pool	*p;
-	const char		*name;
-	struct nf_val		*pools;
-	size_t			 i;
+	struct nf_val	*v;
+	size_t		 i, j;
 
-	pools = nf_val_map();
-	for (i = 0; i < NF_NELEM(ends); i++) {
-		name = st->spec != NULL ? nf_val_get_str(nf_val_get(st->spec,
-		    ends[i]), "pool") : NULL;
-		if (name != NULL && (p = nf_config_pool(r->cfgref->cfg,
-		    name)) != NULL && nf_val_get(pools, name) == NULL)
-			nf_val_map_set(pools, p->name, pool_map(p, r, perr,
-			    perrlen));
+	for (i = 0; i < m->u.m.n; i++) {
+		v = m->u.m.kv[i].val;
+		if (strcmp(m->u.m.kv[i].key, "pool") == 0)
+			pool_open_secrets(v, r, perr, perrlen);
+		else if (strcmp(m->u.m.kv[i].key, "pools") == 0 &&
+		    v->type == NF_V_MAP)
+			for (j = 0; j < v->u.m.n; j++)
+				pool_open_secrets(v->u.m.kv[j].val, r, perr,
+				    perrlen);
 	}
-	nf_val_map_set(m, "pools", pools);
 }
 
 static void
@@ -363,10 +324,16 @@ worker_send_start(struct nf_worker *w)
 	struct nf_run		*r = w->run;
 	const struct nf_step	*st = &r->job->steps[r->step];
 	const struct nf_config	*cfg = r->cfgref->cfg;
+	const struct nf_steptype *type;
+	struct nf_step_start	 ss;
 	struct nf_val		*m;
 	size_t			 before, len;
 	char			 perr[1024] = "";
 
+	/* nf_spawn_step() found it: the config of a run never changes. */
+	if ((type = nf_steptype_find(st->type)) == NULL)
+		nf_panic("run %lld: step %s of unknown type %s",
+		    (long long)r->id, st->name, st->type);
 	m = nf_msg_new(NF_MSG_STEP_START);
 	nf_val_map_set_int(m, "run_id", r->id);
 	nf_val_map_set_int(m, "attempt_id", r->attempt_id);
@@ -378,12 +345,8 @@ worker_send_start(struct nf_worker *w)
 	/* The spec as rendered for this attempt (templates filled in). */
 	nf_val_map_set(m, "spec", r->spec != NULL ? nf_val_dup(r->spec) :
 	    st->spec != NULL ? nf_val_dup(st->spec) : nf_val_map());
-	/*
-	 * Earlier outputs, for the types that read them at run time (python's
-	 * ctx); the others got them rendered into spec, and leaving them out
-	 * keeps big outputs from pushing STEP_START past its frame cap.
-	 */
-	if (strcmp(st->type, "python") == 0) {
+	/* Earlier outputs, for the types that read them at run time. */
+	if (type->reads_outputs) {
 		if (r->outputs != NULL)
 			nf_val_map_set(m, "outputs", nf_val_dup(r->outputs));
 		if (r->prev != NULL)
@@ -393,14 +356,15 @@ worker_send_start(struct nf_worker *w)
 	nf_val_map_set_int(m, "timeout_ms",
 	    (int64_t)st->timeout_seconds * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
-	if (st->pool != NULL)
-		nf_val_map_set(m, "pool", pool_map(st->pool, r, perr,
-		    sizeof(perr)));
 	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
-	if (strcmp(st->type, "python") == 0)
-		python_start_fields(m, r, st, perr, sizeof(perr));
-	else if (strcmp(st->type, "sql_copy") == 0)
-		copy_start_fields(m, r, st, perr, sizeof(perr));
+	/* What only this type needs: its pools, the trigger's params. */
+	if (type->start_fields != NULL) {
+		ss.cfg = cfg;
+		ss.step = st;
+		ss.run_params = r->run_params;
+		type->start_fields(m, &ss);
+	}
+	start_open_secrets(m, r, perr, sizeof(perr));
 	/* A pool's secret could not be opened: the step does not start. */
 	if (perr[0] != '\0') {
 		nf_val_free(m);
@@ -426,8 +390,8 @@ worker_send_start(struct nf_worker *w)
 		    "(rendered spec, params%s) is %zu bytes encoded, over the "
 		    "%u MiB a worker accepts; put large data in a file or a "
 		    "table and pass its name", r->job_id, st->name,
-		    strcmp(st->type, "python") == 0 ? " and the outputs of "
-		    "earlier steps" : "", len, NF_MAX_TO_WORKER >> 20);
+		    type->reads_outputs ? " and the outputs of earlier "
+		    "steps" : "", len, NF_MAX_TO_WORKER >> 20);
 		nf_warnx("run %lld: %s", (long long)r->id, w->start_err);
 		w->state = W_DEAD;
 		worker_close_fd(w);
@@ -542,62 +506,49 @@ worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
 	}
 }
 
-/* Read what is there (at most one quantum) and dispatch whole frames. */
+/*
+ * Read what is there and dispatch whole frames: one read per wake-up keeps
+ * a flooding worker from starving the others (level-triggered io brings us
+ * back); drain reads everything, for a worker that has exited.
+ */
 static void
 worker_read(struct nf_worker *w, int drain)
 {
-	const uint8_t	*p;
-	size_t		 n;
-	ssize_t		 got;
 	enum nf_msg_type type;
 	struct nf_val	*msg;
 	char		 err[256];
-	int		 rc;
 
 	while (w->fd != -1) {
-		got = nf_frame_read(&w->rd, w->fd);
-		if (got == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			if (errno != ECONNRESET)
-				nf_warn("worker %d: read", (int)w->pid);
-			w->eof = 1;
-			worker_close_fd(w);
-			break;
-		}
-		if (got == 0) {
-			w->eof = 1;
-			ev_io_stop(nfd.loop, &w->rio);
-		}
-		for (;;) {
-			rc = nf_frame_next(&w->rd, &p, &n, err, sizeof(err));
-			if (rc == 0)
-				break;
-			if (rc == -1) {
-				worker_protocol_error(w, "%s", err);
-				return;
-			}
-			if (nf_msg_decode(NF_DIR_FROM_WORKER, p, n, &type, &msg,
-			    err, sizeof(err)) == -1) {
-				worker_protocol_error(w, "bad frame: %s", err);
-				return;
-			}
+		switch (nf_msg_read(&w->rd, drain ? NF_RD_DRAIN :
+		    NF_RD_NOWAIT, &type, &msg, err, sizeof(err))) {
+		case NF_RD_MSG:
 			worker_dispatch(w, type, msg);
 			nf_val_free(msg);
 			if (w->state == W_DEAD)
 				return;
-		}
-		if (w->eof) {
-			if (w->rd.len - w->rd.off > 0)
-				worker_protocol_error(w, "connection closed "
-				    "inside a frame");
+			continue;
+		case NF_RD_AGAIN:
+			return;
+		case NF_RD_EOF:
 			worker_close_fd(w);
-			break;
+			return;
+		case NF_RD_TRUNC:
+			worker_protocol_error(w, "connection closed inside a "
+			    "frame");
+			worker_close_fd(w);
+			return;
+		case NF_RD_IOERR:
+			if (errno != ECONNRESET)
+				nf_warn("worker %d: read", (int)w->pid);
+			worker_close_fd(w);
+			return;
+		case NF_RD_TOOBIG:
+			worker_protocol_error(w, "%s", err);
+			return;
+		case NF_RD_BAD:
+			worker_protocol_error(w, "bad frame: %s", err);
+			return;
 		}
-		/* One read per wake-up keeps a flooding worker from
-		 * starving the others; level-triggered io brings us back. */
-		if (!drain)
-			break;
 	}
 }
 
@@ -771,7 +722,7 @@ worker_free(struct nf_worker *w)
 	ev_timer_stop(nfd.loop, &w->timer);
 	ev_timer_stop(nfd.loop, &w->kill_timer);
 	ev_child_stop(nfd.loop, &w->child);
-	nf_frame_reader_free(&w->rd);
+	nf_msg_reader_free(&w->rd);
 	nf_buf_free(&w->out);
 	nf_val_free(w->output);
 	free(w->proto_err);
@@ -802,8 +753,8 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	worker_classify(w, status, &o);
 	r = w->run;
 	/* The run's secret params never reach the daemon's log either. */
-	red = r != NULL && o.error != NULL ? nf_tmpl_redact(o.error,
-	    r->secrets, r->nsecrets) : NULL;
+	red = r != NULL && o.error != NULL ?
+	    nf_secrets_redact(&r->secrets, o.error) : NULL;
 	nf_debug("worker %d exited (status 0x%x): %s", (int)w->pid, status,
 	    red != NULL ? red : o.error != NULL ? o.error : "ok");
 	free(red);
@@ -953,7 +904,7 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	w->self_policy = nf_xstrdup(type->worker_policy != NULL ?
 	    type->worker_policy : type->policy);
 	w->step_timeout = step_timeout;
-	nf_frame_reader_init(&w->rd, NF_MAX_FROM_WORKER);
+	nf_msg_reader_init(&w->rd, w->fd, NF_DIR_FROM_WORKER);
 	nf_buf_init(&w->out);
 	ev_io_init(&w->rio, worker_read_cb, w->fd, EV_READ);
 	w->rio.data = w;
@@ -972,40 +923,6 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	return w;
 }
 
-/*
- * Does every pool the step uses have the SQLite driver?  Then the
- * SQLite-only worker runs it, which does not load libpq.
- */
-static int
-step_sqlite_only(const struct nf_config *cfg, const struct nf_steptype *type,
-    const struct nf_step *st)
-{
-	static const char *const ends[] = { "source", "target" };
-	const struct nf_pool	*p;
-	const char		*name;
-	size_t			 i;
-	int			 n = 0;
-
-	if (type->worker == NULL || strcmp(type->worker, "sql") != 0)
-		return 0;
-	if (st->pool != NULL) {
-		if (strcmp(st->pool->driver, "sqlite") != 0)
-			return 0;
-		n++;
-	}
-	for (i = 0; i < NF_NELEM(ends); i++) {
-		name = st->spec != NULL ? nf_val_get_str(nf_val_get(st->spec,
-		    ends[i]), "pool") : NULL;
-		if (name == NULL)
-			continue;
-		if ((p = nf_config_pool(cfg, name)) == NULL ||
-		    strcmp(p->driver, "sqlite") != 0)
-			return 0;
-		n++;
-	}
-	return n > 0;
-}
-
 int
 nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
     size_t errlen)
@@ -1018,10 +935,8 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 		    st->type);
 		return -1;
 	}
-	if ((w = worker_spawn(r->cfgref, type, step_sqlite_only(
-	    r->cfgref->cfg, type, st) ? "sqlite" : type->worker,
-	    st->timeout_seconds, err,
-	    errlen)) == NULL)
+	if ((w = worker_spawn(r->cfgref, type, nf_steptype_worker(type,
+	    r->cfgref->cfg, st), st->timeout_seconds, err, errlen)) == NULL)
 		return -1;
 	w->run = r;
 	r->worker = w;
@@ -1046,14 +961,18 @@ nf_spawn_probe(const struct nf_pool *pool,
 	struct nf_worker		*w;
 	struct nf_probe			*pr;
 	struct nf_cfgref		*ref;
+	struct nf_step			 probe;
 
 	if ((type = nf_steptype_find("sql_query")) == NULL) {
 		snprintf(err, errlen, "step type sql_query is not available");
 		return -1;
 	}
+	/* The worker a sql_query step on this pool would run in. */
+	memset(&probe, 0, sizeof(probe));
+	probe.pool = pool;
 	ref = nf_cfgref_get();
-	w = worker_spawn(ref, type, strcmp(pool->driver, "sqlite") == 0 ?
-	    "sqlite" : type->worker, PROBE_TIMEOUT, err, errlen);
+	w = worker_spawn(ref, type, nf_steptype_worker(type, ref->cfg,
+	    &probe), PROBE_TIMEOUT, err, errlen);
 	nf_cfgref_put(ref);
 	if (w == NULL)
 		return -1;
@@ -1106,7 +1025,8 @@ worker_send_probe_start(struct nf_worker *w)
 	nf_val_map_set(m, "params", nf_val_map());
 	nf_val_map_set_int(m, "timeout_ms", PROBE_TIMEOUT * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
-	pm = pool_map(w->probe->pool, NULL, perr, sizeof(perr));
+	pm = nf_steptype_pool_map(w->probe->pool);
+	pool_open_secrets(pm, NULL, perr, sizeof(perr));
 	if (perr[0] != '\0') {
 		nf_val_free(pm);
 		nf_val_free(m);

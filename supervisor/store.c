@@ -51,6 +51,7 @@
 #include <sqlite3.h>
 
 #include "fault.h"
+#include "json.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -574,7 +575,7 @@ bind_json(sqlite3_stmt *st, int i, const struct nf_val *v)
 		sqlite3_bind_null(st, i);
 		return;
 	}
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	sqlite3_bind_text(st, i, s, -1, free);
 }
 
@@ -1339,7 +1340,7 @@ nf_store_run_insert(const struct nf_run_rec *r)
 
 	if (tx_begin("insert a run") == -1)
 		return -1;
-	params = r->params != NULL ? nf_val_to_json_str(r->params, -1) : NULL;
+	params = r->params != NULL ? nf_json_text(r->params, -1) : NULL;
 	jr.job_id = r->job_id;
 	jr.state = nf_run_state_name(r->state);
 	jr.trigger = r->trigger;
@@ -1693,7 +1694,7 @@ json_col(sqlite3_stmt *st, int i)
 	n = sqlite3_column_bytes(st, i);
 	if (s == NULL)
 		return nf_val_nil();
-	if ((v = nf_val_from_json(s, (size_t)n, err, sizeof(err))) == NULL) {
+	if ((v = nf_json_read(s, (size_t)n, err, sizeof(err))) == NULL) {
 		nf_warnx("store %s: stored JSON does not parse (%s); returned "
 		    "as text", S.path, err);
 		v = nf_val_strn(s, (size_t)n);
@@ -1754,6 +1755,38 @@ rows_arr(sqlite3_stmt *st, const char *const *keys, int nkeys, int json_idx,
 	return arr;
 }
 
+/*
+ * The newest `limit` rows the caller may see.  The statement runs without
+ * a limit (runs_created or runs_job deliver the rows in order, so nothing
+ * is sorted) and stops at the limit: filtering after an SQL limit would
+ * hand a restricted operator fewer rows than asked for.
+ */
+static struct nf_val *
+runs_visible(sqlite3_stmt *st, const struct nf_store_filter *f, int limit)
+{
+	struct nf_val	*arr, *row;
+	const char	*job;
+	int		 rc = SQLITE_DONE;
+
+	sqlite3_bind_int(st, 4, -1);
+	arr = nf_val_arr();
+	while (arr->u.a.n < (size_t)limit &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		job = (const char *)sqlite3_column_text(st, 1);
+		if (job == NULL || !f->visible(f->visible_arg, job))
+			continue;
+		row = row_map(st, run_keys, (int)NF_NELEM(run_keys), -1);
+		nf_val_arr_push(arr, row);
+	}
+	if (arr->u.a.n < (size_t)limit && rc != SQLITE_DONE) {
+		read_fail(st, rc, "list runs");
+		nf_val_free(arr);
+		return NULL;
+	}
+	stmt_done(st);
+	return arr;
+}
+
 struct nf_val *
 nf_store_runs_list(const struct nf_store_filter *f)
 {
@@ -1779,9 +1812,12 @@ nf_store_runs_list(const struct nf_store_filter *f)
 		bind_text(st, 2, nf_run_state_name(f->state));
 	if (mask & LIST_SINCE)
 		sqlite3_bind_int64(st, 3, f->since);
-	sqlite3_bind_int(st, 4, limit);
-	return rows_arr(st, run_keys, (int)NF_NELEM(run_keys), -1,
-	    "list runs");
+	if (f->visible == NULL) {
+		sqlite3_bind_int(st, 4, limit);
+		return rows_arr(st, run_keys, (int)NF_NELEM(run_keys), -1,
+		    "list runs");
+	}
+	return runs_visible(st, f, limit);
 }
 
 struct nf_val *
@@ -2135,4 +2171,67 @@ nf_store_secret_rewrite(const struct nf_secret_row *rows, size_t n)
 	/* Rows under the new key, not committed: a restart rolls back. */
 	NF_FAULT("secret_rotate_commit");
 	return secret_end(ok, what);
+}
+
+/*
+ * The audit trail, newest first.  Prepared per call: nfctl audit is rare
+ * and its filters combine freely.  A job matches entries whose target is
+ * the job and entries about one of its runs (detail.job).
+ */
+struct nf_val *
+nf_store_audit_list(const struct nf_audit_filter *f)
+{
+	static const char *const keys[] = { "id", "ts", "user", "uid",
+	    "action", "target", "result", "detail" };
+	struct nf_buf	 b;
+	sqlite3_stmt	*st;
+	struct nf_val	*arr;
+	const char	*sep = " WHERE ";
+	int		 rc, limit;
+
+	if (read_check("read the audit trail") == -1)
+		return NULL;
+	nf_buf_init(&b);
+	nf_buf_adds(&b, "SELECT id, ts, user, uid, action, target, result,"
+	    " detail FROM audit");
+	if (f->since > 0) {
+		nf_buf_printf(&b, "%sts >= ?1", sep);
+		sep = " AND ";
+	}
+	if (f->user != NULL) {
+		nf_buf_printf(&b, "%s(user = ?2 OR user = 'user:' || ?2)", sep);
+		sep = " AND ";
+	}
+	if (f->job != NULL)
+		nf_buf_printf(&b, "%s(target = ?3 OR (json_valid(detail) AND"
+		    " json_extract(detail, '$.job') = ?3))", sep);
+	nf_buf_adds(&b, " ORDER BY id DESC LIMIT ?4");
+	rc = sqlite3_prepare_v2(S.db, b.data, -1, &st, NULL);
+	nf_buf_free(&b);
+	if (rc != SQLITE_OK) {
+		set_err("store %s: read the audit trail: %s", S.path,
+		    sqlite3_errmsg(S.db));
+		return NULL;
+	}
+	if (f->since > 0)
+		sqlite3_bind_int64(st, 1, f->since);
+	if (f->user != NULL)
+		bind_text(st, 2, f->user);
+	if (f->job != NULL)
+		bind_text(st, 3, f->job);
+	limit = f->limit <= 0 ? STORE_LIST_DEFAULT : f->limit;
+	sqlite3_bind_int(st, 4, limit > STORE_LIST_MAX ? STORE_LIST_MAX :
+	    limit);
+	arr = nf_val_arr();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		nf_val_arr_push(arr, row_map(st, keys, (int)NF_NELEM(keys),
+		    7));
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: read the audit trail: %s (%s)", S.path,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		nf_val_free(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
 }

@@ -163,6 +163,15 @@ void	 nf_store_set_log_cap(int64_t bytes);
 int64_t	 nf_store_log_append(const struct nf_log_rec *);
 
 int	 nf_store_audit(const struct nf_audit_rec *);
+/* Audit entries, newest first: {id, ts, user, uid, action, target,
+ * result, detail}. */
+struct nf_audit_filter {
+	int64_t		 since;		/* ts >= since (ms); 0: any */
+	const char	*user;		/* "alice" or "user:alice"; NULL: any */
+	const char	*job;		/* target or detail.job; NULL: any */
+	int		 limit;		/* 0: default 50 */
+};
+struct nf_val	*nf_store_audit_list(const struct nf_audit_filter *);
 
 /* Latest scheduled_for (seconds) of any run of job, 0 if none. */
 int64_t	 nf_store_last_slot(const char *job_id);
@@ -187,6 +196,9 @@ struct nf_store_filter {
 	int		 state;		/* -1: any */
 	int64_t		 since;		/* created_at >= since (ms); 0: any */
 	int		 limit;		/* 0: default 50 */
+	/* NULL, or only runs of jobs for which it returns non-zero. */
+	int		(*visible)(void *arg, const char *job_id);
+	void		*visible_arg;
 };
 struct nf_val	*nf_store_runs_list(const struct nf_store_filter *);
 /* Run map plus "params" and "attempts": [{id, step, step_idx, type,

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "toml.h"
+#include "tz.h"
 #include "util.h"
 
 #define TOML_MAX_DEPTH	128
@@ -281,38 +282,14 @@ static int
 utf8_check(struct parser *p)
 {
 	const unsigned char	*s = (const unsigned char *)p->buf;
-	size_t			 i = 0, n, k;
-	uint32_t		 cp, min;
+	size_t			 i = 0, n;
+	uint32_t		 cp;
 	int			 line = 1, col = 1;
 
 	while (i < p->len) {
-		cp = s[i];
-		if (cp < 0x80) {
-			n = 0;
-			min = 0;
-		} else if ((cp & 0xe0) == 0xc0) {
-			n = 1;
-			cp &= 0x1f;
-			min = 0x80;
-		} else if ((cp & 0xf0) == 0xe0) {
-			n = 2;
-			cp &= 0x0f;
-			min = 0x800;
-		} else if ((cp & 0xf8) == 0xf0) {
-			n = 3;
-			cp &= 0x07;
-			min = 0x10000;
-		} else
-			goto bad;
-		if (n >= p->len - i)
-			goto bad;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
+		if ((n = nf_utf8_decode(p->buf + i, p->len - i, &cp)) == 0)
+			return err_at(p, line, col, "invalid UTF-8 (byte "
+			    "0x%02X); the file must be saved as UTF-8", s[i]);
 		if (cp == '\r' && (i + 1 >= p->len || s[i + 1] != '\n'))
 			return err_at(p, line, col, "carriage return not "
 			    "followed by a line feed; TOML lines end with LF "
@@ -322,12 +299,9 @@ utf8_check(struct parser *p)
 			col = 1;
 		} else
 			col++;
-		i += n + 1;
+		i += n;
 	}
 	return 0;
-bad:
-	return err_at(p, line, col, "invalid UTF-8 (byte 0x%02X); the file "
-	    "must be saved as UTF-8", s[i]);
 }
 
 /* Nodes */
@@ -977,19 +951,10 @@ expect_char(struct parser *p, int want)
 }
 
 static int
-days_in_month(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
-static int
 parse_date(struct parser *p, struct nf_toml_datetime *dt, int line, int col)
 {
+	int	mdays;
+
 	if (read_digits(p, 4, &dt->year) == -1 || expect_char(p, '-') == -1 ||
 	    read_digits(p, 2, &dt->month) == -1 || expect_char(p, '-') == -1 ||
 	    read_digits(p, 2, &dt->day) == -1)
@@ -998,10 +963,11 @@ parse_date(struct parser *p, struct nf_toml_datetime *dt, int line, int col)
 	if (dt->month < 1 || dt->month > 12)
 		return err_at(p, line, col, "invalid date %04d-%02d-%02d: "
 		    "month must be 01 to 12", dt->year, dt->month, dt->day);
-	if (dt->day < 1 || dt->day > days_in_month(dt->year, dt->month))
+	mdays = nf_tz_days_in_month(dt->year, dt->month);
+	if (dt->day < 1 || dt->day > mdays)
 		return err_at(p, line, col, "invalid date %04d-%02d-%02d: "
 		    "day must be 01 to %02d in that month", dt->year,
-		    dt->month, dt->day, days_in_month(dt->year, dt->month));
+		    dt->month, dt->day, mdays);
 	return 0;
 }
 

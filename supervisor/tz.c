@@ -6,7 +6,9 @@
  * Owns: reading and validating TZif files (versions 1 to 4; the 64-bit
  * section when present), the POSIX TZ footer rule that gives local time
  * after the last listed transition, and the conversions instant -> local
- * wall time and local wall time -> instants (with gaps and repeats).
+ * wall time and local wall time -> instants (with gaps and repeats); and
+ * the proleptic Gregorian calendar the rest of the supervisor counts days
+ * with (cron, TOML dates: nf_tz_days_in_month is the one month table).
  *
  * Invariants: a loaded nf_tz is immutable, so one may be shared by any
  * number of jobs; transitions are strictly increasing; every count, type
@@ -141,8 +143,8 @@ tz_leap(int64_t y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int
-tz_mdays(int64_t y, int m)
+int
+nf_tz_days_in_month(int64_t y, int m)
 {
 	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
@@ -184,7 +186,7 @@ tz_date_local(const struct tz_date *d, int64_t y)
 		/* 1970-01-01 was a Thursday. */
 		wd1 = (int)(((days % 7) + 11) % 7);
 		mday = 1 + (d->day - wd1 + 7) % 7 + (d->week - 1) * 7;
-		while (mday > tz_mdays(y, d->mon))
+		while (mday > nf_tz_days_in_month(y, d->mon))
 			mday -= 7;
 		days += mday - 1;
 		break;
@@ -991,8 +993,8 @@ nf_tz_parse_time(const struct nf_tz *tz, const char *s, int64_t *out)
 			s += 3;
 		}
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > tz_mdays(y, mo) || h > 23 ||
-	    mi > 59 || se > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > nf_tz_days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || se > 59)
 		return -1;
 	local = nf_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    se;

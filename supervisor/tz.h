@@ -2,7 +2,7 @@
  * tz.h: time zones from the system database (TZif files under
  * /usr/share/zoneinfo, POSIX TZ footers for instants past the table) and
  * the proleptic Gregorian calendar.  Pure; supervisor side (cron, the
- * scheduler, templates' dates in the job's zone).
+ * scheduler, TOML dates, templates' dates in the job's zone).
  */
 #ifndef NF_TZ_H
 #define NF_TZ_H
@@ -52,5 +52,7 @@ int		 nf_tz_parse_time(const struct nf_tz *, const char *,
 /* Proleptic Gregorian calendar: days since 1970-01-01 and back. */
 int64_t		 nf_tz_days_from_civil(int64_t y, int m, int d);
 void		 nf_tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* Days in month m (1-12) of year y: the one table for cron, TOML, zones. */
+int		 nf_tz_days_in_month(int64_t y, int m);
 
 #endif

@@ -6,7 +6,7 @@ TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_build
 LOG_COMPILER =
 
 NF_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-NF_CHECK_LIBS = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(CHECK_LIBS)
+NF_CHECK_LIBS = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_toml tests/unit/check_frame \
 	tests/unit/check_val tests/unit/check_cron tests/unit/check_config \
@@ -28,6 +28,13 @@ tests_unit_check_val_LDADD = $(NF_CHECK_LIBS)
 tests_unit_check_cron_SOURCES = tests/unit/check_cron.c tests/unit/nf_check.h
 tests_unit_check_cron_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_cron_LDADD = $(NF_CHECK_LIBS)
+
+# Time zones and the calendar (supervisor/tz.c).
+check_PROGRAMS += tests/unit/check_tz
+tests_unit_check_tz_SOURCES = tests/unit/check_tz.c tests/unit/nf_check.h
+tests_unit_check_tz_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_tz_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_tz
 
 tests_unit_check_config_SOURCES = tests/unit/check_config.c tests/unit/nf_check.h
 tests_unit_check_config_CFLAGS = $(NF_CHECK_CFLAGS)
@@ -61,6 +68,26 @@ tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \
 tests_unit_check_run_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_run_LDADD = $(NF_CHECK_LIBS)
 
+# A run's parameters in one pass (supervisor/params.c, in libnfsup) and
+# the redaction primitive (common/template.c).
+check_PROGRAMS += tests/unit/check_params
+tests_unit_check_params_SOURCES = tests/unit/check_params.c tests/unit/nf_check.h
+tests_unit_check_params_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_params_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_params
+
+# The run engine on its own: run.c with a real store and configuration,
+# an events subscriber, stubs for the spawner, scheduler and main.
+check_PROGRAMS += tests/unit/check_engine
+tests_unit_check_engine_SOURCES = tests/unit/check_engine.c \
+	tests/unit/nf_check.h supervisor/run.c supervisor/runstate.c \
+	supervisor/store.c supervisor/events.c supervisor/secret.c
+tests_unit_check_engine_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	$(SODIUM_CFLAGS)
+tests_unit_check_engine_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
+	$(SODIUM_LIBS)
+TESTS += tests/unit/check_engine
+
 # Scheduler slot arithmetic (pure): jitter and catch-up selection.
 check_PROGRAMS += tests/unit/check_slots
 tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h \
@@ -68,6 +95,15 @@ tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h 
 tests_unit_check_slots_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_slots_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_slots
+
+# The scheduler on a real libev loop and store, run engine faked.
+check_PROGRAMS += tests/unit/check_scheduler
+tests_unit_check_scheduler_SOURCES = tests/unit/check_scheduler.c \
+	tests/unit/nf_check.h supervisor/scheduler.c supervisor/slots.c \
+	supervisor/store.c
+tests_unit_check_scheduler_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_check_scheduler_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_scheduler
 
 # Scheduling policies with a controllable clock (libfaketime).
 TESTS += tests/integration/schedule.sh
@@ -128,13 +164,12 @@ EXTRA_DIST += tests/crash
 TESTS += tests/integration/python.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
 EXTRA_DIST += tests/unit/config
-# http steps: pure parts (steptype.c, worker/json.c), then against the
+# http steps: pure parts (steptype.c, common/json.c), then against the
 # local test server (tests/services/http-*.sh).
 check_PROGRAMS += tests/unit/check_http
-tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h \
-	worker/json.c worker/json.h
-tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_check_http_LDADD = $(NF_CHECK_LIBS) $(JANSSON_LIBS)
+tests_unit_check_http_SOURCES = tests/unit/check_http.c tests/unit/nf_check.h
+tests_unit_check_http_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_http_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_http tests/integration/http.sh
 EXTRA_DIST += tests/services/http-up.sh tests/services/http-down.sh \
 	tests/services/http_test_server.py
@@ -161,3 +196,30 @@ TESTS += tests/unit/check_sqlscan tests/integration/sql.sh
 EXTRA_DIST += tests/services/pg-up.sh tests/services/pg-down.sh
 # nfctl cron / next and several schedules per job through a real daemon.
 TESTS += tests/integration/cron.sh
+
+# The step-type registry: one descriptor per type (supervisor/steptypes/).
+check_PROGRAMS += tests/unit/check_steptype
+tests_unit_check_steptype_SOURCES = tests/unit/check_steptype.c tests/unit/nf_check.h
+tests_unit_check_steptype_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_steptype_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_steptype
+# The control handlers over a socketpair, with the run engine, spawner,
+# scheduler and a real store linked; main.c's share is in the test.
+check_PROGRAMS += tests/unit/check_control
+tests_unit_check_control_SOURCES = tests/unit/check_control.c \
+	tests/unit/nf_check.h supervisor/control.c supervisor/events.c supervisor/run.c \
+	supervisor/runstate.c supervisor/spawn.c supervisor/scheduler.c \
+	supervisor/slots.c supervisor/store.c supervisor/secret.c
+tests_unit_check_control_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	$(SODIUM_CFLAGS) -DNF_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_control_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
+	$(SODIUM_LIBS)
+TESTS += tests/unit/check_control
+# Roles and permissions with real unix users (root only, else it skips).
+TESTS += tests/integration/acl.sh
+# The role model: grant grammar, role tables, the check (supervisor/acl.c).
+check_PROGRAMS += tests/unit/check_acl
+tests_unit_check_acl_SOURCES = tests/unit/check_acl.c tests/unit/nf_check.h
+tests_unit_check_acl_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_acl_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_acl

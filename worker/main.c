@@ -146,8 +146,7 @@ nf_step_utf8_sanitize(struct nf_buf *b, const char *s, size_t n)
 {
 	static const char	 repl[] = "\xef\xbf\xbd";	/* U+FFFD */
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k, len, run;
-	uint32_t		 cp, min;
+	size_t			 i = 0, len, run;
 
 	while (i < n) {
 		/* Copy runs of plain ASCII in one go. */
@@ -159,33 +158,12 @@ nf_step_utf8_sanitize(struct nf_buf *b, const char *s, size_t n)
 			i += run;
 			continue;
 		}
-		if (p[i] == 0) {
-			nf_buf_add(b, repl, 3);
-			i++;
+		if (p[i] != 0 && (len = nf_utf8_decode(s + i, n - i, NULL)) > 0) {
+			nf_buf_add(b, p + i, len);
+			i += len;
 			continue;
 		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			len = 2; cp = p[i] & 0x1f; min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			len = 3; cp = p[i] & 0x0f; min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			len = 4; cp = p[i] & 0x07; min = 0x10000;
-		} else
-			len = 0;
-		if (len == 0 || n - i < len)
-			goto bad;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		nf_buf_add(b, p + i, len);
-		i += len;
-		continue;
-bad:
-		/* Replace one byte and resynchronise on the next. */
+		/* NUL or a bad byte: replace it, resynchronise on the next. */
 		nf_buf_add(b, repl, 3);
 		i++;
 	}
@@ -320,21 +298,23 @@ nf_step_fail(struct nf_step_ctx *ctx, const char *reason, const char *fmt,
 
 /* Read one message; anything but a well-formed one of type want is fatal. */
 static struct nf_val *
-worker_recv(int fd, struct nf_frame_reader *r, enum nf_msg_type want)
+worker_recv(struct nf_msg_reader *r, enum nf_msg_type want)
 {
 	enum nf_msg_type	 type;
 	struct nf_val		*msg;
 	char			 err[512];
-	int			 rc;
 
-	rc = nf_msg_recv_fd(fd, r, NF_DIR_TO_WORKER, &type, &msg, err,
-	    sizeof(err));
-	if (rc == 0)
+	switch (nf_msg_read(r, NF_RD_FOREVER, &type, &msg, err,
+	    sizeof(err))) {
+	case NF_RD_MSG:
+		break;
+	case NF_RD_EOF:
 		worker_die("nomaflowd closed the channel before sending %s",
 		    nf_msg_type_name(want));
-	if (rc == -1)
+	default:
 		worker_die("bad frame from nomaflowd while waiting for %s: %s",
 		    nf_msg_type_name(want), err);
+	}
 	if (type != want)
 		worker_die("nomaflowd sent %s where %s was expected",
 		    nf_msg_type_name(type), nf_msg_type_name(want));
@@ -402,7 +382,7 @@ int
 main(void)
 {
 	struct nf_step_ctx	 ctx;
-	struct nf_frame_reader	 r;
+	struct nf_msg_reader	 r;
 	struct nf_policy	*self = NULL;
 	struct nf_val		*msg;
 	const char		*pname;
@@ -455,13 +435,13 @@ main(void)
 
 	msg = nf_msg_hello(NF_PROTO_WORKER);
 	worker_send(&ctx, msg);
-	nf_frame_reader_init(&r, NF_MAX_TO_WORKER);
-	msg = worker_recv(ctx.fd, &r, NF_MSG_HELLO);
+	nf_msg_reader_init(&r, ctx.fd, NF_DIR_TO_WORKER);
+	msg = worker_recv(&r, NF_MSG_HELLO);
 	if (nf_msg_hello_check(msg, NF_PROTO_WORKER, err, sizeof(err)) == -1)
 		worker_die("bad hello from nomaflowd: %s", err);
 	nf_val_free(msg);
-	msg = worker_recv(ctx.fd, &r, NF_MSG_STEP_START);
-	nf_frame_reader_free(&r);
+	msg = worker_recv(&r, NF_MSG_STEP_START);
+	nf_msg_reader_free(&r);
 	worker_ctx_init(&ctx, msg);
 
 	ctx.impl = nf_step_find(ctx.type);

@@ -3,7 +3,7 @@
  * OAuth2 client-credentials token request when the spec asks for one.
  *
  * Runs in nomaflow-worker; the worker's only module that includes
- * curl/curl.h.  JSON goes through worker/json.c (jansson).
+ * curl/curl.h.  JSON goes through common/json.c (jansson).
  *
  * prepare, unsandboxed: curl_global_init (OpenSSL reads its configuration),
  * jansson's hash seed, the CA bundle read into memory (handed to curl as a
@@ -53,6 +53,7 @@
 #include "proto.h"
 #include "step.h"
 #include "steptype.h"
+#include "template.h"
 #include "util.h"
 #include "val.h"
 
@@ -132,8 +133,7 @@ struct http_state {
 	int		 save_fd;
 	int64_t		 deadline;	/* nf_mono_ms(), 0: none */
 
-	char		**secrets;
-	size_t		 nsecrets;
+	struct nf_secrets secrets;
 };
 
 /* Secrets ------------------------------------------------------------- */
@@ -141,62 +141,22 @@ struct http_state {
 static void
 http_secret_add(struct http_state *st, const char *s, size_t len)
 {
-	size_t	i;
-
-	if (s == NULL || len < HTTP_SECRET_MIN)
-		return;
-	for (i = 0; i < st->nsecrets; i++)
-		if (strlen(st->secrets[i]) == len &&
-		    memcmp(st->secrets[i], s, len) == 0)
-			return;
-	st->secrets = nf_xreallocarray(st->secrets, st->nsecrets + 1,
-	    sizeof(*st->secrets));
-	st->secrets[st->nsecrets++] = nf_xstrndup(s, len);
+	nf_secrets_add(&st->secrets, s, len);
 }
 
 /*
- * Append s to out as valid UTF-8 with every secret replaced.  Secrets are
- * searched in the raw bytes first, so a secret next to a bad byte is still
- * found.
+ * Append s to out as valid UTF-8 with every secret replaced (the common
+ * primitive, common/template.c).  Secrets are searched in the raw bytes
+ * first, so a secret next to a bad byte is still found.
  */
 static void
 http_redact_into(const struct http_state *st, struct nf_buf *out,
     const char *s, size_t len)
 {
-	struct nf_buf	  tmp;
-	const char	 *p, *best, *end = s + len, **next;
-	size_t		  i, blen = 0, slen;
+	struct nf_buf	 tmp;
 
 	nf_buf_init(&tmp);
-	/* next[i]: where secret i occurs next at or after p (NULL: never). */
-	next = nf_xcalloc(st->nsecrets + 1, sizeof(*next));
-	for (i = 0; i < st->nsecrets; i++)
-		next[i] = memmem(s, len, st->secrets[i],
-		    strlen(st->secrets[i]));
-	p = s;
-	while (p < end) {
-		best = NULL;
-		for (i = 0; i < st->nsecrets; i++) {
-			slen = strlen(st->secrets[i]);
-			if (next[i] != NULL && next[i] < p)
-				next[i] = memmem(p, (size_t)(end - p),
-				    st->secrets[i], slen);
-			if (next[i] != NULL && (best == NULL ||
-			    next[i] < best || (next[i] == best &&
-			    slen > blen))) {
-				best = next[i];
-				blen = slen;
-			}
-		}
-		if (best == NULL) {
-			nf_buf_add(&tmp, p, (size_t)(end - p));
-			break;
-		}
-		nf_buf_add(&tmp, p, (size_t)(best - p));
-		nf_buf_adds(&tmp, HTTP_REDACTED);
-		p = best + blen;
-	}
-	free(next);
+	nf_secrets_redact_into(&st->secrets, HTTP_REDACTED, &tmp, s, len);
 	nf_step_utf8_sanitize(out, tmp.data != NULL ? tmp.data : "", tmp.len);
 	nf_buf_free(&tmp);
 }
@@ -820,6 +780,7 @@ http_prepare(struct nf_step_ctx *ctx)
 	int			 b;
 
 	st = nf_xcalloc(1, sizeof(*st));
+	nf_secrets_init(&st->secrets, HTTP_SECRET_MIN);
 	ctx->data = st;
 	st->ctx = ctx;
 	st->save_fd = -1;

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "json.h"
 #include "log.h"
 #include "proto.h"
 #include "step.h"
@@ -149,7 +150,7 @@ py_input(struct nf_step_ctx *ctx, struct py_state *st, const char *plugins)
 	nf_val_map_set_str(in, "step", ctx->step);
 	nf_val_map_set_int(in, "attempt", ctx->attempt);
 	nf_val_map_set_str(in, "plugins_dir", plugins != NULL ? plugins : "");
-	json = nf_val_to_json_str(in, -1);
+	json = nf_json_text(in, -1);
 	nf_val_free(in);
 
 	fd = memfd_create("nomaflow-step", MFD_CLOEXEC);
@@ -243,7 +244,7 @@ py_record(struct nf_step_ctx *ctx, void *arg, const char *p, size_t len)
 	char		 err[256];
 	size_t		 i;
 
-	if ((rec = nf_val_from_json(p, len, err, sizeof(err))) == NULL ||
+	if ((rec = nf_json_read(p, len, err, sizeof(err))) == NULL ||
 	    rec->type != NF_V_MAP ||
 	    (t = nf_val_get_str(rec, "t")) == NULL) {
 		/* Not the runner: plugin code wrote to fd 3 itself. */
@@ -301,6 +302,7 @@ py_prepare(struct nf_step_ctx *ctx)
 
 	st = nf_xcalloc(1, sizeof(*st));
 	ctx->data = st;
+	nf_json_init();		/* records are read under the sandbox */
 	nf_child_init(&st->child, "python");
 	if (py_spec(ctx, st, &plugins) == -1 ||
 	    py_input(ctx, st, plugins) == -1)

@@ -1,15 +1,16 @@
-/* NF_FUZZ_SOURCES: common/frame.c common/msg.c common/val.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: common/frame.c common/msg.c common/json.c common/val.c common/util.c common/log.c */
 /*
  * fuzz_ctl.c: libFuzzer target for what a control client can send: the
  * input is one control-request payload (no length prefix).  It goes
  * through nf_msg_decode(NF_DIR_CTL_REQUEST) and, when accepted, through
- * nf_val_to_json() as nfctl --json and the supervisor's logs would use it;
- * the JSON must parse back with nf_val_from_json().
+ * nf_json_write() as nfctl --json and the supervisor's logs would use it;
+ * the JSON must parse back with nf_json_read().
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
@@ -32,13 +33,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nf_panic("control request decoded as %s",
 		    nf_msg_type_name(type));
 	nf_buf_init(&b);
-	nf_val_to_json(msg, &b, -1);
-	json = nf_val_from_json(b.data, b.len, err, sizeof(err));
+	nf_json_write(msg, &b, -1);
+	json = nf_json_read(b.data, b.len, err, sizeof(err));
 	if (json == NULL)
 		nf_panic("our own JSON does not parse: %s: %s", err, b.data);
 	nf_val_free(json);
 	nf_buf_reset(&b);
-	nf_val_to_json(msg, &b, 2);
+	nf_json_write(msg, &b, 2);
 	nf_buf_free(&b);
 	nf_val_free(msg);
 	return 0;

@@ -1,4 +1,4 @@
-/* NF_FUZZ_SOURCES: supervisor/expr.c common/template.c common/val.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: supervisor/expr.c common/template.c common/json.c common/val.c common/util.c common/log.c */
 /*
  * fuzz_expr.c: libFuzzer target for the `when` condition language and the
  * `${...}` template scanner.
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "json.h"
 #include "template.h"
 #include "val.h"
 
@@ -37,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nf_val_map_set_str(params, "s", "text");
 	nf_val_map_set_bool(params, "b", 1);
 	outputs = nf_val_map();
-	nf_val_map_set(outputs, "a", nf_val_from_json(json, strlen(json), err,
+	nf_val_map_set(outputs, "a", nf_json_read(json, strlen(json), err,
 	    sizeof(err)));
 	rows = nf_val_map();
 	nf_val_map_set_int(rows, "a", 3);

@@ -1,4 +1,4 @@
-/* NF_FUZZ_SOURCES: worker/json.c common/steptype.c common/val.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: common/json.c common/steptype.c common/val.c common/util.c common/log.c */
 /*
  * fuzz_http.c: libFuzzer target for what an http step reads from a server
  * or shows of a URL.  The input is taken as a response body for

@@ -1,7 +1,7 @@
-/* NF_FUZZ_SOURCES: supervisor/config.c supervisor/toml.c common/steptype.c common/policy.c common/template.c supervisor/expr.c common/val.c common/util.c common/log.c supervisor/cron.c supervisor/tz.c */
+/* NF_FUZZ_SOURCES: supervisor/config.c supervisor/params.c supervisor/load.c supervisor/jobs.c supervisor/dump.c supervisor/toml.c common/steptype.c supervisor/steptypes.c supervisor/steptypes/exec.c supervisor/steptypes/sql_query.c supervisor/steptypes/sql_copy.c supervisor/steptypes/python.c supervisor/steptypes/http.c supervisor/steptypes/call_job.c common/policy.c common/template.c supervisor/expr.c common/json.c common/val.c common/util.c common/log.c supervisor/cron.c supervisor/tz.c */
 /* NF_FUZZ_CFLAGS: -DNF_POLICYDIR="/nonexistent" -DNF_PKGLIBEXECDIR="/nonexistent" */
 /*
- * fuzz_jobs.c: libFuzzer target for the jobs-file loader (supervisor/config.c):
+ * fuzz_jobs.c: libFuzzer target for the jobs-file loader (supervisor/jobs.c):
  * every job key, schedules, the scheduling policies (overlap, catchup,
  * durations, jitter), presets with their step overrides, and the `after`
  * checks (unknown ids, cycles).  The input is written as the only file of

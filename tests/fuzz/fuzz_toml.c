@@ -1,4 +1,4 @@
-/* NF_FUZZ_SOURCES: supervisor/toml.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: supervisor/toml.c supervisor/tz.c common/util.c common/log.c */
 /*
  * fuzz_toml.c: libFuzzer target for the TOML parser (supervisor/toml.c), which
  * reads operator-written files in nomaflowd.  Any input must either parse

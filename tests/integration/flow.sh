@@ -108,14 +108,17 @@ t_run_errors() {
 	flow_env runerr </dev/null
 	job r1 "$(sq a 'SELECT 1 AS n')" \
 	    '[[jobs.steps]]' 'name = "b"' 'type = "exec"' 'argv = ["/bin/echo", "${params.day}", "${steps.a.output.rows[3].n}"]'
+	# The same job declaring day (a run may only set declared params).
+	job r2 'params = { day = "sunday" }' "$(sq a 'SELECT 1 AS n')" \
+	    '[[jobs.steps]]' 'name = "b"' 'type = "exec"' 'argv = ["/bin/echo", "${params.day}", "${steps.a.output.rows[3].n}"]'
 	start_daemon || { T_OK=0; end; return; }
 	nf run r1 --follow >/dev/null 2>&1
 	id=$(last_run r1)
 	check "run failed" eq "$(run_state "$id")" failed
 	check "missing param named" contains "$(att "$id" error 1)" \
 	    'template: reference params.day: no parameter "day"'
-	nf run r1 --follow -p day=monday >/dev/null 2>&1
-	id=$(last_run r1)
+	nf run r2 --follow -p day=monday >/dev/null 2>&1
+	id=$(last_run r2)
 	check "missing output path named" contains "$(att "$id" error 1)" \
 	    'template: reference steps.a.output.rows[3].n: index [3] out of range'
 	end

@@ -78,7 +78,7 @@ t_timeout() {
 	begin "a step past its timeout is stopped and recorded as timeout"
 	new_env timeout
 	job sleepy '[[jobs.steps]]' 'name = "nap"' 'type = "exec"' \
-	    'timeout_seconds = 1' 'argv = ["/bin/sleep", "30"]'
+	    'timeout_seconds = 1' 'argv = ["/bin/sleep", "33"]'
 	start_daemon || { T_OK=0; end; return; }
 	t0=$(date +%s)
 	nf run sleepy --follow > "$D/out" 2>&1; rc=$?
@@ -88,7 +88,7 @@ t_timeout() {
 	check "run failed, reason timeout" eq "$(nfj run show "$id" | jq -r '"\(.state) \(.reason)"')" "failed timeout"
 	check "attempt reason timeout" eq "$(nfj run show "$id" | jq -r '.attempts[0].reason')" timeout
 	check "stopped within a few seconds" test $((t1 - t0)) -lt 8
-	check "no sleep left behind" eval '! pgrep -f "^/bin/sleep 30" >/dev/null'
+	check "no sleep left behind" eval '! pgrep -f "^/bin/sleep 33" >/dev/null'
 	end
 }
 
@@ -364,7 +364,45 @@ t_exec_errors() {
 	end
 }
 
-ALL="t_success t_live_log t_retry t_timeout t_cancel t_segv t_exec_errors t_sandbox t_protocol t_conflict t_reload t_check t_sql t_term t_kill_restart"
+t_params() {
+	begin "run params are typed by the job: a bad or unknown value is refused (exit 64), no run"
+	new_env params
+	job typed 'params = { n = 5, rate = 1.5, full = false, who = "x", token = "t0p" }' \
+	    'secret_params = ["token"]' \
+	    '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'argv = ["/bin/echo", "n=${params.n} full=${params.full}"]'
+	job needs 'required_params = ["day"]' \
+	    '[[jobs.steps]]' 'name = "s"' 'type = "exec"' 'argv = ["/bin/echo", "day=${params.day}"]'
+	start_daemon || { T_OK=0; end; return; }
+	err=$(nf run typed -p n=abc 2>&1); rc=$?
+	check "integer param given abc: exit 64" eq "$rc" 64
+	check "message names job, param, type and value" contains "$err" \
+	    'job typed: parameter "n" must be an integer, like its default 5; got "abc"'
+	check "no run was created" eq "$(nfj runs --job typed | jq -r 'length')" 0
+	err=$(nf run typed -p full=yes -p rate=fast 2>&1); rc=$?
+	check "every bad value is named" contains "$err" \
+	    'parameter "full" must be a boolean (true or false), like its default false; got "yes"; parameter "rate" must be a number'
+	err=$(nf run typed -p nn=1 2>&1); rc=$?
+	check "unknown param: exit 64" eq "$rc" 64
+	check "unknown param: lists what the job takes" contains "$err" \
+	    'job typed: no parameter "nn" (the job takes: n, rate, full, who, token;'
+	check "still no run" eq "$(nfj runs --job typed | jq -r 'length')" 0
+	out=$(nf run typed --follow -p n=7 -p full=true 2>&1); rc=$?
+	check "good values run" eq "$rc" 0
+	check "typed values reach the step" contains "$out" "n=7 full=true"
+	id=$(nfj runs --job typed | jq -r '.[0].id')
+	check "history keeps the integer" eq "$(nfj run show "$id" | jq -r '.params.n | type')" number
+	check "history hides the secret" eq "$(nfj run show "$id" | jq -r .params.token)" "***"
+	err=$(nf run needs 2>&1); rc=$?
+	check "required param not given: exit 64" eq "$rc" 64
+	check "required param named" contains "$err" \
+	    'job needs: parameter "day" is required and was not given (nfctl run needs -p day=VALUE)'
+	check "required given: runs" contains "$(nf run needs --follow -p day=mon 2>&1)" "day=mon"
+	check "daemon alive" daemon_alive
+	end
+}
+
+ALL="t_success t_live_log t_retry t_timeout t_cancel t_segv t_exec_errors t_sandbox t_protocol t_conflict t_reload t_check t_sql t_params t_term t_kill_restart"
 for t in ${*:-$ALL}; do
 	$t
 done

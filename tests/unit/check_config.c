@@ -1,5 +1,6 @@
 /*
- * check_config.c: unit tests of supervisor/config.c and common/steptype.c.
+ * check_config.c: unit tests of the config loader (supervisor/config.c,
+ * jobs.c, load.c, dump.c) and the step-type registry.
  *
  * Fixtures live in $top_srcdir/tests/unit/config/<case>/ (a nomaflow.toml
  * and its jobs directory); the normalised dump of the valid case is
@@ -19,7 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "nf_check.h"
-#include "steptype.h"
+#include "steptypes.h"
 #include "util.h"
 #include "val.h"
 
@@ -398,7 +399,7 @@ START_TEST(test_errors_all_reported)
 		    "of nomaflow.toml (allowed: state_dir, store, secrets, "
 		    "control, worker, policies_dir, jobs_dir, python, "
 		    "plugins_dir, log_level, shutdown_grace_seconds, "
-		    "log_cap_bytes, pools)",
+		    "log_cap_bytes, pools, role, user, group)",
 		"nomaflow.toml:7:1: unknown key \"sokcet\" in [control] "
 		    "(allowed: socket, mode, group)",
 		"nomaflow.toml:8:8: control.mode must be an octal permission "
@@ -445,7 +446,7 @@ START_TEST(test_errors_all_reported)
 		    "enabled, tags, params, retry, timeout_seconds, steps, "
 		    "overlap, catchup, catchup_window, jitter, after, "
 		    "after_on, presets, every, every_anchor, schedules, "
-		    "secret_params, on_interrupt)",
+		    "secret_params, required_params, on_interrupt)",
 		"@DIR@/jobs.d/a.toml:15:1: job \"nosteps\": has no steps (add "
 		    "at least one [[jobs.steps]])",
 		"@DIR@/jobs.d/a.toml:26:8: job \"sqljob\": step \"q1\": no "
@@ -587,6 +588,33 @@ START_TEST(test_policy_errors)
 	char		*dir;
 
 	dir = enter("policies");
+	nf_errs_init(&errs);
+	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
+	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+}
+END_TEST
+
+/* required_params: known names, and every self-made fire gives them. */
+START_TEST(test_required_params)
+{
+	static const char *const want[] = {
+		"@DIR@/jobs.d/a.toml:13:35: job \"cron\": required_params: "
+		    "\"bad name\" is not a parameter name (letters, digits, "
+		    "\"_\", \"-\")",
+		"@DIR@/jobs.d/a.toml:9:1: job \"cron\": parameter \"day\" is "
+		    "in both params (with a default) and required_params "
+		    "(without one); keep one; required parameter \"when\" has "
+		    "no value when the schedule fires it; give it a default in "
+		    "params or leave the firing to presets that set it; "
+		    "required parameter \"when\" has no value when preset q's "
+		    "schedule fires; set it in the preset's params",
+	};
+	struct nf_errs	 errs;
+	char		*dir;
+
+	dir = enter("required");
 	nf_errs_init(&errs);
 	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
 	expect_errs(&errs, dir, want, NF_NELEM(want));
@@ -861,6 +889,7 @@ config_suite(void)
 	tcase_add_test(tc, test_duplicate_job_ids);
 	tcase_add_test(tc, test_policy_errors);
 	tcase_add_test(tc, test_presets_derived);
+	tcase_add_test(tc, test_required_params);
 	tcase_add_test(tc, test_syntax_error_and_others);
 	tcase_add_test(tc, test_missing_files);
 	tcase_add_test(tc, test_relative_paths);

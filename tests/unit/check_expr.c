@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "json.h"
 #include "nf_check.h"
 #include "template.h"
 #include "util.h"
@@ -30,7 +31,7 @@ ctx(void)
 	nf_val_map_set_int(params, "limit", 1000);
 	nf_val_map_set_str(params, "env", "prod");
 	outputs = nf_val_map();
-	nf_val_map_set(outputs, "count", nf_val_from_json(json, strlen(json),
+	nf_val_map_set(outputs, "count", nf_json_read(json, strlen(json),
 	    err, sizeof(err)));
 	rows = nf_val_map();
 	nf_val_map_set_int(rows, "count", 1);

@@ -1,8 +1,8 @@
 /*
  * check_frame.c: unit tests of the wire protocol (common/frame.c,
  * common/msg.c): framing, partial reads, bounds checked before allocation,
- * claimed-size bombs, strict schema decoding, HELLO, and the blocking
- * helpers over a socketpair.
+ * claimed-size bombs, strict schema decoding, HELLO, and the message
+ * reader (blocking and non-blocking) over a socketpair.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -930,7 +930,7 @@ END_TEST
 
 START_TEST(test_blocking_helpers)
 {
-	struct nf_frame_reader	 r;
+	struct nf_msg_reader	 r;
 	struct nf_val		*m, *back;
 	enum nf_msg_type	 t;
 	int			 sv[2], i;
@@ -950,32 +950,32 @@ START_TEST(test_blocking_helpers)
 	ck_assert_int_eq(write(sv[1], "\0\0\0\x10\x81", 5), 5);
 	close(sv[1]);
 
-	nf_frame_reader_init(&r, NF_MAX_FROM_WORKER);
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_FROM_WORKER, &t,
-	    &back, errbuf, sizeof(errbuf)), 1);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_MSG);
 	ck_assert_int_eq(t, NF_MSG_HELLO);
 	ck_assert_int_eq(nf_msg_hello_check(back, NF_PROTO_WORKER, errbuf,
 	    sizeof(errbuf)), 0);
 	nf_val_free(back);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r,
-		    NF_DIR_FROM_WORKER, &t, &back, errbuf, sizeof(errbuf)), 1);
+		ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back,
+		    errbuf, sizeof(errbuf)), NF_RD_MSG);
 		ck_assert_int_eq(t, NF_MSG_STEP_LOG);
 		snprintf(line, sizeof(line), "line %d", i);
 		ck_assert_str_eq(nf_val_get_str(back, "line"), line);
 		nf_val_free(back);
 	}
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_FROM_WORKER, &t,
-	    &back, errbuf, sizeof(errbuf)), -1);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_TRUNC);
 	ck_assert_err("in the middle of a frame");
-	nf_frame_reader_free(&r);
+	nf_msg_reader_free(&r);
 	close(sv[0]);
 }
 END_TEST
 
 START_TEST(test_blocking_eof_and_errors)
 {
-	struct nf_frame_reader	 r;
+	struct nf_msg_reader	 r;
 	struct nf_val		*m, *back = NULL;
 	enum nf_msg_type	 t;
 	int			 sv[2];
@@ -983,10 +983,10 @@ START_TEST(test_blocking_eof_and_errors)
 	/* clean EOF */
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	close(sv[1]);
-	nf_frame_reader_init(&r, NF_MAX_CTL_REQUEST);
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_CTL_REQUEST, &t,
-	    &back, errbuf, sizeof(errbuf)), 0);
-	nf_frame_reader_free(&r);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_CTL_REQUEST);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_EOF);
+	nf_msg_reader_free(&r);
 	close(sv[0]);
 
 	/* a valid frame of the wrong direction, then a 4 GiB claim */
@@ -995,15 +995,15 @@ START_TEST(test_blocking_eof_and_errors)
 	ck_assert_int_eq(nf_msg_send_fd(sv[1], m), 0);
 	nf_val_free(m);
 	ck_assert_int_eq(write(sv[1], "\xff\xff\xff\xff", 4), 4);
-	nf_frame_reader_init(&r, NF_MAX_CTL_REQUEST);
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_CTL_REQUEST, &t,
-	    &back, errbuf, sizeof(errbuf)), -1);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_CTL_REQUEST);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_BAD);
 	ck_assert_err("not allowed on this channel");
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_CTL_REQUEST, &t,
-	    &back, errbuf, sizeof(errbuf)), -1);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_TOOBIG);
 	ck_assert_err("4294967295");
-	ck_assert_uint_lt(r.cap, 1u << 20);
-	nf_frame_reader_free(&r);
+	ck_assert_uint_lt(r.fr.cap, 1u << 20);
+	nf_msg_reader_free(&r);
 	close(sv[0]);
 
 	/* sending to a closed peer is an error, not a SIGPIPE */
@@ -1017,7 +1017,7 @@ END_TEST
 
 START_TEST(test_big_frame_over_socket)
 {
-	struct nf_frame_reader	 r;
+	struct nf_msg_reader	 r;
 	struct nf_val		*m, *back;
 	enum nf_msg_type	 t;
 	char			*big;
@@ -1040,20 +1040,250 @@ START_TEST(test_big_frame_over_socket)
 		_exit(nf_msg_send_fd(sv[1], m) == 0 ? 0 : 1);
 	}
 	close(sv[1]);
-	nf_frame_reader_init(&r, NF_MAX_FROM_WORKER);
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_FROM_WORKER, &t,
-	    &back, errbuf, sizeof(errbuf)), 1);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_MSG);
 	ck_assert(nf_val_equal(m, back));
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert_int_eq(nf_msg_recv_fd(sv[0], &r, NF_DIR_FROM_WORKER, &t,
-	    &back, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(nf_msg_read(&r, NF_RD_FOREVER, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_EOF);
 	/* the large buffer is released once idle */
-	ck_assert_uint_le(r.cap, 256u << 10);
+	ck_assert_uint_le(r.fr.cap, 256u << 10);
 	nf_val_free(back);
 	nf_val_free(m);
-	nf_frame_reader_free(&r);
+	nf_msg_reader_free(&r);
 	close(sv[0]);
+}
+END_TEST
+
+/* ---- the message reader (nf_msg_read) ---- */
+
+/* A non-blocking socketpair: sv[0] is read by the reader, sv[1] written. */
+static void
+nb_pair(int sv[2])
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(nf_set_nonblock(sv[0]), 0);
+}
+
+static void
+send_log(int fd, const char *line)
+{
+	struct nf_val	*m;
+
+	m = mk_log(line, strlen(line));
+	ck_assert_int_eq(nf_msg_send_fd(fd, m), 0);
+	nf_val_free(m);
+}
+
+/* Expect a log message with this line. */
+static void
+expect_log(struct nf_msg_reader *r, int wait, const char *line)
+{
+	struct nf_val		*back = NULL;
+	enum nf_msg_type	 t;
+
+	ck_assert_int_eq(nf_msg_read(r, wait, &t, &back, errbuf,
+	    sizeof(errbuf)), NF_RD_MSG);
+	ck_assert_int_eq(t, NF_MSG_STEP_LOG);
+	ck_assert_str_eq(nf_val_get_str(back, "line"), line);
+	nf_val_free(back);
+}
+
+static enum nf_rd
+read_status(struct nf_msg_reader *r, int wait)
+{
+	struct nf_val		*back = NULL;
+	enum nf_msg_type	 t;
+	enum nf_rd		 rc;
+
+	errbuf[0] = '\0';
+	rc = nf_msg_read(r, wait, &t, &back, errbuf, sizeof(errbuf));
+	ck_assert_ptr_null(back);
+	return rc;
+}
+
+START_TEST(test_reader_partial_reads)
+{
+	struct nf_msg_reader	 r;
+	struct nf_buf		 b;
+	struct nf_val		*m;
+	size_t			 i;
+	int			 sv[2];
+
+	/* A frame that trickles in one byte per wake-up. */
+	m = mk_log("trickle", 7);
+	nf_buf_init(&b);
+	nf_msg_encode(m, &b);
+	nf_val_free(m);
+	nb_pair(sv);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	for (i = 0; i + 1 < b.len; i++) {
+		ck_assert_int_eq(write(sv[1], b.data + i, 1), 1);
+		ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	}
+	ck_assert_int_eq(write(sv[1], b.data + i, 1), 1);
+	expect_log(&r, NF_RD_NOWAIT, "trickle");
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	/* The same in blocking mode: a writer that pauses mid-frame. */
+	ck_assert_int_eq(write(sv[1], b.data, 3), 3);
+	ck_assert_int_eq(read_status(&r, 50), NF_RD_AGAIN);	/* timeout */
+	ck_assert_int_eq(write(sv[1], b.data + 3, b.len - 3), b.len - 3);
+	expect_log(&r, 1000, "trickle");
+	nf_msg_reader_free(&r);
+	nf_buf_free(&b);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_reader_several_frames_one_read)
+{
+	struct nf_msg_reader	 r;
+	int			 sv[2];
+
+	nb_pair(sv);
+	send_log(sv[1], "one");
+	send_log(sv[1], "two");
+	send_log(sv[1], "three");
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	/* One read(2) brings all three; they come out in order. */
+	expect_log(&r, NF_RD_NOWAIT, "one");
+	ck_assert_int_eq(r.turn, 1);
+	expect_log(&r, NF_RD_NOWAIT, "two");
+	expect_log(&r, NF_RD_NOWAIT, "three");
+	/* The turn ends without a second read(2) ... */
+	send_log(sv[1], "four");
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	/* ... and the next turn reads again. */
+	expect_log(&r, NF_RD_NOWAIT, "four");
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	/* Drain mode reads on until the kernel has nothing. */
+	send_log(sv[1], "five");
+	send_log(sv[1], "six");
+	expect_log(&r, NF_RD_DRAIN, "five");
+	expect_log(&r, NF_RD_DRAIN, "six");
+	ck_assert_int_eq(read_status(&r, NF_RD_DRAIN), NF_RD_AGAIN);
+	/* Then a clean EOF, between frames, and it stays EOF. */
+	send_log(sv[1], "last");
+	close(sv[1]);
+	expect_log(&r, NF_RD_FOREVER, "last");
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_EOF);
+	ck_assert_int_eq(read_status(&r, NF_RD_FOREVER), NF_RD_EOF);
+	nf_msg_reader_free(&r);
+	close(sv[0]);
+}
+END_TEST
+
+START_TEST(test_reader_oversize)
+{
+	struct nf_msg_reader	 r;
+	/* One byte over a control request's 64 KiB, and a 4 GiB claim. */
+	static const uint8_t	 over[] = { 0x00, 0x01, 0x00, 0x01, 0x81 };
+	static const uint8_t	 huge[] = { 0xff, 0xff, 0xff, 0xff, 0x81 };
+	int			 sv[2];
+
+	nb_pair(sv);
+	send_log(sv[1], "fine");
+	ck_assert_int_eq(write(sv[1], over, sizeof(over)), sizeof(over));
+	nf_msg_reader_init(&r, sv[0], NF_DIR_CTL_REQUEST);
+	/* the frame before the bad header is decoded (and refused here) */
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_BAD);
+	ck_assert_err("not allowed on this channel");
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_TOOBIG);
+	ck_assert_err("65537");
+	ck_assert_err("65536");
+	/* the reader stays stuck on the header, and grew nothing for it */
+	ck_assert_int_eq(read_status(&r, NF_RD_DRAIN), NF_RD_TOOBIG);
+	ck_assert_uint_le(r.fr.cap, 128u << 10);
+	nf_msg_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+
+	nb_pair(sv);
+	ck_assert_int_eq(write(sv[1], huge, sizeof(huge)), sizeof(huge));
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	ck_assert_int_eq(read_status(&r, NF_RD_FOREVER), NF_RD_TOOBIG);
+	ck_assert_err("4294967295");
+	ck_assert_uint_lt(r.fr.cap, 1u << 20);
+	nf_msg_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_reader_eof_mid_frame)
+{
+	struct nf_msg_reader	 r;
+	int			 sv[2];
+
+	/* EOF inside the 4-byte header */
+	nb_pair(sv);
+	ck_assert_int_eq(write(sv[1], "\0\0", 2), 2);
+	close(sv[1]);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_AGAIN);
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_TRUNC);
+	ck_assert_err("in the middle of a frame (2 bytes held)");
+	nf_msg_reader_free(&r);
+	close(sv[0]);
+
+	/* EOF inside the payload, after a whole frame */
+	nb_pair(sv);
+	send_log(sv[1], "whole");
+	ck_assert_int_eq(write(sv[1], "\0\0\0\x10\x81\xa1", 6), 6);
+	close(sv[1]);
+	nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+	expect_log(&r, NF_RD_DRAIN, "whole");
+	ck_assert_int_eq(read_status(&r, NF_RD_DRAIN), NF_RD_TRUNC);
+	ck_assert_err("6 bytes held");
+	nf_msg_reader_free(&r);
+	close(sv[0]);
+}
+END_TEST
+
+START_TEST(test_reader_garbage)
+{
+	static const uint8_t	 junk[][12] = {
+		/* payload is not msgpack map: an array */
+		{ 0, 0, 0, 1, 0x91 },
+		/* a str claiming more than the frame holds */
+		{ 0, 0, 0, 6, 0x81, 0xa1, 't', 0xdb, 0xff, 0xff },
+		/* a map without a type */
+		{ 0, 0, 0, 1, 0x80 },
+		/* trailing bytes after the map */
+		{ 0, 0, 0, 2, 0x80, 0xc0 },
+	};
+	static const size_t	 junklen[] = { 5, 10, 5, 6 };
+	struct nf_msg_reader	 r;
+	size_t			 i;
+	int			 sv[2];
+
+	for (i = 0; i < NF_NELEM(junk); i++) {
+		nb_pair(sv);
+		ck_assert_int_eq(write(sv[1], junk[i], junklen[i]),
+		    (ssize_t)junklen[i]);
+		/* a good frame after the bad one */
+		send_log(sv[1], "after");
+		nf_msg_reader_init(&r, sv[0], NF_DIR_FROM_WORKER);
+		ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_BAD);
+		ck_assert_msg(errbuf[0] != '\0', "garbage %zu: no error", i);
+		/* the bad frame is consumed; the reader goes on */
+		expect_log(&r, NF_RD_NOWAIT, "after");
+		nf_msg_reader_free(&r);
+		close(sv[0]);
+		close(sv[1]);
+	}
+
+	/* a read error is reported with errno */
+	nf_msg_reader_init(&r, -1, NF_DIR_FROM_WORKER);
+	ck_assert_int_eq(read_status(&r, NF_RD_NOWAIT), NF_RD_IOERR);
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_err("read: ");
+	nf_msg_reader_free(&r);
 }
 END_TEST
 
@@ -1092,6 +1322,11 @@ frame_suite(void)
 	tcase_add_test(tc, test_blocking_helpers);
 	tcase_add_test(tc, test_blocking_eof_and_errors);
 	tcase_add_test(tc, test_big_frame_over_socket);
+	tcase_add_test(tc, test_reader_partial_reads);
+	tcase_add_test(tc, test_reader_several_frames_one_read);
+	tcase_add_test(tc, test_reader_oversize);
+	tcase_add_test(tc, test_reader_eof_mid_frame);
+	tcase_add_test(tc, test_reader_garbage);
 	suite_add_tcase(s, tc);
 	return s;
 }

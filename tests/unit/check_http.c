@@ -1,8 +1,8 @@
 /*
  * check_http.c: the pure parts of the http step: expected-status ranges,
  * credential names, URLs shown without secrets and step specs shown
- * without credentials (common/steptype.c), and JSON <-> nf_val with its
- * bounds (worker/json.c).  Requests themselves are tested against a real
+ * without credentials (common/steptype.c, shared with the worker), and
+ * JSON <-> nf_val with its bounds (common/json.c).  Requests themselves are tested against a real
  * server in tests/integration/http.sh.
  */
 #include "autoconf.h"
@@ -171,6 +171,11 @@ START_TEST(json_parse)
 	ck_assert_ptr_null(nf_json_parse("{\"a\":", 5, 20, 100, err,
 	    sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "line 1"));
+	/* A repeated key in a response: the last one wins. */
+	ck_assert_ptr_nonnull(v = jparse("{\"a\":1,\"a\":2}", 2, 10));
+	ck_assert_uint_eq(v->u.m.n, 1);
+	ck_assert_int_eq(nf_val_get(v, "a")->u.i, 2);
+	nf_val_free(v);
 }
 END_TEST
 
@@ -194,6 +199,14 @@ START_TEST(json_encode_errors)
 	ck_assert_int_eq(nf_json_encode(v, "spec.body", &b, err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "not valid UTF-8"));
+	nf_val_free(v);
+	/* Keys too, and the message stays UTF-8. */
+	v = nf_val_map();
+	nf_val_map_set(v, "\xff", nf_val_int(1));
+	ck_assert_int_eq(nf_json_encode(v, "spec.body", &b, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not valid UTF-8"));
+	ck_assert(nf_utf8_valid(err, strlen(err)));
 	nf_val_free(v);
 	nf_buf_free(&b);
 }

@@ -1,5 +1,5 @@
 /*
- * check_schedule.c: the schedules of a job as supervisor/config.c loads them
+ * check_schedule.c: the schedules of a job as supervisor/jobs.c loads them
  * (schedule as a string or an array, every + every_anchor, [[jobs.schedules]]
  * tables with their own zones), and the error messages with their file
  * positions.  Each case writes a nomaflow.toml and one job file into a

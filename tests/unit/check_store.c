@@ -782,6 +782,139 @@ START_TEST(test_audit)
 }
 END_TEST
 
+/* Visibility filter of test_list_visible: jobs not starting with "x". */
+static int
+not_x(void *arg, const char *job_id)
+{
+	(*(int *)arg)++;
+	return job_id[0] != 'x';
+}
+
+/* A visibility filter drops rows, and limit counts the rows kept. */
+START_TEST(test_list_visible)
+{
+	struct nf_store_filter	 f;
+	struct nf_val		*l;
+	int64_t			 r1, r2;
+	int			 i, calls = 0;
+
+	open_store();
+	r1 = add_run("a", NF_RUN_QUEUED, 0, 1000);
+	for (i = 0; i < 20; i++)
+		add_run("xhidden", NF_RUN_QUEUED, 0, 2000 + i);
+	r2 = add_run("b", NF_RUN_QUEUED, 0, 3000);
+	for (i = 0; i < 5; i++)
+		add_run("xhidden", NF_RUN_QUEUED, 0, 4000 + i);
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	f.visible = not_x;
+	f.visible_arg = &calls;
+	f.limit = 2;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 2);
+	ck_assert_int_eq(id_at(l, 0), r2);
+	ck_assert_int_eq(id_at(l, 1), r1);
+	nf_val_free(l);
+	ck_assert_int_eq(calls, 27);
+	/* Stops at the limit: the older rows are never read. */
+	calls = 0;
+	f.limit = 1;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 1);
+	ck_assert_int_eq(id_at(l, 0), r2);
+	nf_val_free(l);
+	ck_assert_int_eq(calls, 6);
+	/* With the other filters, and the statement is reusable. */
+	f.job_id = "xhidden";
+	f.limit = 0;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 0);
+	nf_val_free(l);
+	f.visible = NULL;
+	l = nf_store_runs_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 25);
+	nf_val_free(l);
+}
+END_TEST
+
+static void
+audit_add(int64_t ts, const char *user, const char *action,
+    const char *target, const char *result, const char *job)
+{
+	struct nf_audit_rec	 a;
+	struct nf_val		*d = NULL;
+
+	if (job != NULL) {
+		d = nf_val_map();
+		nf_val_map_set_str(d, "job", job);
+	}
+	memset(&a, 0, sizeof(a));
+	a.ts = ts;
+	a.user = user;
+	a.uid = 1;
+	a.action = action;
+	a.target = target;
+	a.result = result;
+	a.detail = d;
+	ck_assert_int_eq(nf_store_audit(&a), 0);
+	nf_val_free(d);
+}
+
+START_TEST(test_audit_list)
+{
+	struct nf_audit_filter	 f;
+	struct nf_val		*l;
+	const struct nf_val	*d;
+	int			 i;
+
+	open_store();
+	audit_add(1000, "user:alice", "run", "etl", "ok", NULL);
+	audit_add(2000, "user:bob", "run", "payroll", "denied", NULL);
+	audit_add(3000, "user:alice", "cancel", "17", "ok", "etl");
+	audit_add(4000, "user:bob", "reload", NULL, "denied", NULL);
+	memset(&f, 0, sizeof(f));
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 4);
+	ck_assert_str_eq(nf_val_get_str(l->u.a.items[0], "action"), "reload");
+	ck_assert_int_eq(nf_val_get(l->u.a.items[0], "target")->type, NF_V_NIL);
+	d = nf_val_get(l->u.a.items[1], "detail");
+	ck_assert_int_eq(d->type, NF_V_MAP);
+	ck_assert_str_eq(nf_val_get_str(d, "job"), "etl");
+	nf_val_free(l);
+
+	f.user = "bob";
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 2);
+	nf_val_free(l);
+	f.user = "user:alice";
+	f.job = "etl";		/* its own entry and the cancel of its run */
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 2);
+	ck_assert_str_eq(nf_val_get_str(l->u.a.items[0], "action"), "cancel");
+	nf_val_free(l);
+	f.since = 2000;
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 1);
+	nf_val_free(l);
+	memset(&f, 0, sizeof(f));
+	f.limit = 3;
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 3);
+	nf_val_free(l);
+	/* A user name with SQL in it is only a value. */
+	f.user = "x' OR '1'='1";
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 0);
+	nf_val_free(l);
+	for (i = 0; i < 60; i++)
+		audit_add(5000 + i, "user:c", "run", "j", "ok", NULL);
+	memset(&f, 0, sizeof(f));
+	l = nf_store_audit_list(&f);
+	ck_assert_uint_eq(l->u.a.n, 50);
+	nf_val_free(l);
+}
+END_TEST
+
 START_TEST(test_job_enabled)
 {
 	open_store();
@@ -1053,6 +1186,8 @@ store_suite(void)
 	tcase_add_test(tc, test_list_filters);
 	tcase_add_test(tc, test_run_get_roundtrip);
 	tcase_add_test(tc, test_audit);
+	tcase_add_test(tc, test_list_visible);
+	tcase_add_test(tc, test_audit_list);
 	tcase_add_test(tc, test_job_enabled);
 	tcase_add_test(tc, test_full_rolls_back);
 	tcase_add_test(tc, test_busy_is_an_error_not_a_wait);

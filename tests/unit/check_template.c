@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nf_check.h"
+#include "json.h"
 #include "template.h"
 #include "util.h"
 #include "val.h"
@@ -43,7 +44,7 @@ ctx(void)
 	nf_val_map_set_str(params, "region", "eu-west");
 	nf_val_map_set_bool(params, "dry_run", 0);
 	outputs = nf_val_map();
-	o = nf_val_from_json(json, strlen(json), err, sizeof(err));
+	o = nf_json_read(json, strlen(json), err, sizeof(err));
 	ck_assert_ptr_nonnull(o);
 	nf_val_map_set(outputs, "count", o);
 	rows = nf_val_map();

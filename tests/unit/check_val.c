@@ -1,13 +1,15 @@
 /*
- * check_val.c: the value tree and its JSON text form (common/val.c), and
- * the util helpers it leans on.
+ * check_val.c: the value tree (common/val.c), its JSON text form
+ * (common/json.c) and the util helpers they lean on.
  */
 #include "autoconf.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "json.h"
 #include "nf_check.h"
 #include "util.h"
 #include "val.h"
@@ -17,7 +19,7 @@ parse(const char *s)
 {
 	char	err[128];
 
-	return nf_val_from_json(s, strlen(s), err, sizeof(err));
+	return nf_json_read(s, strlen(s), err, sizeof(err));
 }
 
 START_TEST(json_roundtrip)
@@ -29,14 +31,14 @@ START_TEST(json_roundtrip)
 
 	v = parse(src);
 	ck_assert_ptr_nonnull(v);
-	out = nf_val_to_json_str(v, -1);
+	out = nf_json_text(v, -1);
 	ck_assert_str_eq(out, "{\"a\":[1,-2,2.5,\"x\xc3\xa9\xf0\x9f\x98\x80\","
 	    "null,true,false],\"b\":{},\"c\":\"tab\\there\\n\"}");
 	w = parse(out);
 	ck_assert(nf_val_equal(v, w));
 	free(out);
 	/* pretty form reads back the same */
-	out = nf_val_to_json_str(v, 2);
+	out = nf_json_text(v, 2);
 	nf_val_free(w);
 	w = parse(out);
 	ck_assert(nf_val_equal(v, w));
@@ -83,8 +85,54 @@ START_TEST(json_numbers)
 	nf_val_arr_push(v, nf_val_float(3.0));
 	nf_val_arr_push(v, nf_val_float(INFINITY));
 	nf_val_arr_push(v, nf_val_float(NAN));
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	ck_assert_str_eq(s, "[3.0,null,null]");
+	free(s);
+	nf_val_free(v);
+}
+END_TEST
+
+/* Errors say where; the writer always writes JSON that reads back. */
+START_TEST(json_errors_and_writer)
+{
+	struct nf_val	*v;
+	char		 err[128], *s;
+
+	ck_assert_ptr_null(nf_json_read("[1,\n  2,]", 10, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "line 2 column ", 14) == 0, "%s", err);
+	ck_assert_ptr_null(nf_json_read("{\"a\":1,\"a\":2}", 13, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "duplicate") != NULL, "%s", err);
+	ck_assert_ptr_null(nf_json_read("\"\xc3\"", 3, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "line 1 column ", 14) == 0, "%s", err);
+	/* NUL is kept in strings and refused in keys. */
+	v = parse("\"a\\u0000b\"");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->u.s.len, 3);
+	s = nf_json_text(v, -1);
+	ck_assert_str_eq(s, "\"a\\u0000b\"");
+	free(s);
+	nf_val_free(v);
+	ck_assert_ptr_null(parse("{\"a\\u0000\":1}"));
+	/* Text that is not UTF-8 is written with U+FFFD, keys too. */
+	v = nf_val_map();
+	nf_val_map_set(v, "k\xff", nf_val_strn("a\xc3z\xed\xa0\x80", 6));
+	s = nf_json_text(v, -1);
+	ck_assert_str_eq(s, "{\"k\xef\xbf\xbd\":\"a\xef\xbf\xbdz"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}");
+	free(s);
+	nf_val_free(v);
+	/* The pretty form nfctl prints. */
+	v = parse("{\"a\":[1,{}],\"b\":[]}");
+	s = nf_json_text(v, 2);
+	ck_assert_str_eq(s, "{\n  \"a\": [\n    1,\n    {}\n  ],\n"
+	    "  \"b\": []\n}");
+	free(s);
+	nf_val_free(v);
+	/* Control characters are escaped. */
+	v = nf_val_str("\x01\x1f");
+	s = nf_json_text(v, -1);
+	ck_assert_msg(strcasecmp(s, "\"\\u0001\\u001f\"") == 0, "%s", s);
 	free(s);
 	nf_val_free(v);
 }
@@ -128,15 +176,57 @@ START_TEST(bin_base64)
 	char		*s;
 
 	v = nf_val_bin("\x00\xff\x10", 3);
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	ck_assert_str_eq(s, "\"AP8Q\"");
 	free(s);
 	nf_val_free(v);
 	v = nf_val_bin("ab", 2);
-	s = nf_val_to_json_str(v, -1);
+	s = nf_json_text(v, -1);
 	ck_assert_str_eq(s, "\"YWI=\"");
 	free(s);
 	nf_val_free(v);
+}
+END_TEST
+
+/* The one decoder: length and code point of the first sequence. */
+START_TEST(utf8_decode)
+{
+	static const struct {
+		const char	*s;
+		size_t		 n, len;
+		uint32_t	 cp;
+	} cases[] = {
+		{ "A", 1, 1, 0x41 },
+		{ "\0", 1, 1, 0 },
+		{ "\xc3\xa9x", 3, 2, 0xe9 },
+		{ "\xe2\x82\xac", 3, 3, 0x20ac },
+		{ "\xef\xbf\xbd", 3, 3, 0xfffd },
+		{ "\xf0\x9f\x98\x80", 4, 4, 0x1f600 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },
+		{ "", 0, 0, 0 },
+		{ "\xc3\xa9", 1, 0, 0 },		/* cut short by n */
+		{ "\x80", 1, 0, 0 },			/* continuation first */
+		{ "\xc1\xbf", 2, 0, 0 },		/* overlong */
+		{ "\xe0\x9f\xbf", 3, 0, 0 },		/* overlong */
+		{ "\xf0\x8f\xbf\xbf", 4, 0, 0 },	/* overlong */
+		{ "\xed\xbf\xbf", 3, 0, 0 },		/* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },	/* > U+10FFFF */
+		{ "\xf8\x88\x80\x80\x80", 5, 0, 0 },	/* 5-byte form */
+		{ "\xff", 1, 0, 0 },
+		{ "\xe2\x28\xa1", 3, 0, 0 },		/* bad continuation */
+	};
+	uint32_t	cp;
+	size_t		i;
+
+	for (i = 0; i < NF_NELEM(cases); i++) {
+		cp = 0xdeadbeef;
+		ck_assert_msg(nf_utf8_decode(cases[i].s, cases[i].n, &cp) ==
+		    cases[i].len, "case %zu", i);
+		if (cases[i].len > 0)
+			ck_assert_msg(cp == cases[i].cp, "case %zu: U+%04X", i,
+			    (unsigned)cp);
+	}
+	ck_assert_uint_eq(nf_utf8_decode("\xc3\xa9", 2, NULL), 2);
 }
 END_TEST
 
@@ -150,6 +240,9 @@ START_TEST(util_helpers)
 	ck_assert(!nf_utf8_valid("\xc0\x80", 2));	/* overlong */
 	ck_assert(!nf_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
 	ck_assert(!nf_utf8_valid("\xe2\x82", 2));	/* truncated */
+	ck_assert(!nf_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
+	ck_assert(!nf_utf8_valid("a\x80", 2));	/* lone continuation */
+	ck_assert(nf_utf8_valid("a\0b", 3));	/* NUL is valid UTF-8 */
 	ck_assert(nf_valid_ident("job_1-a"));
 	ck_assert(!nf_valid_ident("job.1"));
 	ck_assert(!nf_valid_ident(""));
@@ -182,8 +275,10 @@ val_suite(void)
 	tcase_add_test(tc, json_roundtrip);
 	tcase_add_test(tc, json_rejects);
 	tcase_add_test(tc, json_numbers);
+	tcase_add_test(tc, json_errors_and_writer);
 	tcase_add_test(tc, map_ops);
 	tcase_add_test(tc, bin_base64);
+	tcase_add_test(tc, utf8_decode);
 	tcase_add_test(tc, util_helpers);
 	suite_add_tcase(s, tc);
 	return s;

@@ -92,16 +92,16 @@ fake_wait(void)
 static void
 fake_read_start(struct nf_val **start)
 {
-	struct nf_frame_reader	 r;
+	struct nf_msg_reader	 r;
 	enum nf_msg_type	 type;
 	struct nf_val		*m;
 	char			 err[256];
 	int			 i;
 
-	nf_frame_reader_init(&r, NF_MAX_TO_WORKER);
+	nf_msg_reader_init(&r, NF_WORKER_FD, NF_DIR_TO_WORKER);
 	for (i = 0; i < 2; i++) {
-		if (nf_msg_recv_fd(NF_WORKER_FD, &r, NF_DIR_TO_WORKER, &type,
-		    &m, err, sizeof(err)) != 1) {
+		if (nf_msg_read(&r, NF_RD_FOREVER, &type, &m, err,
+		    sizeof(err)) != NF_RD_MSG) {
 			fprintf(stderr, "fake worker: reading %s: %s\n",
 			    i == 0 ? "hello" : "step_start", err);
 			_exit(3);
@@ -111,7 +111,7 @@ fake_read_start(struct nf_val **start)
 		else
 			nf_val_free(m);
 	}
-	nf_frame_reader_free(&r);
+	nf_msg_reader_free(&r);
 }
 #endif
 

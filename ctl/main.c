@@ -1,34 +1,25 @@
 /*
- * nfctl.c: the operator's control client.  Runs as its own short-lived
- * process (nfctl), never inside nomaflowd.
+ * main.c: nfctl, the operator's control client: the command line and the
+ * commands.  Runs as its own short-lived process, never inside nomaflowd.
  *
- * It owns the command line, one connection to the control socket, and the
- * human rendering of the daemon's answers (tables, times, durations, log
- * lines).  It holds no state of its own: every fact comes from the daemon
- * in a response, so nfctl, the daemon's log and any later web front end
- * agree.
+ * It owns the command line and what each command asks the daemon and
+ * shows; the connection is conn.c and the rendering fmt.c.  It holds no
+ * state of its own: every fact comes from the daemon in a response, so
+ * nfctl, the daemon's log and any later web front end agree.
  *
  * Invariants:
- *  - One request is outstanding at a time; request ids increase from 1 and
- *    a response or event for another id is a protocol error.
  *  - Exit codes are the enum nf_exit values of proto.h and nothing else
  *    (documented in nfctl(1)); a failed response exits with its "code".
- *  - Text that came over the wire (descriptions, errors, log lines) is
- *    printed with control characters neutralised, so a job's output cannot
- *    drive the operator's terminal.
  *  - No mutable state outside main()'s stack: the options live in struct
  *    opts and are passed down with the connection in struct ctx.
  */
 #include "autoconf.h"
 
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -39,30 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
 #include "val.h"
-
-#ifndef NF_RUNSTATEDIR
-#define NF_RUNSTATEDIR	"/run/nomaflow"
-#endif
-
-#define NFCTL_SOCKET_ENV	"NOMAFLOW_SOCKET"
-#define NFCTL_SOCKET_NAME	"nomaflowd.sock"
-/*
- * How long to wait for the handshake or a response.  A daemon that accepts
- * but never answers is hung; the operator is better served by exit 69 than
- * by a terminal that never comes back.  Follow streams wait forever: a
- * step may be silent for hours.
- */
-#define NFCTL_TIMEOUT_MS	60000
-#define NFCTL_MAXPOS		4
-/* Width of a truncated column when stdout is not a terminal. */
-#define NFCTL_FLEX_PIPE		60
-#define NFCTL_FLEX_MIN		16
-/* Rows of a step output shown as a table before "N more rows". */
-#define NFCTL_OUTPUT_ROWS	50
 
 enum opt_id {
 	OPT_JSON = 0,
@@ -82,6 +54,7 @@ enum opt_id {
 	OPT_PRESET,
 	OPT_TZ,
 	OPT_FROM,
+	OPT_USER,
 	OPT_MAX
 };
 #define OPTB(o)		(1u << (o))
@@ -118,32 +91,7 @@ static const struct optdef optdefs[] = {
 	{ OPT_PRESET,	"preset",	0,	1 },
 	{ OPT_TZ,	"tz",		0,	1 },
 	{ OPT_FROM,	"from",		0,	1 },
-};
-
-struct opts {
-	const char	*socket;
-	int		 json, help, version, follow, force;
-	const char	*tag, *search, *job, *state, *since, *limit, *count;
-	const char	*preset, *tz, *from;
-	struct nf_val	*params;	/* map str->str from -p, or NULL */
-	unsigned	 seen;		/* OPTB() of every option given */
-	char		*pos[NFCTL_MAXPOS];
-	int		 npos;
-};
-
-struct conn {
-	int			 fd;
-	const char		*path;
-	struct nf_frame_reader	 rd;
-	int64_t			 next_id;
-};
-
-struct ctx {
-	struct opts	*o;
-	struct conn	*c;
-	char		**args;		/* positionals after the command */
-	int		 tty;		/* stdout is a terminal */
-	int		 cols;		/* terminal width, 0 if unknown */
+	{ OPT_USER,	"user",		0,	1 },
 };
 
 struct cmd {
@@ -170,6 +118,7 @@ static int	cmd_cron(struct ctx *);
 static int	cmd_reload(struct ctx *);
 static int	cmd_validate(struct ctx *);
 static int	cmd_pool_test(struct ctx *);
+static int	cmd_audit(struct ctx *);
 static int	cmd_secret_set(struct ctx *);
 static int	cmd_secret_list(struct ctx *);
 static int	cmd_secret_rm(struct ctx *);
@@ -213,6 +162,10 @@ static const struct cmd cmds[] = {
 	    "applying it", 0, 0, cmd_validate },
 	{ "pool test", "pool test POOL", "connect to a pool and run a trivial "
 	    "query in a worker", 1, 0, cmd_pool_test },
+	{ "audit", "audit [--since TIME] [--user USER] [--job JOB] "
+	    "[--limit N]", "the audit trail of control actions, newest first",
+	    0, OPTB(OPT_SINCE) | OPTB(OPT_USER) | OPTB(OPT_JOB) |
+	    OPTB(OPT_LIMIT), cmd_audit },
 	{ "secret set", "secret set NAME", "store a secret, its value read "
 	    "from stdin (or asked twice on a terminal), never from arguments",
 	    1, 0, cmd_secret_set },
@@ -227,25 +180,6 @@ static const struct cmd cmds[] = {
 static const char *const run_states[] = {
 	"queued", "running", "succeeded", "failed", "canceled", "skipped",
 };
-
-/* Messages. */
-
-static void
-errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-errmsg(const char *fmt, ...)
-{
-	va_list	ap;
-
-	/* Flush first so the error lands after what was already printed. */
-	fflush(stdout);
-	fputs("nfctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void
 usage_all(FILE *f)
@@ -380,6 +314,9 @@ opt_set(struct opts *o, const struct optdef *d, const char *arg)
 		break;
 	case OPT_FROM:
 		o->from = arg;
+		break;
+	case OPT_USER:
+		o->user = arg;
 		break;
 	case OPT_JOB:
 		o->job = arg;
@@ -550,751 +487,6 @@ parse_run_id(const char *s, int64_t *id)
 	return 0;
 }
 
-/* Output helpers. */
-
-/* Count display columns of UTF-8 text: one per code point. */
-static size_t
-text_width(const char *s)
-{
-	size_t	w = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
-/* Copy of s cut to at most w columns, with "..." when cut. */
-static char *
-text_cut(const char *s, size_t w)
-{
-	const char	*p;
-	size_t		 n = 0;
-
-	if (text_width(s) <= w)
-		return nf_xstrdup(s);
-	if (w < 4)
-		w = 4;
-	for (p = s; *p != '\0'; p++) {
-		if (((unsigned char)*p & 0xc0) != 0x80) {
-			if (n == w - 3)
-				break;
-			n++;
-		}
-	}
-	return nf_xprintf("%.*s...", (int)(p - s), s);
-}
-
-/*
- * Text from the wire, made safe for a terminal: control characters become
- * '?', so an ESC in a job's description or output cannot reach the
- * terminal.  CLEAN_ONELINE also turns line breaks and tabs into spaces (a
- * table cell); CLEAN_LINE keeps tabs (a log line); CLEAN_BLOCK keeps tabs
- * and newlines (a step's text output).
- */
-enum clean {
-	CLEAN_ONELINE,
-	CLEAN_LINE,
-	CLEAN_BLOCK,
-};
-
-static char *
-text_clean(const char *s, enum clean mode)
-{
-	char	*r, *p;
-
-	r = nf_xstrdup(s);
-	for (p = r; *p != '\0'; p++) {
-		unsigned char c = *p;
-
-		if (c == '\t' && mode != CLEAN_ONELINE)
-			continue;
-		if (c == '\n' && mode == CLEAN_BLOCK)
-			continue;
-		if ((c == '\n' || c == '\r' || c == '\t') &&
-		    mode == CLEAN_ONELINE)
-			*p = ' ';
-		else if (c < 0x20 || c == 0x7f)
-			*p = '?';
-	}
-	return r;
-}
-
-static void
-fmt_time(int64_t ms, char *buf, size_t len)
-{
-	nf_fmt_time_local(ms, buf, len);
-}
-
-/* "HH:MM:SS.mmm" local. */
-static void
-fmt_clock_ms(int64_t ms, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		t = (time_t)(ms / 1000);
-
-	if (localtime_r(&t, &tm) == NULL) {
-		snprintf(buf, len, "??:??:??.???");
-		return;
-	}
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
-}
-
-/* "HH:MM:SS" local. */
-static void
-fmt_clock(int64_t ms, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		t = (time_t)(ms / 1000);
-
-	if (localtime_r(&t, &tm) == NULL)
-		snprintf(buf, len, "??:??:??");
-	else
-		strftime(buf, len, "%H:%M:%S", &tm);
-}
-
-/* 120ms, 1.2s, 42s, 3m04s, 2h05m, 3d04h. */
-static void
-fmt_duration(int64_t ms, char *buf, size_t len)
-{
-	int64_t	s;
-
-	if (ms < 0)
-		ms = 0;
-	s = (ms + 500) / 1000;
-	if (ms < 1000)
-		snprintf(buf, len, "%" PRId64 "ms", ms);
-	else if (ms < 10000)
-		snprintf(buf, len, "%" PRId64 ".%" PRId64 "s", ms / 1000,
-		    (ms % 1000) / 100);
-	else if (s < 60)
-		snprintf(buf, len, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
-		    s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
-		    (s % 3600) / 60);
-	else
-		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400,
-		    (s % 86400) / 3600);
-}
-
-/* Whole seconds from config ("timeout_seconds"): 30s, 5m, 1h30m. */
-static void
-fmt_seconds(int64_t s, char *buf, size_t len)
-{
-	if (s % 3600 == 0 && s >= 3600)
-		snprintf(buf, len, "%" PRId64 "h", s / 3600);
-	else if (s >= 3600)
-		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
-		    (s % 3600) / 60);
-	else if (s % 60 == 0 && s >= 60)
-		snprintf(buf, len, "%" PRId64 "m", s / 60);
-	else if (s >= 60)
-		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
-		    s % 60);
-	else
-		snprintf(buf, len, "%" PRId64 "s", s);
-}
-
-static const char *
-vstr(const struct nf_val *m, const char *k, const char *dflt)
-{
-	const char	*s;
-
-	s = m != NULL ? nf_val_get_str(m, k) : NULL;
-	return s != NULL && *s != '\0' ? s : dflt;
-}
-
-static int
-vint(const struct nf_val *m, const char *k, int64_t *out)
-{
-	return m != NULL && nf_val_get_int(m, k, out);
-}
-
-static const struct nf_val *
-vget(const struct nf_val *m, const char *k, enum nf_val_type t)
-{
-	const struct nf_val	*v;
-
-	if (m == NULL || m->type != NF_V_MAP)
-		return NULL;
-	v = nf_val_get(m, k);
-	return v != NULL && v->type == t ? v : NULL;
-}
-
-/* Any value as one line of text (caller frees). */
-static char *
-val_text(const struct nf_val *v)
-{
-	char	*j, *r;
-
-	if (v == NULL)
-		return nf_xstrdup("-");
-	switch (v->type) {
-	case NF_V_NIL:
-		return nf_xstrdup("-");
-	case NF_V_BOOL:
-		return nf_xstrdup(v->u.b ? "yes" : "no");
-	case NF_V_INT:
-		return nf_xprintf("%" PRId64, v->u.i);
-	case NF_V_FLOAT:
-		return nf_xprintf("%g", v->u.f);
-	case NF_V_STR:
-		return text_clean(v->u.s.p, CLEAN_ONELINE);
-	default:
-		j = nf_val_to_json_str(v, -1);
-		r = text_clean(j, CLEAN_ONELINE);
-		free(j);
-		return r;
-	}
-}
-
-/* Key ms-time as local text, or "-". */
-static char *
-time_text(const struct nf_val *m, const char *k, int seconds)
-{
-	char	buf[64];
-	int64_t	t;
-
-	if (!vint(m, k, &t))
-		return nf_xstrdup("-");
-	fmt_time(seconds ? t * 1000 : t, buf, sizeof(buf));
-	return nf_xstrdup(buf);
-}
-
-/* Duration between two ms keys; a missing end means "until now". */
-static char *
-span_text(const struct nf_val *m, const char *from, const char *to)
-{
-	char	buf[32];
-	int64_t	a, b;
-
-	if (!vint(m, from, &a))
-		return nf_xstrdup("-");
-	if (!vint(m, to, &b))
-		b = nf_now_ms();
-	fmt_duration(b - a, buf, sizeof(buf));
-	return nf_xstrdup(buf);
-}
-
-/* "a, b, c" from an array of strings (or any values). */
-static char *
-list_text(const struct nf_val *arr)
-{
-	struct nf_buf	 b;
-	char		*s;
-	size_t		 i;
-
-	if (arr == NULL || arr->type != NF_V_ARR || arr->u.a.n == 0)
-		return nf_xstrdup("-");
-	nf_buf_init(&b);
-	for (i = 0; i < arr->u.a.n; i++) {
-		s = val_text(arr->u.a.items[i]);
-		if (i > 0)
-			nf_buf_adds(&b, ", ");
-		nf_buf_adds(&b, s);
-		free(s);
-	}
-	return nf_buf_steal(&b);
-}
-
-/* Tables. */
-
-struct table {
-	size_t		  ncol;
-	const char	**head;
-	const char	 *align;	/* 'l' or 'r' per column */
-	int		  flex;		/* column cut to fit, -1 none */
-	char		**cell;		/* nrow * ncol, owned */
-	size_t		  nrow, cap;
-};
-
-static void
-table_init(struct table *t, const char **head, size_t ncol,
-    const char *align, int flex)
-{
-	memset(t, 0, sizeof(*t));
-	t->head = head;
-	t->ncol = ncol;
-	t->align = align;
-	t->flex = flex;
-}
-
-/* Append a row; takes ownership of the ncol strings. */
-static void
-table_row(struct table *t, char **cells)
-{
-	size_t	i;
-
-	if (t->nrow == t->cap) {
-		t->cap = t->cap == 0 ? 16 : t->cap * 2;
-		t->cell = nf_xreallocarray(t->cell, t->cap,
-		    t->ncol * sizeof(char *));
-	}
-	for (i = 0; i < t->ncol; i++) {
-		t->cell[t->nrow * t->ncol + i] = text_clean(cells[i],
-		    CLEAN_ONELINE);
-		free(cells[i]);
-	}
-	t->nrow++;
-}
-
-static void
-table_free(struct table *t)
-{
-	size_t	i;
-
-	for (i = 0; i < t->nrow * t->ncol; i++)
-		free(t->cell[i]);
-	free(t->cell);
-}
-
-static void
-put_padded(struct nf_buf *b, const char *s, size_t w, int right)
-{
-	size_t	n = text_width(s);
-
-	if (right)
-		for (; n < w; n++)
-			nf_buf_addc(b, ' ');
-	nf_buf_adds(b, s);
-	if (!right)
-		for (; n < w; n++)
-			nf_buf_addc(b, ' ');
-}
-
-/* Print one table line without trailing blanks (empty last cells). */
-static void
-put_line(struct nf_buf *b)
-{
-	while (b->len > 0 && b->data[b->len - 1] == ' ')
-		b->len--;
-	fwrite(b->data, 1, b->len, stdout);
-	putchar('\n');
-	nf_buf_reset(b);
-}
-
-/*
- * Columns as wide as their widest cell, two spaces apart, the last one
- * unpadded.  The flex column (a description or an error) is cut so the
- * line fits the terminal, or to NFCTL_FLEX_PIPE columns into a pipe.
- */
-static void
-table_print(struct table *t, const struct ctx *x, const char *indent)
-{
-	struct nf_buf	 b;
-	size_t		*w, i, r, used, room;
-	char		*cut;
-
-	w = nf_xcalloc(t->ncol, sizeof(*w));
-	for (i = 0; i < t->ncol; i++)
-		w[i] = text_width(t->head[i]);
-	for (r = 0; r < t->nrow; r++)
-		for (i = 0; i < t->ncol; i++)
-			if (text_width(t->cell[r * t->ncol + i]) > w[i])
-				w[i] = text_width(t->cell[r * t->ncol + i]);
-	if (t->flex >= 0) {
-		room = NFCTL_FLEX_PIPE;
-		if (x->tty && x->cols > 0) {
-			used = strlen(indent);
-			for (i = 0; i < t->ncol; i++)
-				if ((int)i != t->flex)
-					used += w[i] + 2;
-			room = (size_t)x->cols > used + NFCTL_FLEX_MIN ?
-			    (size_t)x->cols - used : NFCTL_FLEX_MIN;
-		}
-		if (w[t->flex] > room) {
-			for (r = 0; r < t->nrow; r++) {
-				cut = text_cut(t->cell[r * t->ncol + t->flex],
-				    room);
-				free(t->cell[r * t->ncol + t->flex]);
-				t->cell[r * t->ncol + t->flex] = cut;
-			}
-			w[t->flex] = room;
-		}
-	}
-	nf_buf_init(&b);
-	nf_buf_adds(&b, indent);
-	for (i = 0; i < t->ncol; i++) {
-		if (i > 0)
-			nf_buf_adds(&b, "  ");
-		put_padded(&b, t->head[i], w[i], t->align[i] == 'r');
-	}
-	put_line(&b);
-	for (r = 0; r < t->nrow; r++) {
-		nf_buf_adds(&b, indent);
-		for (i = 0; i < t->ncol; i++) {
-			if (i > 0)
-				nf_buf_adds(&b, "  ");
-			put_padded(&b, t->cell[r * t->ncol + i], w[i],
-			    t->align[i] == 'r');
-		}
-		put_line(&b);
-	}
-	nf_buf_free(&b);
-	free(w);
-}
-
-/* "  label:  value" lines of the detail views. */
-static void
-field(const char *label, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-field(const char *label, const char *fmt, ...)
-{
-	struct nf_buf	 b;
-	va_list		 ap;
-	char		*s;
-
-	nf_buf_init(&b);
-	va_start(ap, fmt);
-	nf_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	s = text_clean(b.data, CLEAN_ONELINE);
-	printf("  %-12s %s\n", label, s);
-	free(s);
-	nf_buf_free(&b);
-}
-
-static void
-print_json(const struct nf_val *v, int indent)
-{
-	struct nf_buf	b;
-	struct nf_val	*nil = NULL;
-
-	if (v == NULL)
-		v = nil = nf_val_nil();
-	nf_buf_init(&b);
-	nf_val_to_json(v, &b, indent);
-	fwrite(b.data, 1, b.len, stdout);
-	putchar('\n');
-	nf_buf_free(&b);
-	nf_val_free(nil);
-}
-
-/* Connection. */
-
-static int
-conn_exit_code(int code)
-{
-	switch (code) {
-	case NF_EXIT_FAILED:
-	case NF_EXIT_NOTFOUND:
-	case NF_EXIT_CONFLICT:
-	case NF_EXIT_USAGE:
-	case NF_EXIT_UNREACHABLE:
-	case NF_EXIT_PERM:
-		return code;
-	default:
-		return NF_EXIT_FAILED;
-	}
-}
-
-/*
- * Receive one message from the daemon.  timeout_ms < 0 waits forever.
- * Returns 0 with the message in *type and *msg, or an exit code after a
- * message.
- */
-static int
-conn_recv(struct conn *c, int timeout_ms, enum nf_msg_type *type,
-    struct nf_val **msg)
-{
-	const uint8_t	*p;
-	struct pollfd	 pfd;
-	char		 err[256];
-	size_t		 len;
-	int64_t		 deadline = 0, left;
-	ssize_t		 n;
-	int		 r;
-
-	if (timeout_ms >= 0)
-		deadline = nf_mono_ms() + timeout_ms;
-	for (;;) {
-		r = nf_frame_next(&c->rd, &p, &len, err, sizeof(err));
-		if (r == -1) {
-			errmsg("bad frame from nomaflowd on %s: %s", c->path,
-			    err);
-			return NF_EXIT_UNREACHABLE;
-		}
-		if (r == 1) {
-			if (nf_msg_decode(NF_DIR_CTL_RESPONSE, p, len, type,
-			    msg, err, sizeof(err)) == -1) {
-				errmsg("bad message from nomaflowd on %s: %s "
-				    "(is nfctl from the same release as the "
-				    "daemon?)", c->path, err);
-				return NF_EXIT_UNREACHABLE;
-			}
-			return 0;
-		}
-		left = -1;
-		if (timeout_ms >= 0) {
-			left = deadline - nf_mono_ms();
-			if (left <= 0) {
-				errmsg("nomaflowd on %s did not answer within "
-				    "%ds (is it hung? see its log)", c->path,
-				    NFCTL_TIMEOUT_MS / 1000);
-				return NF_EXIT_UNREACHABLE;
-			}
-		}
-		pfd.fd = c->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			errmsg("poll: %s", strerror(errno));
-			return NF_EXIT_FAILED;
-		}
-		if (r == 0)
-			continue;
-		n = nf_frame_read(&c->rd, c->fd);
-		if (n == 0) {
-			errmsg("nomaflowd closed the connection on %s (did it "
-			    "stop or restart? see its log)", c->path);
-			return NF_EXIT_UNREACHABLE;
-		}
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == EWOULDBLOCK)
-				continue;
-			errmsg("read from %s: %s (did nomaflowd stop?)",
-			    c->path, strerror(errno));
-			return NF_EXIT_UNREACHABLE;
-		}
-	}
-}
-
-static int
-conn_send(struct conn *c, const struct nf_val *msg)
-{
-	if (nf_msg_send_fd(c->fd, msg) == -1) {
-		errmsg("write to %s: %s (did nomaflowd stop?)", c->path,
-		    strerror(errno));
-		return NF_EXIT_UNREACHABLE;
-	}
-	return 0;
-}
-
-/* connect(2) interrupted by a signal completes asynchronously: wait. */
-static int
-connect_wait(int fd)
-{
-	struct pollfd	pfd;
-	socklen_t	len;
-	int		err, r;
-
-	for (;;) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		r = poll(&pfd, 1, NFCTL_TIMEOUT_MS);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -1;
-		if (r == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		break;
-	}
-	len = sizeof(err);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		return -1;
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-conn_init(struct conn *c, const char *path)
-{
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	c->path = path;
-	c->next_id = 1;
-	nf_frame_reader_init(&c->rd, NF_MAX_CTL_RESPONSE);
-}
-
-/* Connect and exchange HELLO.  0, or an exit code after a message. */
-static int
-conn_open(struct conn *c)
-{
-	const char		*path = c->path;
-	struct sockaddr_un	 sun;
-	struct nf_val		*hello, *msg;
-	enum nf_msg_type	 type;
-	char			 err[256];
-	int			 rc, saved;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errmsg("socket path %s is too long (at most %zu bytes)", path,
-		    sizeof(sun.sun_path) - 1);
-		return NF_EXIT_USAGE;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd == -1) {
-		errmsg("socket: %s", strerror(errno));
-		return NF_EXIT_FAILED;
-	}
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
-	    (errno != EINTR || connect_wait(c->fd) == -1)) {
-		saved = errno;
-		if (saved == EACCES || saved == EPERM) {
-			errmsg("cannot connect to %s: %s (ask the "
-			    "administrator for access to the control socket, "
-			    "or run nfctl as its owner)", path,
-			    strerror(saved));
-			return NF_EXIT_PERM;
-		}
-		errmsg("cannot connect to %s: %s (is nomaflowd running? use "
-		    "-s PATH or %s)", path, strerror(saved), NFCTL_SOCKET_ENV);
-		return NF_EXIT_UNREACHABLE;
-	}
-
-	hello = nf_msg_hello(NF_PROTO_CONTROL);
-	rc = conn_send(c, hello);
-	nf_val_free(hello);
-	if (rc != 0)
-		return rc;
-	if ((rc = conn_recv(c, NFCTL_TIMEOUT_MS, &type, &msg)) != 0)
-		return rc;
-	if (type != NF_MSG_HELLO) {
-		errmsg("nomaflowd on %s answered \"%s\" before its hello: not "
-		    "a control socket of a compatible nomaflowd", path,
-		    nf_msg_type_name(type));
-		nf_val_free(msg);
-		return NF_EXIT_UNREACHABLE;
-	}
-	if (nf_msg_hello_check(msg, NF_PROTO_CONTROL, err, sizeof(err)) ==
-	    -1) {
-		errmsg("%s: %s", path, err);
-		nf_val_free(msg);
-		return NF_EXIT_UNREACHABLE;
-	}
-	nf_val_free(msg);
-	return 0;
-}
-
-static void
-conn_close(struct conn *c)
-{
-	if (c->fd != -1)
-		(void)close(c->fd);
-	c->fd = -1;
-	nf_frame_reader_free(&c->rd);
-}
-
-/*
- * Send {t:"req", id, cmd, args} (args owned, may be NULL) and wait for its
- * response.  Returns 0 with *data (detached, may be NULL) and *id, or an
- * exit code after printing "nfctl: <error>".
- */
-static int
-request(struct ctx *x, const char *cmd, struct nf_val *args,
-    struct nf_val **data, int64_t *idp)
-{
-	struct nf_val		*req, *msg;
-	enum nf_msg_type	 type;
-	const char		*error;
-	int64_t			 id, rid, code;
-	int			 ok, rc;
-
-	*data = NULL;
-	/*
-	 * Connect on the first request, so that a usage error is reported
-	 * the same whether the daemon runs or not.
-	 */
-	if (x->c->fd == -1 && (rc = conn_open(x->c)) != 0) {
-		nf_val_free(args);
-		return rc;
-	}
-	id = x->c->next_id++;
-	req = nf_val_map();
-	nf_val_map_set_str(req, "t", "req");
-	nf_val_map_set_int(req, "id", id);
-	nf_val_map_set_str(req, "cmd", cmd);
-	nf_val_map_set(req, "args", args != NULL ? args : nf_val_map());
-	rc = conn_send(x->c, req);
-	nf_val_free(req);
-	if (rc != 0)
-		return rc;
-
-	if ((rc = conn_recv(x->c, NFCTL_TIMEOUT_MS, &type, &msg)) != 0)
-		return rc;
-	if (type != NF_MSG_CTL_RESP || !vint(msg, "id", &rid) || rid != id) {
-		errmsg("nomaflowd sent %s for request %" PRId64 " where its "
-		    "response was due (protocol error)",
-		    nf_msg_type_name(type), id);
-		nf_val_free(msg);
-		return NF_EXIT_UNREACHABLE;
-	}
-	if (!nf_val_get_bool(msg, "ok", &ok))
-		ok = 0;
-	if (!ok) {
-		error = vstr(msg, "error", NULL);
-		if (!vint(msg, "code", &code))
-			code = NF_EXIT_FAILED;
-		if (error != NULL) {
-			char *e = text_clean(error, CLEAN_ONELINE);
-
-			/* The one refusal an operator can override. */
-			if (code == NF_EXIT_CONFLICT &&
-			    strcmp(cmd, "run") == 0 &&
-			    strstr(e, "--force") == NULL)
-				errmsg("%s; add --force to start another run "
-				    "anyway", e);
-			else
-				errmsg("%s", e);
-			free(e);
-		} else
-			errmsg("%s failed (nomaflowd gave no reason; see its "
-			    "log)", cmd);
-		nf_val_free(msg);
-		return conn_exit_code((int)code);
-	}
-	*data = nf_val_map_take(msg, "data");
-	if (*data != NULL && (*data)->type == NF_V_NIL) {
-		nf_val_free(*data);
-		*data = NULL;
-	}
-	nf_val_free(msg);
-	if (idp != NULL)
-		*idp = id;
-	return 0;
-}
-
-/* Data of the wanted type, or a protocol error. */
-static int
-expect(const struct nf_val *data, enum nf_val_type t, const char *cmd)
-{
-	if (data == NULL || data->type != t) {
-		errmsg("nomaflowd answered %s with %s where %s was expected "
-		    "(protocol error; is nfctl from the same release?)", cmd,
-		    data == NULL ? "nothing" : nf_val_type_name(data->type),
-		    nf_val_type_name(t));
-		return NF_EXIT_UNREACHABLE;
-	}
-	return 0;
-}
-
-/* Exit code of a finished run. */
-static int
-state_exit(const char *state)
-{
-	return state != NULL && strcmp(state, "succeeded") == 0 ?
-	    NF_EXIT_OK : NF_EXIT_FAILED;
-}
-
 /* Commands. */
 
 static int
@@ -1370,6 +562,10 @@ cmd_status(struct ctx *x)
 	}
 	if (vint(d, "workers", &v))
 		field("workers:", "%" PRId64, v);
+	if ((store = vget(d, "you", NF_V_MAP)) != NULL)
+		field("you:", "%s; roles: %s", vstr(store, "identity", "?"),
+		    *vstr(store, "roles", "") != '\0' ? vstr(store, "roles",
+		    "") : "none");
 	nf_val_free(d);
 	return 0;
 }
@@ -1633,182 +829,6 @@ cmd_job_show(struct ctx *x)
 	return 0;
 }
 
-/*
- * Print one log line: "HH:MM:SS.mmm step[attempt] stream: line".  Lines
- * of stderr, and error-level lines, are marked: the stream name is in
- * capitals ("STDERR:"), bold red on a terminal, so they stand out in a
- * pager and survive grep.  A worker's own warnings carry their level.
- */
-static void
-print_log_line(const struct ctx *x, const struct nf_val *l)
-{
-	const char	*stream, *level;
-	struct nf_buf	 b;
-	char		 ts[32], *line, *p;
-	int64_t		 t, attempt;
-	int		 err;
-
-	if (l == NULL || l->type != NF_V_MAP)
-		return;
-	if (vint(l, "ts", &t))
-		fmt_clock_ms(t, ts, sizeof(ts));
-	else
-		snprintf(ts, sizeof(ts), "%12s", "-");
-	stream = vstr(l, "stream", "-");
-	level = vstr(l, "level", NULL);
-	err = strcmp(stream, "stderr") == 0 ||
-	    (level != NULL && strcmp(level, "error") == 0);
-	nf_buf_init(&b);
-	/* Run-level lines (the supervisor's own) have no step. */
-	nf_buf_printf(&b, "%s ", ts);
-	if (vstr(l, "step", NULL) != NULL) {
-		nf_buf_adds(&b, vstr(l, "step", "-"));
-		if (vint(l, "attempt", &attempt))
-			nf_buf_printf(&b, "[%" PRId64 "]", attempt);
-		nf_buf_addc(&b, ' ');
-	}
-	line = text_clean(b.data, CLEAN_ONELINE);
-	fputs(line, stdout);
-	free(line);
-
-	nf_buf_reset(&b);
-	nf_buf_printf(&b, "%s:", stream);
-	if (err)
-		for (p = b.data; *p != '\0'; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = *p - 'a' + 'A';
-	line = text_clean(b.data, CLEAN_ONELINE);
-	if (err && x->tty)
-		printf("\033[1;31m%s\033[0m ", line);
-	else
-		printf("%s ", line);
-	free(line);
-	nf_buf_free(&b);
-
-	/* Worker lines and python logging records carry a level. */
-	if (level != NULL && strcmp(level, "info") != 0) {
-		line = text_clean(level, CLEAN_ONELINE);
-		printf("%s: ", line);
-		free(line);
-	}
-	line = text_clean(vstr(l, "line", ""), CLEAN_LINE);
-	printf("%s\n", line);
-	free(line);
-}
-
-/* A "state" event: "HH:MM:SS.mmm run #17 state: running (step load)". */
-static void
-print_state_event(int64_t run_id, const struct nf_val *data)
-{
-	const struct nf_val	*pr;
-	struct nf_buf	 b;
-	char		 ts[32], *s;
-	int64_t		 n, rate, ms;
-
-	fmt_clock_ms(nf_now_ms(), ts, sizeof(ts));
-	nf_buf_init(&b);
-	if (data != NULL && data->type == NF_V_MAP &&
-	    vstr(data, "state", NULL) != NULL) {
-		nf_buf_printf(&b, "run #%" PRId64 " state: %s", run_id,
-		    vstr(data, "state", ""));
-		if (vstr(data, "step", NULL) != NULL)
-			nf_buf_printf(&b, " (step %s)", vstr(data, "step", ""));
-		pr = nf_val_get(data, "progress");
-		/* sql_copy: "progress: 250000 rows, 180000 rows/s, 1.4 s". */
-		if (nf_val_get_int(pr, "rows", &n)) {
-			nf_buf_printf(&b, " progress: %" PRId64 " rows", n);
-			if (nf_val_get_int(pr, "rate", &rate))
-				nf_buf_printf(&b, ", %" PRId64 " rows/s", rate);
-			if (nf_val_get_int(pr, "elapsed_ms", &ms))
-				nf_buf_printf(&b, ", %.1f s",
-				    (double)ms / 1000.);
-		}
-	} else {
-		s = val_text(data);
-		nf_buf_printf(&b, "run #%" PRId64 ": %s", run_id, s);
-		free(s);
-	}
-	s = text_clean(b.data, CLEAN_ONELINE);
-	printf("%s %s\n", ts, s);
-	free(s);
-	nf_buf_free(&b);
-}
-
-/*
- * Follow the log of run_id on the open connection until its "end" event.
- * Returns the run's exit code (succeeded 0, else 1) or a connection error.
- */
-static int
-follow(struct ctx *x, int64_t run_id)
-{
-	struct nf_val		*args, *d, *msg, *ev;
-	const struct nf_val	*data;
-	enum nf_msg_type	 type;
-	const char		*kind, *state;
-	char			*s;
-	int64_t			 id, eid;
-	int			 rc;
-
-	/* Lines must appear as the step writes them, even into a pipe. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	args = nf_val_map();
-	nf_val_map_set_int(args, "run_id", run_id);
-	nf_val_map_set_bool(args, "follow", 1);
-	if ((rc = request(x, "logs", args, &d, &id)) != 0)
-		return rc;
-	nf_val_free(d);
-	for (;;) {
-		if ((rc = conn_recv(x->c, -1, &type, &msg)) != 0)
-			return rc;
-		if (type != NF_MSG_CTL_EVENT || !vint(msg, "id", &eid) ||
-		    eid != id) {
-			errmsg("nomaflowd sent %s out of the log stream of run "
-			    "%" PRId64 " (protocol error)",
-			    nf_msg_type_name(type), run_id);
-			nf_val_free(msg);
-			return NF_EXIT_UNREACHABLE;
-		}
-		kind = vstr(msg, "kind", "");
-		data = nf_val_get(msg, "data");
-		if (x->o->json) {
-			/* One compact object per line: JSON Lines. */
-			ev = nf_val_map();
-			nf_val_map_set_str(ev, "kind", kind);
-			nf_val_map_set(ev, "data", data != NULL ?
-			    nf_val_dup(data) : nf_val_nil());
-			print_json(ev, -1);
-			nf_val_free(ev);
-		} else if (strcmp(kind, "log") == 0)
-			print_log_line(x, data);
-		else if (strcmp(kind, "state") == 0)
-			print_state_event(run_id, data);
-		if (strcmp(kind, "end") == 0) {
-			state = vstr(data, "state", "unknown");
-			rc = state_exit(state);
-			if (!x->o->json) {
-				struct nf_buf	 b;
-
-				nf_buf_init(&b);
-				nf_buf_printf(&b, "run #%" PRId64 " %s",
-				    run_id, state);
-				if (vstr(data, "error", NULL) != NULL)
-					nf_buf_printf(&b, ": %s",
-					    vstr(data, "error", ""));
-				s = text_clean(b.data, CLEAN_ONELINE);
-				fflush(stdout);
-				fprintf(stderr, "%s\n", s);
-				free(s);
-				nf_buf_free(&b);
-			}
-			nf_val_free(msg);
-			return rc;
-		}
-		nf_val_free(msg);
-		if (ferror(stdout))
-			return NF_EXIT_FAILED;	/* reader went away */
-	}
-}
-
 static int
 cmd_run(struct ctx *x)
 {
@@ -1970,121 +990,6 @@ cmd_runs(struct ctx *x)
 	table_free(&t);
 	nf_val_free(d);
 	return 0;
-}
-
-static const char *
-signame(int64_t sig)
-{
-	static const struct {
-		int		 sig;
-		const char	*name;
-	} sigs[] = {
-		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
-		{ SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
-		{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
-		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
-		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
-		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
-		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" },
-		{ SIGTERM, "SIGTERM" }, { SIGXCPU, "SIGXCPU" },
-		{ SIGXFSZ, "SIGXFSZ" }, { SIGSYS, "SIGSYS" },
-	};
-	size_t	i;
-
-	for (i = 0; i < NF_NELEM(sigs); i++)
-		if (sigs[i].sig == sig)
-			return sigs[i].name;
-	return NULL;
-}
-
-/* An output that is an array of maps: rows, shown as a table. */
-static int
-output_is_rows(const struct nf_val *o)
-{
-	size_t	i;
-
-	if (o->type != NF_V_ARR || o->u.a.n == 0)
-		return 0;
-	for (i = 0; i < o->u.a.n; i++)
-		if (o->u.a.items[i]->type != NF_V_MAP)
-			return 0;
-	return o->u.a.items[0]->u.m.n > 0;
-}
-
-static void
-print_output(const struct ctx *x, const struct nf_val *o)
-{
-	const struct nf_val	*first, *row, *cell;
-	struct table		 t;
-	char			**head, **cells, *s, *p, *nl;
-	size_t			 i, k, n;
-
-	if (o->type == NF_V_STR) {
-		s = text_clean(o->u.s.p, CLEAN_BLOCK);
-		for (p = s; *p != '\0'; p = nl + 1) {
-			nl = strchr(p, '\n');
-			if (nl == NULL) {
-				printf("  %s\n", p);
-				break;
-			}
-			printf("  %.*s\n", (int)(nl - p), p);
-		}
-		free(s);
-		return;
-	}
-	if (!output_is_rows(o)) {
-		s = nf_val_to_json_str(o, 2);
-		p = text_clean(s, CLEAN_BLOCK);
-		/* Indent the JSON by two to sit under its heading. */
-		printf("  ");
-		for (i = 0; p[i] != '\0'; i++) {
-			putchar(p[i]);
-			if (p[i] == '\n')
-				printf("  ");
-		}
-		putchar('\n');
-		free(p);
-		free(s);
-		return;
-	}
-	/* Columns are the first row's keys; a row lacking one shows "-". */
-	first = o->u.a.items[0];
-	head = nf_xcalloc(first->u.m.n, sizeof(*head));
-	for (k = 0; k < first->u.m.n; k++)
-		head[k] = text_clean(first->u.m.kv[k].key, CLEAN_ONELINE);
-	/* Numbers right-aligned, by the first row's types. */
-	s = nf_xcalloc(first->u.m.n + 1, 1);
-	for (k = 0; k < first->u.m.n; k++) {
-		cell = first->u.m.kv[k].val;
-		s[k] = cell->type == NF_V_INT || cell->type == NF_V_FLOAT ?
-		    'r' : 'l';
-	}
-	table_init(&t, (const char **)head, first->u.m.n, s, -1);
-	n = o->u.a.n < NFCTL_OUTPUT_ROWS ? o->u.a.n : NFCTL_OUTPUT_ROWS;
-	for (i = 0; i < n; i++) {
-		row = o->u.a.items[i];
-		cells = nf_xcalloc(first->u.m.n, sizeof(*cells));
-		for (k = 0; k < first->u.m.n; k++) {
-			cells[k] = val_text(nf_val_get(row,
-			    first->u.m.kv[k].key));
-			if (text_width(cells[k]) > NFCTL_FLEX_PIPE) {
-				p = text_cut(cells[k], NFCTL_FLEX_PIPE);
-				free(cells[k]);
-				cells[k] = p;
-			}
-		}
-		table_row(&t, cells);
-		free(cells);
-	}
-	table_print(&t, x, "  ");
-	if (o->u.a.n > n)
-		printf("  ... %zu more rows (nfctl --json run show shows "
-		    "them all)\n", o->u.a.n - n);
-	table_free(&t);
-	free(s);
-	for (k = 0; k < first->u.m.n; k++)
-		free(head[k]);
-	free(head);
 }
 
 static int
@@ -2551,6 +1456,80 @@ cmd_validate(struct ctx *x)
 	return config_check(x, "validate", "configuration is valid",
 	    "configuration is not valid; fix the errors above, then nfctl "
 	    "reload");
+}
+
+static int
+cmd_audit(struct ctx *x)
+{
+	static const char	*head[] = { "ID", "TIME", "USER", "ACTION",
+				    "TARGET", "RESULT", "DETAIL" };
+	struct table		 t;
+	struct nf_val		*args, *d;
+	const struct nf_val	*r;
+	char			*row[7];
+	int64_t			 since;
+	long long		 limit;
+	int			 rc;
+	size_t			 i;
+
+	args = nf_val_map();
+	if (x->o->job != NULL)
+		nf_val_map_set_str(args, "job", x->o->job);
+	if (x->o->user != NULL)
+		nf_val_map_set_str(args, "user", x->o->user);
+	if (x->o->since != NULL) {
+		if (nf_parse_time(x->o->since, &since) == -1) {
+			errmsg("--since %s: not a time (use 2026-11-29, "
+			    "\"2026-11-29 04:19\", 2026-11-29T04:19:48Z, "
+			    "epoch seconds, or -30m, -2h, -7d)", x->o->since);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "since", since);
+	}
+	if (x->o->limit != NULL) {
+		if (nf_parse_int(x->o->limit, 1, 10000, &limit) == -1) {
+			errmsg("--limit %s: expected a number from 1 to "
+			    "10000", x->o->limit);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "limit", limit);
+	}
+	if ((rc = request(x, "audit", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_ARR, "audit")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (d->u.a.n == 0) {
+		printf("no audit entries match\n");
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 7, "rllllll", 6);
+	for (i = 0; i < d->u.a.n; i++) {
+		r = d->u.a.items[i];
+		if (r->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(r, "id"));
+		row[1] = time_text(r, "ts", 1);
+		row[2] = val_text(nf_val_get(r, "user"));
+		row[3] = val_text(nf_val_get(r, "action"));
+		row[4] = val_text(nf_val_get(r, "target"));
+		row[5] = val_text(nf_val_get(r, "result"));
+		row[6] = val_text(nf_val_get(r, "detail"));
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
 }
 
 /*

@@ -2,8 +2,8 @@
  * spawn.h: spawning nomaflow-worker processes, talking to them, reaping
  * them.  The only place that creates or reaps child processes.
  */
-#ifndef NF_SPAWNER_H
-#define NF_SPAWNER_H
+#ifndef NF_SPAWN_H
+#define NF_SPAWN_H
 
 #include "nomaflowd.h"
 
