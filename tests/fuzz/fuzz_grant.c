@@ -1,4 +1,4 @@
-/* NF_FUZZ_SOURCES: supervisor/acl.c supervisor/toml.c common/util.c common/log.c */
+/* NF_FUZZ_SOURCES: supervisor/acl.c supervisor/toml.c supervisor/tz.c common/util.c common/log.c */
 /*
  * fuzz_grant.c: libFuzzer target for the role model (supervisor/acl.c).
  *
