@@ -43,7 +43,11 @@
 
 extern char **environ;
 
-/* A worker must say HELLO within this long, or it is killed. */
+/*
+ * A worker must say HELLO within this long, or it is killed as a protocol
+ * error.  The step's own timeout runs from spawn, so a shorter step
+ * timeout ends a silent worker first, as a timeout.
+ */
 #define HELLO_TIMEOUT	10.0
 
 enum worker_state {
@@ -64,6 +68,7 @@ struct nf_worker {
 	char			*policy;	/* the step's policy */
 	char			*self_policy;	/* the worker's own policy */
 	int			 step_timeout;
+	ev_tstamp		 spawned;	/* ev_now at spawn */
 	ev_io			 rio, wio;
 	ev_child		 child;
 	ev_timer		 timer;		/* hello/step timeout */
@@ -422,6 +427,7 @@ worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
 	struct nf_run	*r = w->run;
 	const char	*s;
 	char		 err[256];
+	ev_tstamp	 left;
 	int64_t		 i;
 	int		 b;
 
@@ -438,7 +444,11 @@ worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
 		}
 		ev_timer_stop(nfd.loop, &w->timer);
 		if (w->step_timeout > 0) {
-			ev_timer_set(&w->timer, w->step_timeout, 0.);
+			/* The step's timeout counts from spawn. */
+			left = w->spawned + w->step_timeout -
+			    ev_now(nfd.loop);
+			ev_timer_set(&w->timer, left > 0.001 ? left : 0.001,
+			    0.);
 			ev_timer_start(nfd.loop, &w->timer);
 		}
 		if (w->probe != NULL)
@@ -584,6 +594,22 @@ worker_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct nf_worker	*w = t->data;
 
 	if (w->state == W_HELLO) {
+		/*
+		 * The timer ran min(hello deadline, step timeout): a step
+		 * timeout no longer than the hello deadline is what fired.
+		 * The worker never started the step: nothing to wind down.
+		 */
+		if (w->step_timeout > 0 && w->step_timeout <= HELLO_TIMEOUT) {
+			if (w->run != NULL)
+				nf_run_logf(w->run, "error", "step timed out "
+				    "after %d s: worker %d never started (no "
+				    "hello); killing it", w->step_timeout,
+				    (int)w->pid);
+			/* A late hello must not start the step. */
+			worker_close_fd(w);
+			nf_spawn_kill(w, NF_REASON_TIMEOUT);
+			return;
+		}
 		worker_protocol_error(w, "no hello within %.0f s", HELLO_TIMEOUT);
 		return;
 	}
@@ -653,9 +679,11 @@ worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
 			o->error = nf_xstrdup("canceled");
 			break;
 		case NF_REASON_TIMEOUT:
-			o->error = nf_xprintf("step timed out after %d s",
+			o->error = nf_xprintf("step timed out after %d s%s",
 			    w->step_timeout > 0 ? w->step_timeout :
-			    w->run != NULL ? w->run->job->timeout_seconds : 0);
+			    w->run != NULL ? w->run->job->timeout_seconds : 0,
+			    w->state == W_HELLO ? ": the worker never started "
+			    "(no hello from it since spawn)" : "");
 			break;
 		default:
 			o->error = nf_xstrdup("interrupted: nomaflowd is "
@@ -912,7 +940,10 @@ worker_spawn(struct nf_cfgref *ref, const struct nf_steptype *type,
 	w->wio.data = w;
 	ev_child_init(&w->child, worker_child_cb, pid, 0);
 	w->child.data = w;
-	ev_timer_init(&w->timer, worker_timer_cb, HELLO_TIMEOUT, 0.);
+	w->spawned = ev_now(nfd.loop);
+	ev_timer_init(&w->timer, worker_timer_cb, step_timeout > 0 &&
+	    step_timeout < HELLO_TIMEOUT ? (ev_tstamp)step_timeout :
+	    HELLO_TIMEOUT, 0.);
 	w->timer.data = w;
 	ev_timer_init(&w->kill_timer, worker_kill_cb, 0., 0.);
 	w->kill_timer.data = w;

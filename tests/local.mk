@@ -152,8 +152,12 @@ tests_integration_fakes_fake_scripted_LDADD = $(NF_CORE_LIBS)
 tests_integration_fakes_fake_noread_SOURCES = tests/integration/fakes/fake.c
 tests_integration_fakes_fake_noread_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_NOREAD
 tests_integration_fakes_fake_noread_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_silent_SOURCES = tests/integration/fakes/fake.c
+tests_integration_fakes_fake_silent_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_SILENT
+tests_integration_fakes_fake_silent_LDADD = $(NF_CORE_LIBS)
 check_PROGRAMS += tests/integration/fakes/fake-scripted \
-	tests/integration/fakes/fake-noread
+	tests/integration/fakes/fake-noread \
+	tests/integration/fakes/fake-silent
 # Worker fault matrix and store faults (real daemon, fakes).
 TESTS += tests/integration/faults.sh tests/integration/service.sh
 # Crash-injection harness: 200 kill/restart cycles (needs a build with

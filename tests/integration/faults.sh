@@ -152,6 +152,29 @@ t_noread() {
 	end
 }
 
+t_silent() {
+	begin "a worker silent before its hello: the step's timeout runs from spawn"
+	new_env silent
+	use_fake silent
+	job j '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'timeout_seconds = 2' 'argv = ["/bin/true"]'
+	start_daemon || { T_OK=0; end; return; }
+	t0=$(date +%s%N)
+	id=$(nfj run j | jq -r .run_id)
+	check "run ends" wait_run "$id" 20
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	show=$(nfj run show "$id")
+	check "step timed out, not a protocol error" eq \
+	    "$(echo "$show" | jq -r '"\(.state) \(.attempts[0].reason)"')" "failed timeout"
+	check "the error says it never started" contains \
+	    "$(echo "$show" | jq -r '.attempts[0].error')" "never started"
+	# 2 s from spawn, well before the 10 s hello deadline.
+	check "ended after about 2 s ($ms ms)" test "$ms" -ge 1900 -a "$ms" -lt 6000
+	check "daemon alive" daemon_alive
+	stop_daemon
+	end
+}
+
 t_grandchild() {
 	begin "a worker's grandchild outliving it is killed with its process group"
 	new_env grandchild
@@ -272,7 +295,7 @@ t_store_corrupt() {
 	end
 }
 
-ALL="t_signals t_oom t_protocol t_flood t_noread t_grandchild t_store_full t_store_locked t_store_corrupt"
+ALL="t_signals t_oom t_protocol t_flood t_noread t_silent t_grandchild t_store_full t_store_locked t_store_corrupt"
 for t in ${*:-$ALL}; do
 	$t
 done

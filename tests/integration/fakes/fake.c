@@ -24,6 +24,8 @@
  *   NF_FAKE_NOREAD             HELLO, then never reads its socket (the
  *                              supervisor's STEP_START stays buffered)
  *                              and waits to be killed
+ *   NF_FAKE_SILENT             never says HELLO (a worker stuck before
+ *                              it starts) and waits to be killed
  *
  * Each runs as the worker would (socketpair on fd 3, PR_SET_PDEATHSIG) so a
  * supervisor that fails to kill it does not leave it behind.  A failure of
@@ -54,6 +56,7 @@ fake_die(const char *what)
 	_exit(3);
 }
 
+#if !defined(NF_FAKE_SILENT)
 static void
 fake_send(struct nf_val *m)
 {
@@ -61,6 +64,7 @@ fake_send(struct nf_val *m)
 		fake_die("send");
 	nf_val_free(m);
 }
+#endif
 
 #if defined(NF_FAKE_GARBAGE) || defined(NF_FAKE_HUGE)
 static void
@@ -72,7 +76,7 @@ fake_write(const void *p, size_t n)
 #endif
 
 #if defined(NF_FAKE_GARBAGE) || defined(NF_FAKE_HUGE) || \
-    defined(NF_FAKE_NOREAD)
+    defined(NF_FAKE_NOREAD) || defined(NF_FAKE_SILENT)
 
 /* Block until the supervisor kills us (or dies: PDEATHSIG). */
 static void __attribute__((noreturn))
@@ -223,7 +227,12 @@ main(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fake_die("prctl");
+#if defined(NF_FAKE_SILENT)
+	/* Stuck before its hello: only the supervisor's timers end it. */
+	fake_wait();
+#else
 	fake_send(nf_msg_hello(NF_PROTO_WORKER));
+#endif
 
 #if defined(NF_FAKE_GARBAGE)
 	{
@@ -283,6 +292,8 @@ main(void)
 	}
 #elif defined(NF_FAKE_SCRIPTED)
 	fake_scripted();
+#elif defined(NF_FAKE_SILENT)
+	/* Never reached: fake_wait() does not return. */
 #elif defined(NF_FAKE_NOREAD)
 	/* Never read: the supervisor's STEP_START stays in its buffers. */
 	fake_wait();
