@@ -28,6 +28,13 @@
  * short grace, SIGKILLs a child still there and then dies of SIGTERM
  * itself without a result: the supervisor, which sent it, knows why.
  *
+ * No process outlives its step: the worker is a child subreaper
+ * (PR_SET_CHILD_SUBREAPER, set before the child exists), so whatever the
+ * step double-forks, setsid()s or daemonises is reparented to the worker
+ * instead of init.  Once the child is reaped, on every path (normal end,
+ * SIGTERM, failure), child_sweep SIGKILLs and reaps every descendant left
+ * before the pipes are drained and the result is sent.
+ *
  * Invariants: the child never inherits the channel to nomaflowd (fd 3 is
  * close-on-exec; python's fd 3 is its own channel pipe) nor any pipe but
  * its own; every LOG line is valid UTF-8 of at most NF_MAX_LOG_LINE bytes
@@ -40,6 +47,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +71,8 @@
 #define CHILD_TERM_GRACE_MS	500
 /* The child's stack until execve: two PATH_MAX buffers and stdio. */
 #define CHILD_STACK		(256u << 10)
+/* How long the worker keeps killing what the step left before it gives up. */
+#define CHILD_SWEEP_MS		5000
 
 struct child_status {
 	int	stage;
@@ -338,6 +348,11 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 			return nf_step_fail(ctx, "sandbox", "job %s step %s: "
 			    "%s", ctx->job_id, ctx->step, msg);
 	}
+	/* Orphans of the step become ours, not init's: see child_sweep. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		return nf_step_fail(ctx, "error", "job %s step %s: prctl "
+		    "PR_SET_CHILD_SUBREAPER: %s", ctx->job_id, ctx->step,
+		    strerror(errno));
 	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, st, 0) == -1 ||
 	    child_pipe(ctx, sig, O_NONBLOCK) == -1)
 		return -1;
@@ -542,6 +557,114 @@ child_stream_read(struct nf_step_ctx *ctx, struct nf_child *c,
 	return -1;
 }
 
+static void
+child_push(pid_t **v, size_t *n, size_t *cap, long pid)
+{
+	if (*n == *cap) {
+		*cap = *cap != 0 ? *cap * 2 : 64;
+		*v = nf_xreallocarray(*v, *cap, sizeof(**v));
+	}
+	(*v)[(*n)++] = (pid_t)pid;
+}
+
+/* Append the children of every thread of pid to *v. */
+static void
+child_list_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[320], buf[4096];
+	ssize_t		 r, j;
+	long		 kid;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return;		/* gone already, or no /proc */
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/children",
+		    (long)pid, de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		/* "pid pid ... ", in as many reads as it takes. */
+		kid = -1;
+		for (;;) {
+			r = read(fd, buf, sizeof(buf));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			for (j = 0; j < r; j++) {
+				if (buf[j] >= '0' && buf[j] <= '9')
+					kid = (kid == -1 ? 0 : kid * 10) +
+					    (buf[j] - '0');
+				else if (kid != -1) {
+					child_push(v, n, cap, kid);
+					kid = -1;
+				}
+			}
+		}
+		if (kid != -1)
+			child_push(v, n, cap, kid);
+		close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * Kill and reap every process the step left behind, setsid()ed or not.
+ * An orphan is ours (we are a subreaper); a descendant whose parent still
+ * lives is found by walking /proc/<pid>/task/<tid>/children down from us.
+ * Each round SIGKILLs, parents first, all it finds and reaps what died; a
+ * process forked between the walk and the kill is found by the next round.
+ * The count goes to the step's log, so a step that leaves daemons behind
+ * says so.
+ */
+static void
+child_sweep(struct nf_step_ctx *ctx, struct nf_child *c)
+{
+	pid_t		*v = NULL;
+	size_t		 n, cap = 0, i, killed = 0;
+	int64_t		 deadline;
+	int		 status, round;
+
+	deadline = nf_mono_ms() + CHILD_SWEEP_MS;
+	for (round = 0;; round++) {
+		/* Exited ones are not to kill (nor to count). */
+		while (waitpid(-1, &status, WNOHANG) > 0)
+			;
+		/* Breadth first from us: v[i]'s children follow it. */
+		n = 0;
+		child_list_children(c->self, &v, &n, &cap);
+		for (i = 0; i < n; i++) {
+			child_list_children(v[i], &v, &n, &cap);
+			(void)kill(v[i], SIGKILL);
+		}
+		/* Later rounds mostly find the same ones, still dying. */
+		if (round == 0)
+			killed = n;
+		if (n == 0)
+			break;
+		if (nf_mono_ms() >= deadline) {
+			nf_step_log(ctx, "worker", NF_LOG_WARN, "job %s step "
+			    "%s: %zu process(es) started by %s still alive %d "
+			    "ms after SIGKILL (stuck in the kernel?); leaving "
+			    "them", ctx->job_id, ctx->step, n, c->what,
+			    CHILD_SWEEP_MS);
+			break;
+		}
+		/* Let the killed ones die (poll: no sleep in relay). */
+		(void)poll(NULL, 0, 1);
+	}
+	free(v);
+	if (killed > 0)
+		nf_step_log(ctx, "worker", NF_LOG_INFO, "job %s step %s: "
+		    "killed %zu process(es) that %s left running", ctx->job_id,
+		    ctx->step, killed, c->what);
+}
+
 int
 nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 {
@@ -551,7 +674,7 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 	pid_t			 r;
 	size_t			 i;
 	int			 status = 0, terminating = 0, killed = 0;
-	int			 n, timeout;
+	int			 n, timeout, ws;
 
 	/* Release the child unless we are already being stopped. */
 	if (!child_got_term && write(c->go_w, &ch, 1) == -1 && errno != EPIPE)
@@ -575,9 +698,17 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 			(void)kill(c->pid, SIGTERM);
 			deadline = nf_mono_ms() + CHILD_TERM_GRACE_MS;
 		}
-		r = waitpid(c->pid, &status, WNOHANG);
-		if (r == c->pid)
+		/*
+		 * Orphans of the step are ours (subreaper): reap them as
+		 * they die, so a long step that keeps daemonising short
+		 * jobs does not pile up zombies until its end.
+		 */
+		while ((r = waitpid(-1, &ws, WNOHANG)) > 0 && r != c->pid)
+			;
+		if (r == c->pid) {
+			status = ws;
 			break;
+		}
 		if (r == -1 && errno != EINTR)
 			nf_panic("waitpid %ld: %s", (long)c->pid,
 			    strerror(errno));
@@ -611,10 +742,12 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 				    &c->streams[i]);
 	}
 	child_stack_free(c);
+	child_sweep(ctx, c);
 
 	/*
-	 * The child is gone: what it wrote is in the pipes.  A pipe still
-	 * open after that is held by something it left running.
+	 * The child and what it left are gone: what they wrote is in the
+	 * pipes.  A pipe still open after that is held by a survivor of
+	 * child_sweep.
 	 */
 	for (i = 0; i < c->nstreams; i++) {
 		while ((n = child_stream_read(ctx, c, &c->streams[i])) == 1)

@@ -364,6 +364,40 @@ t_exec_errors() {
 	end
 }
 
+t_survivors() {
+	begin "no process outlives its step: double fork + setsid, a daemon, a timeout"
+	new_env survivors
+	# Unique sleep lengths: only this test's processes match.
+	m="300.$$$(date +%N | cut -c1-6)"
+	job leave '[[jobs.steps]]' 'name = "dbl"' 'type = "exec"' \
+	    "argv = [\"/bin/sh\", \"-c\", \"(setsid /bin/sleep ${m}1 &); echo forked\"]" \
+	    '[[jobs.steps]]' 'name = "daemon"' 'type = "exec"' \
+	    "argv = [\"/bin/sh\", \"-c\", \"setsid /bin/sh -c '/bin/sleep ${m}2 </dev/null >/dev/null 2>&1 &' </dev/null >/dev/null 2>&1 & echo daemonised\"]" \
+	    '[[jobs.steps]]' 'name = "many"' 'type = "exec"' \
+	    "argv = [\"/bin/sh\", \"-c\", \"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do setsid /bin/sh -c '/bin/sleep ${m}3 & /bin/sleep ${m}3' & done; echo many\"]"
+	job stuck '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    'timeout_seconds = 1' \
+	    "argv = [\"/bin/sh\", \"-c\", \"setsid /bin/sleep ${m}4 & exec /bin/sleep 30\"]"
+	start_daemon || { T_OK=0; end; return; }
+	id=$(nfj run leave | jq -r .run_id)
+	check "run ends" wait_run "$id" 20
+	check "run succeeded" eq "$(run_state "$id")" succeeded
+	check "no setsid'd, daemonised or many-forked sleep left" eval \
+	    "! pgrep -f '^/bin/sleep ${m}' >/dev/null"
+	check "the log says what was killed" contains "$(nf logs "$id")" \
+	    "left running"
+	diag "$(nf logs "$id" | grep 'left running')"
+	id=$(nfj run stuck | jq -r .run_id)
+	check "timeout run ends" wait_run "$id" 20
+	check "it timed out" eq "$(nfj run show "$id" | jq -r '.attempts[0].reason')" timeout
+	check "no setsid'd sleep left after the timeout" eval \
+	    "! pgrep -f '^/bin/sleep ${m}' >/dev/null"
+	# A failing run leaves its survivors: end them (unique name) by pid.
+	for p in $(pgrep -f "^/bin/sleep ${m}"); do kill -KILL "$p"; done
+	check "daemon alive" daemon_alive
+	end
+}
+
 t_params() {
 	begin "run params are typed by the job: a bad or unknown value is refused (exit 64), no run"
 	new_env params
@@ -402,7 +436,7 @@ t_params() {
 	end
 }
 
-ALL="t_success t_live_log t_retry t_timeout t_cancel t_segv t_exec_errors t_sandbox t_protocol t_conflict t_reload t_check t_sql t_params t_term t_kill_restart"
+ALL="t_success t_live_log t_retry t_timeout t_cancel t_segv t_exec_errors t_sandbox t_protocol t_conflict t_reload t_check t_sql t_params t_survivors t_term t_kill_restart"
 for t in ${*:-$ALL}; do
 	$t
 done
