@@ -635,12 +635,18 @@ child_sweep(struct nf_step_ctx *ctx, struct nf_child *c)
 		/* Exited ones are not to kill (nor to count). */
 		while (waitpid(-1, &status, WNOHANG) > 0)
 			;
-		/* Breadth first from us: v[i]'s children follow it. */
+		/*
+		 * Breadth first from us: v[i]'s children follow it.  Kill
+		 * before listing: a killed parent no longer reaps, so the
+		 * pids listed under it cannot be reused by an unrelated
+		 * process before we signal them.  Children a dying parent
+		 * already handed to us are found by the next round.
+		 */
 		n = 0;
 		child_list_children(c->self, &v, &n, &cap);
 		for (i = 0; i < n; i++) {
-			child_list_children(v[i], &v, &n, &cap);
 			(void)kill(v[i], SIGKILL);
+			child_list_children(v[i], &v, &n, &cap);
 		}
 		/* Later rounds mostly find the same ones, still dying. */
 		if (round == 0)
