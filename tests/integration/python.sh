@@ -262,6 +262,24 @@ t_cancel() {
 	end
 }
 
+t_survivors() {
+	begin "a daemon a python step double-forks and setsid()s dies with the step"
+	py_env survivors
+	m="300.$$$(date +%N | cut -c1-6)"
+	job leave '[[jobs.steps]]' 'name = "d"' 'type = "python"' \
+	    'callable = "nftest.steps:leave_daemon"' "kwargs = { seconds = \"$m\" }"
+	start_daemon || { T_OK=0; end; return; }
+	run_job leave
+	check "run succeeded" eq "$(echo "$SHOW" | jq -r .state)" succeeded
+	check "the daemon was started" contains "$(nf logs "$ID")" "left a daemon"
+	check "no sleep left behind" eval "! pgrep -f '^/bin/sleep $m' >/dev/null"
+	check "the log says what was killed" contains "$(nf logs "$ID")" \
+	    "left running"
+	# A failing run leaves its survivor: end it (unique name) by pid.
+	for p in $(pgrep -f "^/bin/sleep $m"); do kill -KILL "$p"; done
+	end
+}
+
 t_big_input() {
 	begin "earlier outputs too big for a python step's input: a clear error, not a protocol one"
 	py_env bigin
@@ -283,7 +301,7 @@ t_big_input() {
 	end
 }
 
-ALL="t_outputs t_kwargs t_order t_exception t_bad_return t_config t_segv t_sandbox t_timeout t_cancel t_big_input"
+ALL="t_outputs t_kwargs t_order t_exception t_bad_return t_config t_segv t_sandbox t_timeout t_cancel t_survivors t_big_input"
 for t in ${*:-$ALL}; do
 	$t
 done

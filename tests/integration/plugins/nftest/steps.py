@@ -74,3 +74,17 @@ def polite_loop(ctx):
 def big(ctx, mb=2.5):
     """An output of about mb megabytes (under the runner's 3 MiB record)."""
     return {"blob": "x" * int(mb * 1000 * 1000)}
+
+
+def leave_daemon(ctx, seconds):
+    """Double fork + setsid a /bin/sleep of that many seconds, and return."""
+    import os
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv("/bin/sleep", ["/bin/sleep", seconds])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print("left a daemon", flush=True)
+    return {"left": seconds}
