@@ -365,7 +365,7 @@ t_exec_errors() {
 }
 
 t_survivors() {
-	begin "no process outlives its step: double fork + setsid, a daemon, a timeout"
+	begin "no process outlives its step: double fork + setsid, a daemon, a fork storm, a timeout"
 	new_env survivors
 	# Unique sleep lengths: only this test's processes match.
 	m="300.$$$(date +%N | cut -c1-6)"
@@ -375,6 +375,13 @@ t_survivors() {
 	    "argv = [\"/bin/sh\", \"-c\", \"setsid /bin/sh -c '/bin/sleep ${m}2 </dev/null >/dev/null 2>&1 &' </dev/null >/dev/null 2>&1 & echo daemonised\"]" \
 	    '[[jobs.steps]]' 'name = "many"' 'type = "exec"' \
 	    "argv = [\"/bin/sh\", \"-c\", \"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do setsid /bin/sh -c '/bin/sleep ${m}3 & /bin/sleep ${m}3' & done; echo many\"]"
+	# Still forking (bounded: 500) when the step ends: the sweep's rounds.
+	cat >> "$D/jobs.d/leave.toml" <<EOT
+[[jobs.steps]]
+name = "storm"
+type = "exec"
+argv = ["/bin/sh", "-c", "setsid /bin/sh -c 'i=0; while [ \$i -lt 500 ]; do /bin/sleep ${m}5 & i=\$((i + 1)); done; wait' & /bin/sleep 0.2; echo storm"]
+EOT
 	job stuck '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
 	    'timeout_seconds = 1' \
 	    "argv = [\"/bin/sh\", \"-c\", \"setsid /bin/sleep ${m}4 & exec /bin/sleep 30\"]"
