@@ -5,7 +5,8 @@
 set -e
 pkgs="build-essential autoconf automake pkg-config libev-dev libmsgpack-dev
       libsqlite3-dev libseccomp-dev libpq-dev libcurl4-openssl-dev
-      libjansson-dev libsystemd-dev libsodium-dev ca-certificates check tzdata"
+      libjansson-dev libsystemd-dev libsodium-dev libmicrohttpd-dev
+      ca-certificates check tzdata"
 if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs jq clang libclang-rt-14-dev util-linux procps sqlite3
 	    postgresql-15 postgresql-client-15 python3-croniter python3 openssl

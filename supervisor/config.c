@@ -24,11 +24,16 @@
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acl.h"
 #include "config.h"
@@ -202,6 +207,173 @@ load_control(struct nf_load *ld, const struct nf_toml_value *t)
 	}
 }
 
+/*
+ * [web] listen: "HOST:PORT" with a numeric IPv4 host or a bracketed IPv6
+ * one.  Numeric only: a name would be resolved at every load, and what
+ * the daemon listens on must not depend on DNS.
+ */
+static int
+parse_listen(const char *s, char **host, int *port, char *err, size_t errlen)
+{
+	const char	*colon, *h, *he;
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	char		*end, *hs;
+	long		 p;
+	int		 af;
+
+	if (s[0] == '[') {
+		h = s + 1;
+		if ((he = strchr(h, ']')) == NULL || he[1] != ':') {
+			snprintf(err, errlen, "an IPv6 address is written "
+			    "\"[::1]:8080\"");
+			return -1;
+		}
+		colon = he + 1;
+		af = AF_INET6;
+	} else {
+		h = s;
+		if ((colon = strrchr(s, ':')) == NULL) {
+			snprintf(err, errlen, "missing \":PORT\"");
+			return -1;
+		}
+		he = colon;
+		af = AF_INET;
+	}
+	hs = nf_xstrndup(h, (size_t)(he - h));
+	if (inet_pton(af, hs, addr) != 1) {
+		snprintf(err, errlen, "\"%s\" is not a numeric %s address "
+		    "(write 127.0.0.1, 0.0.0.0 or [::1])", hs,
+		    af == AF_INET ? "IPv4" : "IPv6");
+		free(hs);
+		return -1;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 1 ||
+	    p > 65535) {
+		snprintf(err, errlen, "the port must be 1..65535, not \"%s\"",
+		    colon + 1);
+		free(hs);
+		return -1;
+	}
+	*host = hs;
+	*port = (int)p;
+	return 0;
+}
+
+static void
+load_web(struct nf_load *ld, const struct nf_toml_value *t)
+{
+	static const char *const keys[] = { "listen", "tls_cert", "tls_key",
+	    "session_ttl", "trusted_proxies", "user_header", NULL };
+	const struct nf_toml_kv *kv, *ckv = NULL;
+	const struct nf_toml_value *a;
+	struct nf_web_cfg *w = &ld->cfg->web;
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	char		 err[256], *s;
+	size_t		 i, j;
+	int		 line, col;
+
+	for (i = 0; i < t->u.tab.n; i++) {
+		kv = &t->u.tab.kv[i];
+		if (!nf_load_key_ok(ld, kv))
+			continue;
+		if (strcmp(kv->key, "listen") == 0) {
+			if ((s = nf_load_str(ld, kv->val, "web.listen")) ==
+			    NULL)
+				continue;
+			free(w->host);
+			w->host = NULL;
+			if (parse_listen(s, &w->host, &w->port, err,
+			    sizeof(err)) == -1) {
+				nf_load_err(ld, kv->val->line, kv->val->col,
+				    "web.listen \"%s\": %s", s, err);
+				free(s);
+				continue;
+			}
+			free(w->listen);
+			w->listen = s;
+		} else if (strcmp(kv->key, "tls_cert") == 0 ||
+		    strcmp(kv->key, "tls_key") == 0) {
+			char **out = kv->key[4] == 'c' ? &w->tls_cert :
+			    &w->tls_key;
+
+			if ((s = nf_load_path(ld, kv->val, kv->key[4] == 'c' ?
+			    "web.tls_cert" : "web.tls_key")) == NULL)
+				continue;
+			if (access(s, R_OK) == -1)
+				nf_load_err(ld, kv->val->line, kv->val->col,
+				    "web.%s %s: %s", kv->key, s,
+				    strerror(errno));
+			ckv = kv;
+			free(*out);
+			*out = s;
+		} else if (strcmp(kv->key, "session_ttl") == 0)
+			nf_load_set_int(ld, kv->val, "web.session_ttl", 60,
+			    30 * 86400, &w->session_ttl);
+		else if (strcmp(kv->key, "trusted_proxies") == 0) {
+			a = kv->val;
+			if (a->type != NF_TOML_ARRAY) {
+				nf_load_err(ld, a->line, a->col,
+				    "web.trusted_proxies must be an array of "
+				    "addresses, not %s",
+				    nf_load_toml_what(a->type));
+				continue;
+			}
+			for (j = 0; j < a->u.arr.n; j++) {
+				if ((s = nf_load_str(ld, a->u.arr.items[j],
+				    "web.trusted_proxies[]")) == NULL)
+					continue;
+				if (inet_pton(AF_INET, s, addr) != 1 &&
+				    inet_pton(AF_INET6, s, addr) != 1) {
+					nf_load_err(ld, a->u.arr.items[j]->line,
+					    a->u.arr.items[j]->col,
+					    "web.trusted_proxies: \"%s\" is "
+					    "not a numeric IP address", s);
+					free(s);
+					continue;
+				}
+				w->trusted_proxies = nf_xreallocarray(
+				    w->trusted_proxies,
+				    w->ntrusted_proxies + 1,
+				    sizeof(*w->trusted_proxies));
+				w->trusted_proxies[w->ntrusted_proxies++] = s;
+			}
+		} else if (strcmp(kv->key, "user_header") == 0) {
+			if ((s = nf_load_str(ld, kv->val, "web.user_header"))
+			    == NULL)
+				continue;
+			if (s[0] == '\0' || s[strspn(s, "abcdefghijklmnopqrstu"
+			    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")] !=
+			    '\0') {
+				nf_load_err(ld, kv->val->line, kv->val->col,
+				    "web.user_header must be a header name "
+				    "(letters, digits, '-'), not \"%s\"", s);
+				free(s);
+				continue;
+			}
+			free(w->user_header);
+			w->user_header = s;
+		} else
+			nf_load_unknown_key(ld, kv, "[web]", keys);
+	}
+	if ((w->tls_cert == NULL) != (w->tls_key == NULL)) {
+		nf_load_tab_pos(t, &line, &col);
+		if (ckv != NULL) {
+			line = ckv->line;
+			col = ckv->col;
+		}
+		nf_load_err(ld, line, col, "[web] needs both tls_cert and "
+		    "tls_key for TLS, or neither");
+	}
+	if (w->listen == NULL && (w->tls_cert != NULL ||
+	    w->ntrusted_proxies > 0)) {
+		nf_load_tab_pos(t, &line, &col);
+		nf_load_err(ld, line, col, "[web] has no listen address: set "
+		    "listen = \"127.0.0.1:8080\" to turn the web UI on");
+	}
+}
+
 static void
 load_worker(struct nf_load *ld, const struct nf_toml_value *t)
 {
@@ -366,7 +538,7 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 	    "control", "worker", "policies_dir", "jobs_dir", "python",
 	    "plugins_dir",
 	    "log_level", "shutdown_grace_seconds", "log_cap_bytes", "pools",
-	    "role", "user", "group", NULL };
+	    "role", "user", "group", "web", NULL };
 	const struct nf_toml_kv *kv;
 	const struct nf_toml_value *v;
 	struct nf_config *cfg = ld->cfg;
@@ -397,6 +569,8 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 	cfg->shutdown_grace_seconds = DEF_SHUTDOWN_GRACE;
 	cfg->log_cap_bytes = DEF_LOG_CAP;
 	cfg->output_max_rows = DEF_OUTPUT_MAX_ROWS;
+	cfg->web.session_ttl = NF_WEB_DEF_SESSION_TTL;
+	cfg->web.user_header = nf_xstrdup(NF_WEB_DEF_USER_HEADER);
 
 	for (i = 0; i < root->u.tab.n; i++) {
 		kv = &root->u.tab.kv[i];
@@ -417,6 +591,9 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 		} else if (strcmp(kv->key, "worker") == 0) {
 			if (nf_load_is_table(ld, v, "worker"))
 				load_worker(ld, v);
+		} else if (strcmp(kv->key, "web") == 0) {
+			if (nf_load_is_table(ld, v, "web"))
+				load_web(ld, v);
 		} else if (strcmp(kv->key, "policies_dir") == 0)
 			nf_load_set_path(ld, v, "policies_dir",
 			    &cfg->policies_dir);
@@ -617,6 +794,14 @@ nf_config_free(struct nf_config *cfg)
 	free(cfg->jobs_dir);
 	free(cfg->python_path);
 	free(cfg->plugins_dir);
+	free(cfg->web.listen);
+	free(cfg->web.host);
+	free(cfg->web.tls_cert);
+	free(cfg->web.tls_key);
+	for (i = 0; i < cfg->web.ntrusted_proxies; i++)
+		free(cfg->web.trusted_proxies[i]);
+	free(cfg->web.trusted_proxies);
+	free(cfg->web.user_header);
 	free(cfg);
 }
 

@@ -152,6 +152,25 @@ struct nf_job {
 	int		 line, col;
 };
 
+/*
+ * [web]: the HTTP server in nomaflowd (web.c).  Off while listen is NULL.
+ * The listen address is checked here (numeric host, port), the TLS files
+ * are readable; web.c binds at start.
+ */
+#define NF_WEB_DEF_SESSION_TTL	(8 * 3600)
+#define NF_WEB_DEF_USER_HEADER	"X-Remote-User"
+struct nf_web_cfg {
+	char		*listen;	/* "127.0.0.1:8080", "[::1]:8080" */
+	char		*host;		/* numeric address, no brackets */
+	int		 port;
+	char		*tls_cert;	/* both or neither */
+	char		*tls_key;
+	int		 session_ttl;	/* seconds */
+	char		**trusted_proxies;	/* numeric addresses */
+	size_t		 ntrusted_proxies;
+	char		*user_header;	/* trusted only from those */
+};
+
 struct nf_config {
 	char		*path;		/* the nomaflow.toml that was loaded */
 	char		*state_dir;
@@ -179,6 +198,7 @@ struct nf_config {
 	size_t		 njobs;
 	const struct nf_job **jobs_by_id;	/* sorted by id, for lookups */
 	struct nf_acl	*acl;		/* roles and bindings (acl.c) */
+	struct nf_web_cfg web;		/* [web] (web.c) */
 };
 
 /*

@@ -283,6 +283,23 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		fputs("# group: unset (the daemon's own group)\n", fp);
 	nf_acl_dump(cfg->acl, fp);	/* [[role]], [[user]], [[group]] */
 
+	if (cfg->web.listen != NULL) {
+		fputs("\n[web]\n", fp);
+		dump_kv_str(fp, "listen", cfg->web.listen);
+		if (cfg->web.tls_cert != NULL) {
+			dump_kv_str(fp, "tls_cert", cfg->web.tls_cert);
+			dump_kv_str(fp, "tls_key", cfg->web.tls_key);
+		}
+		fprintf(fp, "session_ttl = %d\n", cfg->web.session_ttl);
+		fputs("trusted_proxies = [", fp);
+		for (i = 0; i < cfg->web.ntrusted_proxies; i++) {
+			fputs(i > 0 ? ", " : "", fp);
+			dump_cstr(fp, cfg->web.trusted_proxies[i]);
+		}
+		fputs("]\n", fp);
+		dump_kv_str(fp, "user_header", cfg->web.user_header);
+	}
+
 	fputs("\n[worker]\n", fp);
 	if (cfg->worker_path != NULL)
 		dump_kv_str(fp, "path", cfg->worker_path);

@@ -399,7 +399,7 @@ START_TEST(test_errors_all_reported)
 		    "of nomaflow.toml (allowed: state_dir, store, secrets, "
 		    "control, worker, policies_dir, jobs_dir, python, "
 		    "plugins_dir, log_level, shutdown_grace_seconds, "
-		    "log_cap_bytes, pools, role, user, group)",
+		    "log_cap_bytes, pools, role, user, group, web)",
 		"nomaflow.toml:7:1: unknown key \"sokcet\" in [control] "
 		    "(allowed: socket, mode, group)",
 		"nomaflow.toml:8:8: control.mode must be an octal permission "
@@ -520,6 +520,72 @@ START_TEST(test_duplicate_job_ids)
 	nf_errs_init(&errs);
 	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
 	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+}
+END_TEST
+
+/* [web]: every bad key reported where it is written. */
+START_TEST(test_web_errors)
+{
+	static const char *const want[] = {
+		"nomaflow.toml:3:10: web.listen \"localhost:8080\": "
+		    "\"localhost\" is not a numeric IPv4 address (write "
+		    "127.0.0.1, 0.0.0.0 or [::1])",
+		"nomaflow.toml:4:12: web.tls_cert @DIR@/no-such-cert.pem: No "
+		    "such file or directory",
+		"nomaflow.toml:5:15: web.session_ttl must be between 60 and "
+		    "2592000, not 5",
+		"nomaflow.toml:6:33: web.trusted_proxies: \"proxy.example\" "
+		    "is not a numeric IP address",
+		"nomaflow.toml:7:15: web.user_header must be a header name "
+		    "(letters, digits, '-'), not \"X Remote\"",
+		"nomaflow.toml:8:1: unknown key \"lisen\" in [web] (allowed: "
+		    "listen, tls_cert, tls_key, session_ttl, trusted_proxies, "
+		    "user_header)",
+		"nomaflow.toml:4:1: [web] needs both tls_cert and tls_key for "
+		    "TLS, or neither",
+		"nomaflow.toml:2:1: [web] has no listen address: set listen = "
+		    "\"127.0.0.1:8080\" to turn the web UI on",
+	};
+	struct nf_errs	 errs;
+	char		*dir;
+
+	dir = enter("web");
+	nf_errs_init(&errs);
+	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
+	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+}
+END_TEST
+
+/* [web] loaded and dumped with its defaults; off when absent. */
+START_TEST(test_web_dump)
+{
+	struct nf_config	*cfg;
+	struct nf_errs		 errs;
+	char			*dir, *text;
+	size_t			 len;
+	FILE			*fp;
+
+	dir = enter("web-ok");
+	nf_errs_init(&errs);
+	cfg = nf_config_load("nomaflow.toml", 0, &errs);
+	ck_assert_msg(cfg != NULL, "%s", errs.n > 0 ? errs.msgs[0] : "?");
+	ck_assert_str_eq(cfg->web.host, "::1");
+	ck_assert_int_eq(cfg->web.port, 8443);
+	ck_assert_int_eq(cfg->web.session_ttl, 3600);
+	ck_assert_uint_eq(cfg->web.ntrusted_proxies, 2);
+	fp = open_memstream(&text, &len);
+	nf_config_dump(cfg, fp);
+	fclose(fp);
+	ck_assert_msg(strstr(text, "\n[web]\nlisten = \"[::1]:8443\"\n"
+	    "session_ttl = 3600\ntrusted_proxies = [\"127.0.0.1\", "
+	    "\"::1\"]\nuser_header = \"X-Remote-User\"\n") != NULL, "%s",
+	    text);
+	free(text);
+	nf_config_free(cfg);
 	nf_errs_free(&errs);
 	free(dir);
 }
@@ -891,6 +957,8 @@ config_suite(void)
 	tcase_add_test(tc, test_presets_derived);
 	tcase_add_test(tc, test_required_params);
 	tcase_add_test(tc, test_syntax_error_and_others);
+	tcase_add_test(tc, test_web_errors);
+	tcase_add_test(tc, test_web_dump);
 	tcase_add_test(tc, test_missing_files);
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_check_policies);
