@@ -1,5 +1,6 @@
 /*
- * control.c: the control socket of nomaflowd.  Runs in nomaflowd.
+ * control.c: the control socket of nomaflowd and the command handlers.
+ * Runs in nomaflowd.
  *
  * Owns the listening unix socket and every client connection.  Client
  * frames arrive in exactly one function (client_dispatch).  A bad frame from
@@ -8,16 +9,22 @@
  * "user:<name>" in triggered_by and in the audit table.  Its name and
  * groups are resolved once, at accept, and every request is checked
  * against the roles of the current configuration (acl.c) in
- * client_dispatch, before the command runs; a denial is answered with
+ * caller_dispatch, before the command runs; a denial is answered with
  * NF_EXIT_PERM and audited.  Listing commands (jobs, runs) filter instead
  * of refusing.
+ *
+ * The handlers see a caller (identity, reply sink, follow sink), not a
+ * connection: a socket client is one kind, a request of the web server
+ * (nf_control_exec, "web:<account>") another, so both get the same checks
+ * and the same audit.
  *
  * Follow streams (nfctl logs -f, run --follow) are this module's
  * subscription to the run engine's events (events.h): the run engine knows
  * no client.
  *
- * Invariant: a freed client is unregistered from every run it followed, so
- * no follower ever points at freed memory.
+ * Invariant: a caller that goes away is unregistered from every run it
+ * followed and taken off the callers list, so no follower or pool test
+ * ever writes to freed memory.
  */
 #include "autoconf.h"
 
@@ -56,37 +63,61 @@
 #define CLIENT_MAX_BACKLOG	(64u << 20)
 #define MAX_CLIENTS		256
 
-struct nf_client {
+/*
+ * Who sends a command, and where its answers go.  A command handler knows
+ * only this: the socket's clients (struct nf_client) and the web server's
+ * requests (nf_control_exec) are both callers.  Every live caller is on
+ * the callers list; a follow stream or a pool test in flight keeps a
+ * caller pointer with its generation and checks caller_alive() before
+ * using it, so a caller that went away is never written to.
+ */
+struct nf_caller;
+struct nf_caller_ops {
+	/* The reply sink: a CTL_RESP message, ours to free. */
+	void	(*reply)(struct nf_caller *, struct nf_val *msg);
+	/* The follow sink: a CTL_EVENT of a follow stream, ours to free. */
+	void	(*event)(struct nf_caller *, struct nf_val *msg);
+};
+
+struct nf_caller {
 	uint64_t		 gen;
-	int			 fd;
-	uid_t			 uid;
-	gid_t			 gid;
-	pid_t			 pid;
-	char			*user;		/* "user:alice" */
+	char			*user;		/* "user:alice", "web:alice" */
 	char			*name;		/* "alice"; NULL: no passwd */
+	long long		 uid;		/* -1: not a unix identity */
 	char			**groups;	/* unix group names */
 	size_t			 ngroups;
 	int			 builtin_admin;	/* root, the daemon's user */
+	int			 closing;	/* answers no more requests */
+	const struct nf_caller_ops *ops;
+	LIST_ENTRY(nf_caller)	 entry;
+};
+
+/* A control socket client: a caller with a connection. */
+struct nf_client {
+	struct nf_caller	 caller;	/* first: the handlers' view */
+	int			 fd;
+	gid_t			 gid;
+	pid_t			 pid;
 	int			 hello;
-	int			 closing;	/* drop once out is flushed */
 	ev_io			 rio, wio;
 	struct nf_msg_reader	 rd;
 	struct nf_buf		 out;
 	LIST_ENTRY(nf_client)	 entry;
 };
 
+static LIST_HEAD(, nf_caller) callers = LIST_HEAD_INITIALIZER(callers);
 static LIST_HEAD(, nf_client) clients = LIST_HEAD_INITIALIZER(clients);
 static int		 listen_fd = -1;
 static ev_io		 listen_io;
 static char		*sock_path;
 static gid_t		 sock_gid = (gid_t)-1;
-static uint64_t		 client_gen;
+static uint64_t		 caller_gen;
 static int		 nclients;
 
-/* A client following a run (run_id) on its request req_id. */
+/* A caller following a run (run_id) on its request req_id. */
 struct follow {
 	int64_t			 run_id;
-	struct nf_client	*client;	/* NULL: dropped meanwhile */
+	struct nf_caller	*client;	/* NULL: dropped meanwhile */
 	uint64_t		 gen;
 	int64_t			 req_id;
 	LIST_ENTRY(follow)	 entry;
@@ -96,6 +127,42 @@ static int		 events_sub;
 static int		 forwarding;	/* inside follow_event() */
 
 static void	client_free(struct nf_client *);
+static void	follow_drop_caller(struct nf_caller *);
+
+static void
+caller_begin(struct nf_caller *c, const struct nf_caller_ops *ops)
+{
+	c->gen = ++caller_gen;
+	c->ops = ops;
+	LIST_INSERT_HEAD(&callers, c, entry);
+}
+
+/* c is going away: nothing may reach it any more. */
+static void
+caller_end(struct nf_caller *c)
+{
+	size_t	i;
+
+	follow_drop_caller(c);
+	LIST_REMOVE(c, entry);
+	free(c->user);
+	free(c->name);
+	for (i = 0; i < c->ngroups; i++)
+		free(c->groups[i]);
+	free(c->groups);
+}
+
+/* Still there, and still answering? */
+static int
+caller_alive(struct nf_caller *c, uint64_t gen)
+{
+	struct nf_caller	*x;
+
+	LIST_FOREACH(x, &callers, entry)
+		if (x == c && x->gen == gen)
+			return !c->closing;
+	return 0;
+}
 
 /* Still connected (it may be closing). */
 static int
@@ -104,21 +171,15 @@ client_exists(struct nf_client *c, uint64_t gen)
 	struct nf_client	*x;
 
 	LIST_FOREACH(x, &clients, entry)
-		if (x == c && x->gen == gen)
+		if (x == c && x->caller.gen == gen)
 			return 1;
 	return 0;
-}
-
-static int
-nf_control_client_alive(struct nf_client *c, uint64_t gen)
-{
-	return client_exists(c, gen) && !c->closing;
 }
 
 static void
 client_send(struct nf_client *c, struct nf_val *msg)
 {
-	if (c->closing && c->fd == -1) {
+	if (c->caller.closing && c->fd == -1) {
 		nf_val_free(msg);
 		return;
 	}
@@ -126,20 +187,29 @@ client_send(struct nf_client *c, struct nf_val *msg)
 	nf_val_free(msg);
 	if (c->out.len > CLIENT_MAX_BACKLOG) {
 		nf_warnx("control client %s (pid %d) is not reading; "
-		    "dropping it", c->user, (int)c->pid);
+		    "dropping it", c->caller.user, (int)c->pid);
 		client_free(c);
 		return;
 	}
 	ev_io_start(nfd.loop, &c->wio);
 }
 
+/* The socket's sinks: both are frames on the connection. */
 static void
-nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
+client_sink(struct nf_caller *caller, struct nf_val *msg)
+{
+	client_send((struct nf_client *)caller, msg);
+}
+
+static const struct nf_caller_ops client_ops = { client_sink, client_sink };
+
+static void
+caller_event(struct nf_caller *c, uint64_t gen, int64_t req_id,
     const char *kind, struct nf_val *data)
 {
 	struct nf_val	*m;
 
-	if (!nf_control_client_alive(c, gen)) {
+	if (!caller_alive(c, gen)) {
 		nf_val_free(data);
 		return;
 	}
@@ -147,13 +217,13 @@ nf_control_event(struct nf_client *c, uint64_t gen, int64_t req_id,
 	nf_val_map_set_int(m, "id", req_id);
 	nf_val_map_set_str(m, "kind", kind);
 	nf_val_map_set(m, "data", data);
-	client_send(c, m);
+	c->ops->event(c, m);
 }
 
 /* Followers. */
 
 static void
-follow_add(int64_t run_id, struct nf_client *c, int64_t req_id)
+follow_add(int64_t run_id, struct nf_caller *c, int64_t req_id)
 {
 	struct follow	*f;
 
@@ -179,7 +249,7 @@ follow_sweep(void)
 
 /* c is going away: forget what it followed (later, if forwarding). */
 static void
-follow_drop_client(struct nf_client *c)
+follow_drop_caller(struct nf_caller *c)
 {
 	struct follow	*f;
 
@@ -212,7 +282,7 @@ follow_event(const struct nf_event *ev, void *arg)
 	LIST_FOREACH(f, &follows, entry) {
 		if (f->run_id != ev->run_id || f->client == NULL)
 			continue;
-		nf_control_event(f->client, f->gen, f->req_id,
+		caller_event(f->client, f->gen, f->req_id,
 		    nf_event_name(ev->kind), nf_val_dup(ev->data));
 		/* The run's last event ends the stream. */
 		if (ev->kind == NF_EVENT_END)
@@ -223,7 +293,7 @@ follow_event(const struct nf_event *ev, void *arg)
 }
 
 static void
-reply_ok(struct nf_client *c, int64_t id, struct nf_val *data)
+reply_ok(struct nf_caller *c, int64_t id, struct nf_val *data)
 {
 	struct nf_val	*m;
 
@@ -232,15 +302,15 @@ reply_ok(struct nf_client *c, int64_t id, struct nf_val *data)
 	nf_val_map_set_bool(m, "ok", 1);
 	if (data != NULL)
 		nf_val_map_set(m, "data", data);
-	client_send(c, m);
+	c->ops->reply(c, m);
 }
 
 static void
-reply_err(struct nf_client *c, int64_t id, int code, const char *fmt, ...)
+reply_err(struct nf_caller *c, int64_t id, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void
-reply_err(struct nf_client *c, int64_t id, int code, const char *fmt, ...)
+reply_err(struct nf_caller *c, int64_t id, int code, const char *fmt, ...)
 {
 	struct nf_val	*m;
 	va_list		 ap;
@@ -254,11 +324,11 @@ reply_err(struct nf_client *c, int64_t id, int code, const char *fmt, ...)
 	nf_val_map_set_bool(m, "ok", 0);
 	nf_val_map_set_int(m, "code", code);
 	nf_val_map_set_str(m, "error", buf);
-	client_send(c, m);
+	c->ops->reply(c, m);
 }
 
 static void
-audit(struct nf_client *c, const char *action, const char *target,
+audit(struct nf_caller *c, const char *action, const char *target,
     const char *result, const struct nf_val *detail)
 {
 	struct nf_audit_rec	a;
@@ -275,7 +345,7 @@ audit(struct nf_client *c, const char *action, const char *target,
 }
 
 static void
-client_ident(const struct nf_client *c, struct nf_acl_ident *who)
+caller_ident(const struct nf_caller *c, struct nf_acl_ident *who)
 {
 	memset(who, 0, sizeof(*who));
 	who->user = c->name;
@@ -287,12 +357,12 @@ client_ident(const struct nf_client *c, struct nf_acl_ident *who)
 
 /* May the client do verb on job (NULL for a daemon verb)? */
 static int
-may(const struct nf_client *c, enum nf_acl_verb verb, const char *job_id)
+may(const struct nf_caller *c, enum nf_acl_verb verb, const char *job_id)
 {
 	const struct nf_job	*j = NULL;
 	struct nf_acl_ident	 who;
 
-	client_ident(c, &who);
+	caller_ident(c, &who);
 	if (job_id != NULL)
 		j = nf_config_job(nfd.cur->cfg, job_id);
 	return nf_acl_allowed(nfd.cur->cfg->acl, &who, verb, job_id,
@@ -342,7 +412,7 @@ denied_detail(const struct nf_val *args, const char *job_id)
  * grant that would allow it, audits the denial, and returns 0.
  */
 static int
-permit(struct nf_client *c, int64_t id, const char *cmd,
+permit(struct nf_caller *c, int64_t id, const char *cmd,
     enum nf_acl_verb verb, const char *job_id, int64_t run_id,
     const struct nf_val *args)
 {
@@ -353,7 +423,7 @@ permit(struct nf_client *c, int64_t id, const char *cmd,
 
 	if (may(c, verb, job_id))
 		return 1;
-	client_ident(c, &who);
+	caller_ident(c, &who);
 	nf_acl_ident_text(&who, idt, sizeof(idt));
 	if (run_id > 0)
 		snprintf(what, sizeof(what), "%s run %lld of job %s", vn,
@@ -388,7 +458,7 @@ struct argspec {
 };
 
 static int
-check_args(struct nf_client *c, int64_t id, const char *cmd,
+check_args(struct nf_caller *c, int64_t id, const char *cmd,
     const struct nf_val *args, const struct argspec *spec)
 {
 	const struct argspec	*a;
@@ -426,7 +496,7 @@ check_args(struct nf_client *c, int64_t id, const char *cmd,
 }
 
 static const struct nf_job *
-find_job(struct nf_client *c, int64_t id, const char *job_id)
+find_job(struct nf_caller *c, int64_t id, const char *job_id)
 {
 	const struct nf_job	*job;
 
@@ -465,14 +535,14 @@ last_run_brief(const char *job_id)
 
 /* status.you: who the daemon thinks the client is, and its roles. */
 static struct nf_val *
-client_you(const struct nf_client *c)
+caller_you(const struct nf_caller *c)
 {
 	struct nf_acl_ident	 who;
 	struct nf_val		*m;
 	struct nf_buf		 b;
 	char			 idt[160];
 
-	client_ident(c, &who);
+	caller_ident(c, &who);
 	nf_acl_ident_text(&who, idt, sizeof(idt));
 	nf_buf_init(&b);
 	nf_acl_roles(nfd.cur->cfg->acl, &who, &b);
@@ -484,7 +554,7 @@ client_you(const struct nf_client *c)
 }
 
 static void
-cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_status(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = { { NULL, 0, 0 } };
 	struct nf_val	*d, *st, *rl;
@@ -518,7 +588,7 @@ cmd_status(struct nf_client *c, int64_t id, const struct nf_val *args)
 	nf_val_map_set(rl, "errors", nfd.reload_errors != NULL ?
 	    nf_val_dup(nfd.reload_errors) : nf_val_arr());
 	nf_val_map_set(d, "last_reload", rl);
-	nf_val_map_set(d, "you", client_you(c));
+	nf_val_map_set(d, "you", caller_you(c));
 	reply_ok(c, id, d);
 }
 
@@ -570,7 +640,7 @@ job_brief(const struct nf_job *j)
 }
 
 static void
-cmd_jobs(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_jobs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "tag", NF_V_STR, 0 }, { "search", NF_V_STR, 0 },
@@ -629,7 +699,7 @@ job_policies(struct nf_val *m, const struct nf_job *j)
 }
 
 static void
-cmd_job_show(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_job_show(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "id", NF_V_STR, 1 }, { NULL, 0, 0 }
@@ -682,7 +752,7 @@ cmd_job_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_run(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "job", NF_V_STR, 1 }, { "params", NF_V_MAP, 0 },
@@ -749,7 +819,7 @@ cmd_run(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_runs(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_runs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "job", NF_V_STR, 0 }, { "state", NF_V_STR, 0 },
@@ -794,7 +864,7 @@ cmd_runs(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static int
-get_run_id(struct nf_client *c, int64_t id, const char *cmd,
+get_run_id(struct nf_caller *c, int64_t id, const char *cmd,
     const struct nf_val *args, int64_t *run_id)
 {
 	if (!nf_val_get_int(args, "run_id", run_id) || *run_id <= 0) {
@@ -806,7 +876,7 @@ get_run_id(struct nf_client *c, int64_t id, const char *cmd,
 }
 
 static void
-cmd_run_show(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_run_show(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
@@ -832,7 +902,7 @@ cmd_run_show(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_logs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "run_id", NF_V_INT, 1 }, { "follow", NF_V_BOOL, 0 },
@@ -870,7 +940,7 @@ cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
 	}
 	reply_ok(c, id, d);
 	for (i = 0; i < lines->u.a.n; i++) {
-		nf_control_event(c, c->gen, id, "log", lines->u.a.items[i]);
+		caller_event(c, c->gen, id, "log", lines->u.a.items[i]);
 		lines->u.a.items[i] = NULL;
 	}
 	lines->u.a.n = 0;
@@ -888,7 +958,7 @@ cmd_logs(struct nf_client *c, int64_t id, const struct nf_val *args)
 		if (nf_val_get(r, "error") != NULL)
 			nf_val_map_set(end, "error",
 			    nf_val_dup(nf_val_get(r, "error")));
-		nf_control_event(c, c->gen, id, "end", end);
+		caller_event(c, c->gen, id, "end", end);
 	}
 	nf_val_free(r);
 }
@@ -904,7 +974,7 @@ job_detail(const char *job_id)
 }
 
 static void
-cmd_cancel(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_cancel(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "run_id", NF_V_INT, 1 }, { NULL, 0, 0 }
@@ -983,7 +1053,7 @@ fire_entry(int64_t t, int flags, const struct nf_tz *tz, const char *sched)
 }
 
 static void
-cmd_next(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_next(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "id", NF_V_STR, 1 }, { "n", NF_V_INT, 0 }, { NULL, 0, 0 }
@@ -1039,7 +1109,7 @@ cmd_next(struct nf_client *c, int64_t id, const struct nf_val *args)
 
 /* Preview an expression not in any job: nfctl cron. */
 static void
-cmd_cron(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_cron(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "expr", NF_V_STR, 1 }, { "tz", NF_V_STR, 0 },
@@ -1101,7 +1171,7 @@ cmd_cron(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-job_toggle(struct nf_client *c, int64_t id, const struct nf_val *args,
+job_toggle(struct nf_caller *c, int64_t id, const struct nf_val *args,
     const char *cmd, int enabled)
 {
 	static const struct argspec spec[] = {
@@ -1127,19 +1197,19 @@ job_toggle(struct nf_client *c, int64_t id, const struct nf_val *args,
 }
 
 static void
-cmd_job_enable(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_job_enable(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	job_toggle(c, id, args, "job.enable", 1);
 }
 
 static void
-cmd_job_disable(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_job_disable(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	job_toggle(c, id, args, "job.disable", 0);
 }
 
 static void
-cmd_reload(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_reload(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = { { NULL, 0, 0 } };
 	struct nf_val	*errors = NULL, *d;
@@ -1157,7 +1227,7 @@ cmd_reload(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_validate(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_validate(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = { { NULL, 0, 0 } };
 	struct nf_config	*cfg;
@@ -1186,7 +1256,7 @@ cmd_validate(struct nf_client *c, int64_t id, const struct nf_val *args)
  * audit names the secret.
  */
 static void
-cmd_secret_set(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_secret_set(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "name", NF_V_STR, 1 }, { "value", NF_V_STR, 1 },
@@ -1211,7 +1281,7 @@ cmd_secret_set(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_secret_list(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_secret_list(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = { { NULL, 0, 0 } };
 	struct nf_val	*l;
@@ -1227,7 +1297,7 @@ cmd_secret_list(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_secret_rm(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_secret_rm(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "name", NF_V_STR, 1 }, { NULL, 0, 0 }
@@ -1254,7 +1324,7 @@ cmd_secret_rm(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_secret_rotate_key(struct nf_client *c, int64_t id,
+cmd_secret_rotate_key(struct nf_caller *c, int64_t id,
     const struct nf_val *args)
 {
 	static const struct argspec spec[] = { { NULL, 0, 0 } };
@@ -1278,7 +1348,7 @@ cmd_secret_rotate_key(struct nf_client *c, int64_t id,
 
 /* A pool test in flight: where its answer goes. */
 struct pool_test {
-	struct nf_client	*client;
+	struct nf_caller	*client;
 	uint64_t		 gen;
 	int64_t			 req_id;
 	char			*pool;
@@ -1293,7 +1363,7 @@ pool_test_done(void *arg, struct nf_step_outcome *o)
 	struct nf_val		*d;
 	int64_t			 ms = nf_mono_ms() - t->started;
 
-	if (client_exists(t->client, t->gen) && !t->client->closing) {
+	if (caller_alive(t->client, t->gen)) {
 		if (o->state == NF_ATT_SUCCEEDED) {
 			d = nf_val_map();
 			nf_val_map_set_str(d, "pool", t->pool);
@@ -1316,7 +1386,7 @@ pool_test_done(void *arg, struct nf_step_outcome *o)
 }
 
 static void
-cmd_pool_test(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_pool_test(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "name", NF_V_STR, 1 }, { NULL, 0, 0 }
@@ -1352,7 +1422,7 @@ cmd_pool_test(struct nf_client *c, int64_t id, const struct nf_val *args)
 }
 
 static void
-cmd_audit(struct nf_client *c, int64_t id, const struct nf_val *args)
+cmd_audit(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
 	static const struct argspec spec[] = {
 		{ "since", NF_V_INT, 0 }, { "user", NF_V_STR, 0 },
@@ -1398,7 +1468,7 @@ enum cmd_target {
 
 static const struct {
 	const char	*name;
-	void		(*fn)(struct nf_client *, int64_t,
+	void		(*fn)(struct nf_caller *, int64_t,
 			    const struct nf_val *);
 	enum cmd_target	 target;
 	enum nf_acl_verb verb;
@@ -1433,7 +1503,7 @@ static const struct {
  * runs and refuses the arguments itself (it does nothing else then).
  */
 static int
-dispatch_permit(struct nf_client *c, int64_t id, size_t i,
+dispatch_permit(struct nf_caller *c, int64_t id, size_t i,
     const struct nf_val *args)
 {
 	const char	*cmd = commands[i].name, *job;
@@ -1473,41 +1543,16 @@ dispatch_permit(struct nf_client *c, int64_t id, size_t i,
 	nf_panic("dispatch_permit: target %d", (int)commands[i].target);
 }
 
-/* Every client frame arrives here. */
+/*
+ * Every command, whoever sends it, runs here: the permission check, then
+ * the handler.  Its answer goes to the caller's reply sink.
+ */
 static void
-client_dispatch(struct nf_client *c, enum nf_msg_type type,
-    struct nf_val *msg)
+caller_dispatch(struct nf_caller *c, int64_t id, const char *cmd,
+    const struct nf_val *args)
 {
-	const struct nf_val	*args;
-	const char		*cmd;
-	char			 err[256];
-	int64_t			 id = 0;
-	size_t			 i;
+	size_t	i;
 
-	if (!c->hello) {
-		if (type != NF_MSG_HELLO || nf_msg_hello_check(msg,
-		    NF_PROTO_CONTROL, err, sizeof(err)) == -1) {
-			if (type != NF_MSG_HELLO)
-				snprintf(err, sizeof(err), "expected hello "
-				    "first, got \"%s\"",
-				    nf_msg_type_name(type));
-			reply_err(c, 0, NF_EXIT_USAGE, "%s", err);
-			c->closing = 1;
-			return;
-		}
-		c->hello = 1;
-		client_send(c, nf_msg_hello(NF_PROTO_CONTROL));
-		return;
-	}
-	if (type != NF_MSG_CTL_REQ) {
-		reply_err(c, 0, NF_EXIT_USAGE, "unexpected \"%s\" frame",
-		    nf_msg_type_name(type));
-		c->closing = 1;
-		return;
-	}
-	nf_val_get_int(msg, "id", &id);
-	cmd = nf_val_get_str(msg, "cmd");
-	args = nf_val_get(msg, "args");
 	for (i = 0; i < NF_NELEM(commands); i++)
 		if (strcmp(commands[i].name, cmd) == 0) {
 			nf_debug("control: %s: %s", c->user, cmd);
@@ -1518,12 +1563,132 @@ client_dispatch(struct nf_client *c, enum nf_msg_type type,
 	reply_err(c, id, NF_EXIT_USAGE, "unknown command \"%s\"", cmd);
 }
 
+/*
+ * A web request as a caller: an account of the UI ("web:alice"), matched
+ * against [[user]] name = "alice" of the roles (uid -1, no groups, never
+ * the builtin admin).  Its reply sink keeps the one answer; it follows
+ * nothing (the web server subscribes to the events itself), so its follow
+ * sink drops what arrives.
+ */
+struct exec_caller {
+	struct nf_caller	 caller;
+	struct nf_val		*reply;		/* the CTL_RESP, or NULL */
+};
+
+static void
+exec_reply(struct nf_caller *caller, struct nf_val *msg)
+{
+	struct exec_caller	*x = (struct exec_caller *)caller;
+
+	if (x->reply != NULL)
+		nf_panic("control: two replies to one web request");
+	x->reply = msg;
+}
+
+static void
+exec_event(struct nf_caller *caller, struct nf_val *msg)
+{
+	nf_val_free(msg);
+}
+
+static const struct nf_caller_ops exec_ops = { exec_reply, exec_event };
+
+static void
+exec_caller_init(struct exec_caller *x, const char *account)
+{
+	memset(x, 0, sizeof(*x));
+	x->caller.user = nf_xprintf("web:%s", account);
+	x->caller.name = nf_xstrdup(account);
+	x->caller.uid = -1;
+	caller_begin(&x->caller, &exec_ops);
+}
+
+struct nf_val *
+nf_control_exec(const char *account, const char *cmd,
+    const struct nf_val *args, int *code, char *err, size_t errlen)
+{
+	struct exec_caller	 x;
+	struct nf_val		*data = NULL;
+	const char		*e;
+	int64_t			 c;
+	int			 ok = 0;
+
+	exec_caller_init(&x, account);
+	caller_dispatch(&x.caller, 1, cmd, args);
+	/* Whatever answers later (pool.test) finds the caller gone. */
+	caller_end(&x.caller);
+	if (x.reply == NULL) {
+		*code = NF_EXIT_FAILED;
+		snprintf(err, errlen, "%s answers asynchronously; use nfctl",
+		    cmd);
+		return NULL;
+	}
+	nf_val_get_bool(x.reply, "ok", &ok);
+	if (ok) {
+		data = nf_val_map_take(x.reply, "data");
+		if (data == NULL)
+			data = nf_val_nil();
+	} else {
+		*code = nf_val_get_int(x.reply, "code", &c) ? (int)c :
+		    NF_EXIT_FAILED;
+		e = nf_val_get_str(x.reply, "error");
+		snprintf(err, errlen, "%s", e != NULL ? e : "failed");
+	}
+	nf_val_free(x.reply);
+	return data;
+}
+
+int
+nf_control_may(const char *account, enum nf_acl_verb verb,
+    const char *job_id)
+{
+	struct nf_caller	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = (char *)account;
+	c.uid = -1;
+	return may(&c, verb, job_id);
+}
+
+/* Every client frame arrives here. */
+static void
+client_dispatch(struct nf_client *cl, enum nf_msg_type type,
+    struct nf_val *msg)
+{
+	struct nf_caller	*c = &cl->caller;
+	char			 err[256];
+	int64_t			 id = 0;
+
+	if (!cl->hello) {
+		if (type != NF_MSG_HELLO || nf_msg_hello_check(msg,
+		    NF_PROTO_CONTROL, err, sizeof(err)) == -1) {
+			if (type != NF_MSG_HELLO)
+				snprintf(err, sizeof(err), "expected hello "
+				    "first, got \"%s\"",
+				    nf_msg_type_name(type));
+			reply_err(c, 0, NF_EXIT_USAGE, "%s", err);
+			c->closing = 1;
+			return;
+		}
+		cl->hello = 1;
+		client_send(cl, nf_msg_hello(NF_PROTO_CONTROL));
+		return;
+	}
+	if (type != NF_MSG_CTL_REQ) {
+		reply_err(c, 0, NF_EXIT_USAGE, "unexpected \"%s\" frame",
+		    nf_msg_type_name(type));
+		c->closing = 1;
+		return;
+	}
+	nf_val_get_int(msg, "id", &id);
+	caller_dispatch(c, id, nf_val_get_str(msg, "cmd"),
+	    nf_val_get(msg, "args"));
+}
+
 static void
 client_free(struct nf_client *c)
 {
-	size_t	i;
-
-	follow_drop_client(c);
+	caller_end(&c->caller);
 	LIST_REMOVE(c, entry);
 	nclients--;
 	ev_io_stop(nfd.loop, &c->rio);
@@ -1531,11 +1696,6 @@ client_free(struct nf_client *c)
 	close(c->fd);
 	nf_msg_reader_free(&c->rd);
 	nf_buf_free(&c->out);
-	free(c->user);
-	free(c->name);
-	for (i = 0; i < c->ngroups; i++)
-		free(c->groups[i]);
-	free(c->groups);
 	free(c);
 }
 
@@ -1545,7 +1705,7 @@ client_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	struct nf_client	*c = io->data;
 	enum nf_msg_type	 type;
 	struct nf_val		*msg;
-	uint64_t		 gen = c->gen;
+	uint64_t		 gen = c->caller.gen;
 	char			 err[256];
 
 	for (;;) {
@@ -1558,9 +1718,10 @@ client_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		case NF_RD_TOOBIG:
 		case NF_RD_BAD:
 			nf_warnx("control client %s (pid %d): %s; dropping "
-			    "it", c->user, (int)c->pid, err);
-			reply_err(c, 0, NF_EXIT_USAGE, "bad frame: %s", err);
-			c->closing = 1;
+			    "it", c->caller.user, (int)c->pid, err);
+			reply_err(&c->caller, 0, NF_EXIT_USAGE, "bad frame: "
+			    "%s", err);
+			c->caller.closing = 1;
 			ev_io_stop(loop, &c->rio);
 			return;
 		default:
@@ -1572,7 +1733,7 @@ client_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		nf_val_free(msg);
 		if (!client_exists(c, gen))
 			return;		/* dropped while answering */
-		if (c->closing) {
+		if (c->caller.closing) {
 			ev_io_stop(loop, &c->rio);
 			return;
 		}
@@ -1596,7 +1757,7 @@ client_write_cb(struct ev_loop *loop, ev_io *io, int revents)
 		nf_buf_consume(&c->out, (size_t)n);
 	}
 	ev_io_stop(loop, &c->wio);
-	if (c->closing)
+	if (c->caller.closing)
 		client_free(c);
 }
 
@@ -1616,7 +1777,7 @@ peer_allowed(const struct nf_client *c, uid_t uid, gid_t gid,
 
 	if (uid == 0 || uid == geteuid())
 		return 1;
-	client_ident(c, &who);
+	caller_ident(&c->caller, &who);
 	if (nf_acl_bound(nfd.cur->cfg->acl, &who))
 		return 1;
 	if (sock_gid == (gid_t)-1)
@@ -1644,23 +1805,25 @@ client_groups(struct nf_client *c)
 	int		 n = 32, want, i;
 
 	gids = nf_xcalloc((size_t)n, sizeof(*gids));
-	if (c->name != NULL && getgrouplist(c->name, c->gid, gids, &n) ==
+	if (c->caller.name != NULL && getgrouplist(c->caller.name, c->gid,
+	    gids, &n) ==
 	    -1) {
 		/* Too small: n now says how many there are. */
 		want = n > 32 ? n : 32;
 		gids = nf_xreallocarray(gids, (size_t)want, sizeof(*gids));
 		n = want;
-		if (getgrouplist(c->name, c->gid, gids, &n) == -1)
+		if (getgrouplist(c->caller.name, c->gid, gids, &n) == -1)
 			n = 0;
 	}
-	if (c->name == NULL || n <= 0) {
+	if (c->caller.name == NULL || n <= 0) {
 		gids[0] = c->gid;
 		n = 1;
 	}
-	c->groups = nf_xcalloc((size_t)n, sizeof(*c->groups));
+	c->caller.groups = nf_xcalloc((size_t)n, sizeof(*c->caller.groups));
 	for (i = 0; i < n; i++)
 		if ((gr = getgrgid(gids[i])) != NULL)
-			c->groups[c->ngroups++] = nf_xstrdup(gr->gr_name);
+			c->caller.groups[c->caller.ngroups++] =
+			    nf_xstrdup(gr->gr_name);
 	free(gids);
 }
 
@@ -1678,16 +1841,16 @@ nf_control_adopt(int fd)
 		return -1;
 	}
 	c = nf_xcalloc(1, sizeof(*c));
-	c->gen = ++client_gen;
 	c->fd = fd;
-	c->uid = cred.uid;
+	c->caller.uid = (long long)cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
 	pw = getpwuid(cred.uid);
-	c->user = pw != NULL ? nf_xprintf("user:%s", pw->pw_name) :
+	c->caller.user = pw != NULL ? nf_xprintf("user:%s", pw->pw_name) :
 	    nf_xprintf("user:%u", (unsigned)cred.uid);
-	c->name = pw != NULL ? nf_xstrdup(pw->pw_name) : NULL;
-	c->builtin_admin = cred.uid == 0 || cred.uid == geteuid();
+	c->caller.name = pw != NULL ? nf_xstrdup(pw->pw_name) : NULL;
+	c->caller.builtin_admin = cred.uid == 0 || cred.uid == geteuid();
+	caller_begin(&c->caller, &client_ops);
 	nf_msg_reader_init(&c->rd, fd, NF_DIR_CTL_REQUEST);
 	nf_buf_init(&c->out);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
@@ -1698,20 +1861,21 @@ nf_control_adopt(int fd)
 	nclients++;
 	if (nclients > MAX_CLIENTS) {
 		nf_warnx("control: too many clients (%d); refusing %s",
-		    nclients, c->user);
-		reply_err(c, 0, NF_EXIT_UNREACHABLE, "too many clients");
-		c->closing = 1;
+		    nclients, c->caller.user);
+		reply_err(&c->caller, 0, NF_EXIT_UNREACHABLE,
+		    "too many clients");
+		c->caller.closing = 1;
 		return 0;
 	}
 	client_groups(c);
-	if (!peer_allowed(c, cred.uid, cred.gid, c->name)) {
-		nf_warnx("control: %s (pid %d) is not allowed", c->user,
-		    (int)c->pid);
-		reply_err(c, 0, NF_EXIT_PERM, "permission denied: %s may not "
-		    "control nomaflowd (needs root, the daemon's user, the "
-		    "socket's group, or a [[user]] or [[group]] entry in %s)",
-		    c->user, nfd.config_path);
-		c->closing = 1;
+	if (!peer_allowed(c, cred.uid, cred.gid, c->caller.name)) {
+		nf_warnx("control: %s (pid %d) is not allowed",
+		    c->caller.user, (int)c->pid);
+		reply_err(&c->caller, 0, NF_EXIT_PERM, "permission denied: "
+		    "%s may not control nomaflowd (needs root, the daemon's "
+		    "user, the socket's group, or a [[user]] or [[group]] "
+		    "entry in %s)", c->caller.user, nfd.config_path);
+		c->caller.closing = 1;
 		return 0;
 	}
 	ev_io_start(nfd.loop, &c->rio);

@@ -301,7 +301,13 @@ setup(void)
 	    "policies_dir = \"%s/policies\"\n"
 	    "jobs_dir = \"jobs.d\"\n"
 	    "[worker]\n"
-	    "allow_unsandboxed = true\n", NF_TOP_SRCDIR);
+	    "allow_unsandboxed = true\n"
+	    "[[role]]\n"
+	    "name = \"viewer\"\n"
+	    "grants = [\"view job:*\", \"run job:other\"]\n"
+	    "[[user]]\n"
+	    "name = \"nf-web-alice\"\n"
+	    "roles = [\"viewer\"]\n", NF_TOP_SRCDIR);
 	snprintf(p, sizeof(p), "%s/nomaflow.toml", tdir);
 	write_file(p, conf);
 	free(conf);
@@ -498,6 +504,75 @@ START_TEST(test_run_and_runs)
 }
 END_TEST
 
+/*
+ * A web request runs the same handlers as "web:<account>": the roles of
+ * [[user]] name = "<account>", the same denial and the same audit.
+ */
+START_TEST(test_exec_as_web_account)
+{
+	struct nf_val		*d, *a;
+	const struct nf_val	*e;
+	struct nf_audit_filter	 f;
+	char			 err[512];
+	int64_t			 run_id;
+	int			 code = 0;
+	size_t			 i;
+
+	d = nf_control_exec("nf-web-alice", "jobs", NULL, &code, err,
+	    sizeof(err));
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_int_eq(d->type, NF_V_ARR);
+	ck_assert_uint_eq(d->u.a.n, 2);
+	nf_val_free(d);
+
+	/* Allowed: a run triggered by web:alice. */
+	d = nf_control_exec("nf-web-alice", "run", (a = args1_str("job",
+	    "other")), &code, err, sizeof(err));
+	nf_val_free(a);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert(nf_val_get_int(d, "run_id", &run_id));
+	nf_val_free(d);
+	d = nf_control_exec("nf-web-alice", "run.show", (a = args1_int(
+	    "run_id", run_id)), &code, err, sizeof(err));
+	nf_val_free(a);
+	ck_assert_msg(d != NULL, "%s", err);
+	ck_assert_str_eq(nf_val_get_str(d, "triggered_by"),
+	    "web:nf-web-alice");
+	nf_val_free(d);
+
+	/* Denied: no run on hello; audited as web:alice. */
+	d = nf_control_exec("nf-web-alice", "run", (a = args1_str("job",
+	    "hello")), &code, err, sizeof(err));
+	nf_val_free(a);
+	ck_assert_ptr_null(d);
+	ck_assert_int_eq(code, NF_EXIT_PERM);
+	ck_assert_msg(strstr(err, "permission denied") != NULL, "%s", err);
+	/* An account nobody bound sees nothing and may do nothing. */
+	d = nf_control_exec("nobody-nf", "jobs", NULL, &code, err,
+	    sizeof(err));
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->u.a.n, 0);
+	nf_val_free(d);
+	ck_assert(nf_control_may("nf-web-alice", NF_ACL_RUN, "other"));
+	ck_assert(!nf_control_may("nf-web-alice", NF_ACL_RUN, "hello"));
+	ck_assert(!nf_control_may("nobody-nf", NF_ACL_VIEW, "hello"));
+
+	nf_store_flush();
+	memset(&f, 0, sizeof(f));
+	f.user = "web:nf-web-alice";
+	d = nf_store_audit_list(&f);
+	ck_assert_ptr_nonnull(d);
+	for (i = 0; i < d->u.a.n; i++) {
+		e = d->u.a.items[i];
+		if (strcmp(nf_val_get_str(e, "result"), "denied") == 0 &&
+		    strcmp(nf_val_get_str(e, "target"), "hello") == 0)
+			break;
+	}
+	ck_assert_msg(i < d->u.a.n, "denial not audited");
+	nf_val_free(d);
+}
+END_TEST
+
 START_TEST(test_cancel_unknown_run)
 {
 	struct nf_val	*r;
@@ -598,6 +673,7 @@ control_suite(void)
 	tcase_add_test(tc, test_job_show);
 	tcase_add_test(tc, test_run_and_runs);
 	tcase_add_test(tc, test_cancel_unknown_run);
+	tcase_add_test(tc, test_exec_as_web_account);
 	tcase_add_test(tc, test_unknown_command_and_bad_args);
 	tcase_add_test(tc, test_hello_first_and_bad_frames);
 	suite_add_tcase(s, tc);
