@@ -1008,6 +1008,91 @@ cmd_cancel(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	reply_ok(c, id, NULL);
 }
 
+/*
+ * replay: a new run of a finished run's job with the preset and params it
+ * had (secret params excepted: their values were never stored), trigger
+ * "replay", triggered by the caller.
+ */
+static void
+cmd_replay(struct nf_caller *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "run_id", NF_V_INT, 1 }, { "force", NF_V_BOOL, 0 },
+		{ NULL, 0, 0 }
+	};
+	const struct nf_job	*j;
+	const struct nf_preset	*preset = NULL;
+	struct nf_params_decl	 decl;
+	struct nf_params	 p;
+	struct nf_trigger	 t;
+	struct nf_val		*st, *params, *d, *shown;
+	char			 err[512], target[32];
+	int64_t			 run_id, nid;
+	int			 force = 0, conflict;
+
+	if (check_args(c, id, "replay", args, spec) == -1 ||
+	    get_run_id(c, id, "replay", args, &run_id) == -1)
+		return;
+	nf_val_get_bool(args, "force", &force);
+	if ((st = nf_store_run_get(run_id)) == NULL) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no run %lld",
+		    (long long)run_id);
+		return;
+	}
+	snprintf(target, sizeof(target), "%lld", (long long)run_id);
+	if ((j = nf_config_job(nfd.cur->cfg, nf_val_get_str(st, "job_id"))) ==
+	    NULL) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "run %lld: its job %s is "
+		    "no longer configured", (long long)run_id,
+		    nf_val_get_str(st, "job_id"));
+		nf_val_free(st);
+		return;
+	}
+	memset(&t, 0, sizeof(t));
+	t.trigger = "replay";
+	t.triggered_by = c->user;
+	t.force = force;
+	t.preset = nf_val_get_str(st, "preset");
+	if (t.preset != NULL && (preset = nf_config_preset(j, t.preset)) ==
+	    NULL)
+		t.preset = NULL;
+	nf_params_decl_job(preset != NULL ? preset->job : j, &decl);
+	params = nf_params_replay(preset != NULL ? preset->job : j,
+	    nf_val_get(st, "params"));
+	t.params = params;
+	if (nf_params_resolve(&decl, t.params, &p, err, sizeof(err)) == -1) {
+		audit(c, "replay", j->id, err, (d = job_detail(j->id)));
+		nf_val_free(d);
+		reply_err(c, id, NF_EXIT_USAGE, "cannot replay run %lld: %s",
+		    (long long)run_id, err);
+		nf_val_free(params);
+		nf_val_free(st);
+		return;
+	}
+	if ((shown = nf_params_shown(&decl, p.given)) == NULL ||
+	    shown->type != NF_V_MAP) {
+		nf_val_free(shown);
+		shown = nf_val_map();
+	}
+	nf_val_map_set_str(shown, "replay_of", target);
+	t.resolved = &p;
+	nid = nf_run_trigger_ex(j, &t, &conflict, err, sizeof(err));
+	nf_params_clear(&p);
+	audit(c, "replay", j->id, nid <= 0 ? err : "ok", shown);
+	nf_val_free(shown);
+	nf_val_free(params);
+	nf_val_free(st);
+	if (nid <= 0) {
+		reply_err(c, id, conflict ? NF_EXIT_CONFLICT : NF_EXIT_FAILED,
+		    "%s", err);
+		return;
+	}
+	d = nf_val_map();
+	nf_val_map_set_int(d, "run_id", nid);
+	nf_val_map_set_int(d, "replay_of", run_id);
+	reply_ok(c, id, d);
+}
+
 static void
 fmt_offset(int off, char *buf, size_t len)
 {
@@ -1484,6 +1569,7 @@ static const struct {
 	{ "run.show", cmd_run_show, CT_RUN, NF_ACL_VIEW },
 	{ "logs", cmd_logs, CT_RUN, NF_ACL_VIEW },
 	{ "cancel", cmd_cancel, CT_RUN, NF_ACL_CANCEL },
+	{ "replay", cmd_replay, CT_RUN, NF_ACL_REPLAY },
 	{ "next", cmd_next, CT_JOB_ID, NF_ACL_VIEW },
 	{ "cron", cmd_cron, CT_CONNECT, 0 },
 	{ "reload", cmd_reload, CT_DAEMON, NF_ACL_RELOAD },

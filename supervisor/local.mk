@@ -31,8 +31,9 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/store.c supervisor/store.h \
 	supervisor/secret.c supervisor/secret.h \
 	supervisor/webauth.c supervisor/webauth.h \
-	supervisor/notify_sd.c supervisor/notify_sd.h
+	supervisor/notify_sd.c supervisor/notify_sd.h \
+	supervisor/web.c supervisor/web.h supervisor/webui.h
 nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS) \
-	$(SODIUM_CFLAGS)
+	$(SODIUM_CFLAGS) $(MHD_CFLAGS)
 nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
-	$(SYSTEMD_LIBS) $(SODIUM_LIBS)
+	$(SYSTEMD_LIBS) $(SODIUM_LIBS) $(MHD_LIBS)

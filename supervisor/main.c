@@ -33,6 +33,7 @@
 #include "spawn.h"
 #include "secret.h"
 #include "store.h"
+#include "web.h"
 
 struct nf_daemon nfd;
 
@@ -480,6 +481,8 @@ main(int argc, char *argv[])
 
 	if (nf_control_open(cfg, err, sizeof(err)) == -1)
 		nf_fatalx("%s", err);
+	if (nf_web_open(cfg, err, sizeof(err)) == -1)
+		nf_fatalx("%s", err);
 
 	ev_signal_init(&sig_term, sig_stop_cb, SIGTERM);
 	ev_signal_start(nfd.loop, &sig_term);
@@ -506,6 +509,7 @@ main(int argc, char *argv[])
 	ev_run(nfd.loop, 0);
 
 	nf_store_flush();
+	nf_web_close();
 	nf_control_close();
 	nf_sched_stop();
 	nf_secret_close();
