@@ -30,6 +30,7 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/slots.c supervisor/slots.h \
 	supervisor/store.c supervisor/store.h \
 	supervisor/secret.c supervisor/secret.h \
+	supervisor/webauth.c supervisor/webauth.h \
 	supervisor/notify_sd.c supervisor/notify_sd.h
 nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(SODIUM_CFLAGS)

@@ -32,10 +32,11 @@
  *   cap check costs O(1) per line and no extra write per line.
  * - A file that is not ours (not SQLite, another application's database,
  *   a newer schema) is refused before anything is written to it.
- * - Secrets (rows sealed by secret.c) are written outside the group
- *   commit, each change in a transaction of its own committed before the
- *   call returns, and never journaled: an operator is told "saved" only
- *   once it is on disk, and no copy of a row outlives a failed write.
+ * - Secrets (rows sealed by secret.c) and UI accounts (password hashes,
+ *   webauth.c) are written outside the group commit, each change in a
+ *   transaction of its own committed before the call returns, and never
+ *   journaled: an operator is told "saved" only once it is on disk, and no
+ *   copy of a row outlives a failed write.
  */
 #include "autoconf.h"
 
@@ -168,6 +169,15 @@ static const char *const migrations[] = {
 	" nonce BLOB NOT NULL,"
 	" ciphertext BLOB NOT NULL,"
 	" key_id TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"		/* ms */
+	" updated_at INTEGER NOT NULL);",
+	/*
+	 * 4: UI accounts (webauth.c): a crypto_pwhash string (argon2id, its
+	 * salt and limits inside), never a password.
+	 */
+	"CREATE TABLE web_accounts ("
+	" name TEXT PRIMARY KEY,"
+	" hash TEXT NOT NULL,"
 	" created_at INTEGER NOT NULL,"		/* ms */
 	" updated_at INTEGER NOT NULL);",
 };
@@ -2228,6 +2238,104 @@ nf_store_audit_list(const struct nf_audit_filter *f)
 		    7));
 	if (rc != SQLITE_DONE) {
 		set_err("store %s: read the audit trail: %s (%s)", S.path,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+		nf_val_free(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+/*
+ * UI accounts (webauth.c): the same rules as secrets (rare, prepared per
+ * call, each change its own committed transaction).
+ */
+
+int
+nf_store_account_put(const char *name, const char *hash, int64_t now)
+{
+	static const char what[] = "save a UI account";
+	sqlite3_stmt	*st;
+	int		 ok;
+
+	if (secret_begin(what) == -1)
+		return -1;
+	if ((st = secret_prepare("INSERT INTO web_accounts (name, hash,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, ?3)"
+	    " ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,"
+	    " updated_at = excluded.updated_at", what)) == NULL)
+		return secret_end(0, what);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	ok = secret_step_done(st, what) == 0;
+	sqlite3_finalize(st);
+	return secret_end(ok, what);
+}
+
+int
+nf_store_account_get(const char *name, char **hash)
+{
+	static const char what[] = "read a UI account";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*hash = NULL;
+	if ((st = secret_prepare("SELECT hash FROM web_accounts"
+	    " WHERE name = ?1", what)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*hash = nf_xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		set_err("store %s: %s: %s (%s)", S.path, what,
+		    sqlite3_errmsg(S.db), rc_name(rc));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+nf_store_account_del(const char *name)
+{
+	static const char what[] = "remove a UI account";
+	sqlite3_stmt	*st;
+	int		 ok, n = 0;
+
+	if (secret_begin(what) == -1)
+		return -1;
+	if ((st = secret_prepare("DELETE FROM web_accounts WHERE name = ?1",
+	    what)) == NULL)
+		return secret_end(0, what);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	ok = secret_step_done(st, what) == 0;
+	if (ok)
+		n = sqlite3_changes(S.db);
+	sqlite3_finalize(st);
+	if (secret_end(ok, what) == -1)
+		return -1;
+	return n > 0;
+}
+
+struct nf_val *
+nf_store_account_list(void)
+{
+	static const char *const keys[] = { "name", "created_at",
+	    "updated_at" };
+	static const char what[] = "list the UI accounts";
+	sqlite3_stmt	*st;
+	struct nf_val	*arr;
+	int		 rc;
+
+	if ((st = secret_prepare("SELECT name, created_at, updated_at"
+	    " FROM web_accounts ORDER BY name", what)) == NULL)
+		return NULL;
+	arr = nf_val_arr();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		nf_val_arr_push(arr, row_map(st, keys, (int)NF_NELEM(keys),
+		    -1));
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: %s: %s (%s)", S.path, what,
 		    sqlite3_errmsg(S.db), rc_name(rc));
 		nf_val_free(arr);
 		arr = NULL;

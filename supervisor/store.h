@@ -246,4 +246,17 @@ int	 nf_store_secret_all(struct nf_secret_row **rows, size_t *n);
 /* New nonce, ciphertext and key id for every row given: all or none. */
 int	 nf_store_secret_rewrite(const struct nf_secret_row *rows, size_t n);
 
+/*
+ * UI accounts (webauth.c): name and crypto_pwhash string.  Writes are
+ * committed before the call returns, like secrets.  now: ms.
+ */
+int	 nf_store_account_put(const char *name, const char *hash,
+	    int64_t now);
+/* 1 and *hash (caller frees), 0 if no such account, -1. */
+int	 nf_store_account_get(const char *name, char **hash);
+/* 1 removed, 0 no such account, -1. */
+int	 nf_store_account_del(const char *name);
+/* [{name, created_at, updated_at}] by name, or NULL. */
+struct nf_val	*nf_store_account_list(void);
+
 #endif

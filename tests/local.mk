@@ -63,6 +63,17 @@ tests_unit_check_secret_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) \
 	$(SODIUM_LIBS)
 TESTS += tests/unit/check_secret tests/integration/secrets.sh
 
+# UI accounts, sessions, CSRF and the login rate limiter, on a real store
+# and role model.
+check_PROGRAMS += tests/unit/check_webauth
+tests_unit_check_webauth_SOURCES = tests/unit/check_webauth.c \
+	tests/unit/nf_check.h supervisor/webauth.c supervisor/store.c
+tests_unit_check_webauth_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
+	$(SODIUM_CFLAGS)
+tests_unit_check_webauth_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) \
+	$(SODIUM_LIBS)
+TESTS += tests/unit/check_webauth tests/integration/users.sh
+
 tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \
 	supervisor/runstate.c supervisor/runstate.h
 tests_unit_check_run_CFLAGS = $(NF_CHECK_CFLAGS)

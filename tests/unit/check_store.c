@@ -220,13 +220,61 @@ START_TEST(test_create_reopen)
 	nf_val_free(run);
 	nf_store_close();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 3);
+	    "'schema_version'"), 4);
 	/* Header bytes 18 and 19 are 2 in WAL mode. */
 	hdr = slurp(dbpath, &len);
 	ck_assert_uint_ge(len, 100);
 	ck_assert_int_eq(hdr[18], 2);
 	ck_assert_int_eq(hdr[19], 2);
 	free(hdr);
+}
+END_TEST
+
+/*
+ * A store of schema version 3 (before UI accounts) is migrated to 4 at
+ * open, keeping its rows, and the accounts table works.
+ */
+START_TEST(test_upgrade_v3_accounts)
+{
+	struct nf_val	*l;
+	char		*hash;
+	int64_t		 id;
+
+	open_store();
+	id = add_run("etl", NF_RUN_QUEUED, 0, 100);
+	nf_store_close();
+	raw_exec("DROP TABLE web_accounts; UPDATE meta SET value = '3' "
+	    "WHERE key = 'schema_version';");
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'web_accounts'"), 0);
+	reopen_store();
+	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
+	    "'schema_version'"), 4);
+	l = nf_store_run_get(id);
+	ck_assert_ptr_nonnull(l);
+	nf_val_free(l);
+	ck_assert_int_eq(nf_store_account_get("alice", &hash), 0);
+	ck_assert_ptr_null(hash);
+	ck_assert_int_eq(nf_store_account_put("alice", "$argon2id$x", 1000), 0);
+	ck_assert_int_eq(nf_store_account_put("bob", "$argon2id$y", 2000), 0);
+	ck_assert_int_eq(nf_store_account_put("alice", "$argon2id$z", 3000), 0);
+	/* Committed before the call returned: visible to another reader. */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM web_accounts"), 2);
+	ck_assert_int_eq(raw_int("SELECT created_at FROM web_accounts WHERE "
+	    "name = 'alice'"), 1000);
+	ck_assert_int_eq(nf_store_account_get("alice", &hash), 1);
+	ck_assert_str_eq(hash, "$argon2id$z");
+	free(hash);
+	l = nf_store_account_list();
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(l->u.a.n, 2);
+	ck_assert_str_eq(nf_val_get_str(l->u.a.items[0], "name"), "alice");
+	ck_assert_int_eq(nf_val_get(l->u.a.items[0], "updated_at")->u.i, 3000);
+	ck_assert_ptr_null(nf_val_get(l->u.a.items[0], "hash"));
+	nf_val_free(l);
+	ck_assert_int_eq(nf_store_account_del("bob"), 1);
+	ck_assert_int_eq(nf_store_account_del("bob"), 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM web_accounts"), 1);
 }
 END_TEST
 
@@ -1172,6 +1220,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_create_reopen);
+	tcase_add_test(tc, test_upgrade_v3_accounts);
 	tcase_add_test(tc, test_close_flushes);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_corrupt_refused);

@@ -1,0 +1,689 @@
+/*
+ * webauth.c: UI accounts, password checks, sessions, CSRF tokens and the
+ * login rate limiter of the web front end.  Runs in nomaflowd, on the loop
+ * thread (web.c and control.c call it); owns libsodium's password hashing
+ * and token generation (secret.c owns the sealing of secrets).
+ *
+ * Passwords are crypto_pwhash_str strings (argon2id; the salt and the
+ * limits are inside the string) in the store's web_accounts table, written
+ * by nfctl user passwd.  An account logs in only if a [[user]] entry of the
+ * current role model binds its name.
+ *
+ * Invariants:
+ * - No password is ever stored, logged or kept: a login verifies it and
+ *   forgets it.
+ * - A login takes the same work whatever is wrong: an unknown name, a bad
+ *   name or a missing hash is verified against a dummy hash made at init,
+ *   and every credential failure gives the same message.  Only a right
+ *   password learns that the account is not bound ("not a UI account").
+ * - A password check costs about 170 ms of the loop (argon2id, 64 MiB):
+ *   it happens only when neither the peer nor the account is blocked and
+ *   the global budget (verify_burst, verify_rate per second) has a token,
+ *   so a flood of logins from many addresses cannot take more than a
+ *   fixed share of the scheduler's time.
+ * - Memory is bounded: at most max_sessions sessions (the oldest is
+ *   dropped) and RL_SLOTS limiter entries (the least recently used
+ *   unblocked entry is reused).
+ * - Session ids and CSRF tokens are 32 random bytes (base64url); they are
+ *   compared with sodium_memcmp, and the session table is indexed by a
+ *   keyed hash (SipHash, random key), so lookup timing says nothing about
+ *   a guess.
+ * - The sessions list is in order of (re)activation, which is the order
+ *   of expiry for one session_ttl: expired sessions are swept from its
+ *   head.
+ */
+#include "autoconf.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "acl.h"
+#include "config.h"
+#include "log.h"
+#include "nomaflowd.h"
+#include "store.h"
+#include "util.h"
+#include "val.h"
+#include "webauth.h"
+
+#define SESS_BUCKETS	16384		/* power of two */
+#define PROXY_BUCKETS	1024		/* power of two */
+#define RL_SLOTS	4096		/* limiter entries */
+#define KEY_BYTES	16
+
+struct sess {
+	struct nf_websession	 pub;		/* what callers see */
+	char			 sid[NF_WEBAUTH_TOKEN_LEN + 1];
+	int			 proxy;		/* reverse-proxy session */
+	struct sess		*hnext;		/* by sid */
+	struct sess		*pnext;		/* proxy sessions by user */
+	TAILQ_ENTRY(sess)	 order;		/* oldest first */
+};
+
+/* One limiter entry: a peer address or an account name, by hash. */
+struct rl {
+	unsigned char	 key[KEY_BYTES];
+	int		 used;
+	int		 nfail;		/* failures in the current window */
+	time_t		 window;	/* start of the window */
+	time_t		 blocked_until;
+	int		 penalty;	/* length of the last block, seconds */
+	uint64_t	 tick;		/* last use (LRU) */
+};
+
+static struct {
+	int			 init;
+	int			 ttl;
+	char			 dummy[crypto_pwhash_STRBYTES];
+	unsigned char		 hkey[crypto_shorthash_KEYBYTES];
+	struct sess		*by_sid[SESS_BUCKETS];
+	struct sess		*by_user[PROXY_BUCKETS];
+	TAILQ_HEAD(, sess)	 all;
+	size_t			 n;
+	struct rl		 rl[RL_SLOTS];
+	uint64_t		 tick;
+	int			 tokens;	/* global password-check budget */
+	time_t			 tokens_at;
+} W = { .all = TAILQ_HEAD_INITIALIZER(W.all) };
+
+static struct nf_webauth_limits L = {
+	.fail_max = 5, .fail_window = 60, .block_base = 60, .block_max = 900,
+	.verify_burst = 8, .verify_rate = 2, .max_sessions = 10000,
+	.pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	.pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE,
+};
+
+void
+nf_webauth_limits_default(struct nf_webauth_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->fail_max = 5;
+	l->fail_window = 60;
+	l->block_base = 60;
+	l->block_max = 900;
+	l->verify_burst = 8;
+	l->verify_rate = 2;
+	l->max_sessions = 10000;
+	l->pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+	l->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+}
+
+void
+nf_webauth_set_limits(const struct nf_webauth_limits *l)
+{
+	L = *l;
+	if (W.tokens > L.verify_burst)
+		W.tokens = L.verify_burst;
+}
+
+size_t
+nf_webauth_nsessions(void)
+{
+	return W.n;
+}
+
+/* Accounts ---------------------------------------------------------- */
+
+int
+nf_webauth_name_check(const char *name, char *err, size_t errlen)
+{
+	size_t	i, n;
+
+	n = name != NULL ? strlen(name) : 0;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    strchr("._@-", name[i]) != NULL))
+			break;
+	if (n == 0 || n > NF_WEBAUTH_NAME_MAX || i < n || name[0] == '-' ||
+	    name[0] == '.') {
+		snprintf(err, errlen, "account name \"%s\" must be 1 to %d "
+		    "letters, digits, '.', '_', '@' or '-', not starting with "
+		    "'-' or '.' (the name of its [[user]] entry)",
+		    name != NULL ? name : "", NF_WEBAUTH_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
+nf_webauth_bound(const char *name)
+{
+	struct nf_acl_ident	 who;
+
+	if (nfd.cur == NULL || nfd.cur->cfg == NULL)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	who.user = name;
+	who.uid = -1;
+	return nf_acl_bound(nfd.cur->cfg->acl, &who);
+}
+
+int
+nf_webauth_password_check(const char *user, const char *pw, char *err,
+    size_t errlen)
+{
+	size_t	 len = strlen(pw), i, chars = 0;
+
+	if (len > NF_WEBAUTH_PASSWORD_MAX || !nf_utf8_valid(pw, len)) {
+		snprintf(err, errlen, "password of %s: it must be UTF-8 text "
+		    "of at most %d bytes", user, NF_WEBAUTH_PASSWORD_MAX);
+		return -1;
+	}
+	/* Characters, not bytes: count what is not a continuation byte. */
+	for (i = 0; i < len; i++)
+		if (((unsigned char)pw[i] & 0xc0) != 0x80)
+			chars++;
+	if (chars < NF_WEBAUTH_PASSWORD_MIN) {
+		snprintf(err, errlen, "password of %s is too short: %zu "
+		    "character%s, at least %d are needed; nothing was changed",
+		    user, chars, chars == 1 ? "" : "s",
+		    NF_WEBAUTH_PASSWORD_MIN);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sessions ---------------------------------------------------------- */
+
+static void
+token_new(char out[NF_WEBAUTH_TOKEN_LEN + 1])
+{
+	unsigned char	 b[32];
+
+	randombytes_buf(b, sizeof(b));
+	sodium_bin2base64(out, NF_WEBAUTH_TOKEN_LEN + 1, b, sizeof(b),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(b, sizeof(b));
+}
+
+static size_t
+bucket(const char *s, size_t nbuckets)
+{
+	unsigned char	 h[crypto_shorthash_BYTES];
+	uint64_t	 v;
+
+	crypto_shorthash(h, (const unsigned char *)s, strlen(s), W.hkey);
+	memcpy(&v, h, sizeof(v));
+	return (size_t)(v & (nbuckets - 1));
+}
+
+static void
+sess_drop(struct sess *s)
+{
+	struct sess	**pp;
+
+	for (pp = &W.by_sid[bucket(s->sid, SESS_BUCKETS)]; *pp != s;
+	    pp = &(*pp)->hnext)
+		if (*pp == NULL)
+			nf_panic("webauth: session not in its bucket");
+	*pp = s->hnext;
+	if (s->proxy) {
+		for (pp = &W.by_user[bucket(s->pub.user, PROXY_BUCKETS)];
+		    *pp != s; pp = &(*pp)->pnext)
+			if (*pp == NULL)
+				nf_panic("webauth: proxy session not in its "
+				    "bucket");
+		*pp = s->pnext;
+	}
+	TAILQ_REMOVE(&W.all, s, order);
+	W.n--;
+	sodium_memzero(s->sid, sizeof(s->sid));
+	sodium_memzero(s->pub.csrf, sizeof(s->pub.csrf));
+	free(s->pub.user);
+	free(s);
+}
+
+static void
+sweep(time_t now)
+{
+	struct sess	*s;
+
+	while ((s = TAILQ_FIRST(&W.all)) != NULL && s->pub.expires <= now)
+		sess_drop(s);
+}
+
+static struct sess *
+sess_new(const char *user, int proxy, time_t now)
+{
+	struct sess	*s;
+	size_t		 b;
+
+	sweep(now);
+	while (W.n > 0 && W.n >= (size_t)L.max_sessions)
+		sess_drop(TAILQ_FIRST(&W.all));
+	s = nf_xcalloc(1, sizeof(*s));
+	s->pub.user = nf_xstrdup(user);
+	s->pub.expires = now + W.ttl;
+	s->proxy = proxy;
+	token_new(s->sid);
+	token_new(s->pub.csrf);
+	b = bucket(s->sid, SESS_BUCKETS);
+	s->hnext = W.by_sid[b];
+	W.by_sid[b] = s;
+	if (proxy) {
+		b = bucket(user, PROXY_BUCKETS);
+		s->pnext = W.by_user[b];
+		W.by_user[b] = s;
+	}
+	TAILQ_INSERT_TAIL(&W.all, s, order);
+	W.n++;
+	return s;
+}
+
+static struct sess *
+sess_find(const char *sid)
+{
+	struct sess	*s;
+
+	if (!W.init || sid == NULL || strlen(sid) != NF_WEBAUTH_TOKEN_LEN)
+		return NULL;
+	for (s = W.by_sid[bucket(sid, SESS_BUCKETS)]; s != NULL; s = s->hnext)
+		if (sodium_memcmp(s->sid, sid, NF_WEBAUTH_TOKEN_LEN) == 0)
+			return s;
+	return NULL;
+}
+
+/* The password sessions of user (a password change or removal). */
+static void
+drop_user(const char *user)
+{
+	struct sess	*s, *next;
+
+	for (s = TAILQ_FIRST(&W.all); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, order);
+		if (!s->proxy && strcmp(s->pub.user, user) == 0)
+			sess_drop(s);
+	}
+}
+
+const struct nf_websession *
+nf_webauth_session(const char *sid, time_t now)
+{
+	struct sess	*s;
+
+	if ((s = sess_find(sid)) == NULL)
+		return NULL;
+	if (s->pub.expires <= now || !nf_webauth_bound(s->pub.user)) {
+		sess_drop(s);
+		return NULL;
+	}
+	return &s->pub;
+}
+
+int
+nf_webauth_csrf_ok(const struct nf_websession *ws, const char *token)
+{
+	if (ws == NULL || token == NULL ||
+	    strlen(token) != NF_WEBAUTH_TOKEN_LEN)
+		return 0;
+	return sodium_memcmp(ws->csrf, token, NF_WEBAUTH_TOKEN_LEN) == 0;
+}
+
+void
+nf_webauth_logout(const char *sid)
+{
+	struct sess	*s;
+
+	if ((s = sess_find(sid)) != NULL)
+		sess_drop(s);
+}
+
+const struct nf_websession *
+nf_webauth_proxy_session(const char *user, time_t now,
+    char sid[NF_WEBAUTH_TOKEN_LEN + 1])
+{
+	struct sess	*s;
+	char		 e[256];
+
+	if (!W.init || nf_webauth_name_check(user, e, sizeof(e)) == -1 ||
+	    !nf_webauth_bound(user))
+		return NULL;
+	for (s = W.by_user[bucket(user, PROXY_BUCKETS)]; s != NULL;
+	    s = s->pnext)
+		if (strcmp(s->pub.user, user) == 0)
+			break;
+	if (s != NULL && s->pub.expires <= now) {
+		sess_drop(s);
+		s = NULL;
+	}
+	if (s == NULL)
+		s = sess_new(user, 1, now);
+	else {
+		/* Slides: the proxy vouches for every request. */
+		s->pub.expires = now + W.ttl;
+		TAILQ_REMOVE(&W.all, s, order);
+		TAILQ_INSERT_TAIL(&W.all, s, order);
+	}
+	memcpy(sid, s->sid, NF_WEBAUTH_TOKEN_LEN + 1);
+	return &s->pub;
+}
+
+/* The rate limiter --------------------------------------------------- */
+
+/*
+ * The key of a peer: its address, an IPv6 address by its /64 (one host
+ * usually holds a whole /64, so counting single addresses would let it
+ * rotate through them).
+ */
+static void
+peer_key(const char *peer, unsigned char key[KEY_BYTES])
+{
+	struct in6_addr	 a6;
+	char		 buf[INET6_ADDRSTRLEN + 2];
+
+	if (peer == NULL)
+		peer = "";
+	if (strchr(peer, ':') != NULL && inet_pton(AF_INET6, peer,
+	    &a6) == 1 && !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(&a6.s6_addr[8], 0, 8);
+		buf[0] = 'p';
+		inet_ntop(AF_INET6, &a6, buf + 1, sizeof(buf) - 1);
+		peer = buf;
+	} else {
+		snprintf(buf, sizeof(buf), "p%s", peer);
+		peer = strlen(peer) + 1 < sizeof(buf) ? buf : peer;
+	}
+	crypto_generichash(key, KEY_BYTES, (const unsigned char *)peer,
+	    strlen(peer), NULL, 0);
+}
+
+static void
+account_key(const char *user, unsigned char key[KEY_BYTES])
+{
+	crypto_generichash_state	 st;
+
+	crypto_generichash_init(&st, NULL, 0, KEY_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)"a", 1);
+	crypto_generichash_update(&st, (const unsigned char *)user,
+	    strlen(user));
+	crypto_generichash_final(&st, key, KEY_BYTES);
+}
+
+/*
+ * The entry of key; when create, a new one in a free slot or in place of
+ * the least recently used entry that is not blocked (of any entry, when
+ * every one is blocked).
+ */
+static struct rl *
+rl_get(const unsigned char key[KEY_BYTES], int create, time_t now)
+{
+	struct rl	*e, *victim = NULL, *blocked = NULL;
+	size_t		 i;
+
+	for (i = 0; i < RL_SLOTS; i++) {
+		e = &W.rl[i];
+		if (!e->used) {
+			if (victim == NULL || victim->used)
+				victim = e;
+			continue;
+		}
+		if (memcmp(e->key, key, KEY_BYTES) == 0) {
+			e->tick = ++W.tick;
+			return e;
+		}
+		if (e->blocked_until > now) {
+			if (blocked == NULL || e->tick < blocked->tick)
+				blocked = e;
+		} else if (victim == NULL ||
+		    (victim->used && e->tick < victim->tick))
+			victim = e;
+	}
+	if (!create)
+		return NULL;
+	if (victim == NULL)
+		victim = blocked;
+	memset(victim, 0, sizeof(*victim));
+	memcpy(victim->key, key, KEY_BYTES);
+	victim->used = 1;
+	victim->tick = ++W.tick;
+	return victim;
+}
+
+/* Seconds e is still blocked for (0: not blocked). */
+static int
+rl_wait(const struct rl *e, time_t now)
+{
+	return e != NULL && e->blocked_until > now ?
+	    (int)(e->blocked_until - now) : 0;
+}
+
+static void
+rl_fail(struct rl *e, time_t now)
+{
+	/* Quiet for a whole block_max after the last block: forgiven. */
+	if (e->penalty > 0 && now >= e->blocked_until + L.block_max)
+		e->penalty = 0;
+	if (now - e->window >= L.fail_window) {
+		e->window = now;
+		e->nfail = 0;
+	}
+	if (++e->nfail < L.fail_max)
+		return;
+	e->penalty = e->penalty == 0 ? L.block_base :
+	    e->penalty >= L.block_max / 2 ? L.block_max : e->penalty * 2;
+	e->blocked_until = now + e->penalty;
+	e->nfail = 0;
+	e->window = now;
+}
+
+/* Take a token of the global password-check budget: 0 none left. */
+static int
+budget_take(time_t now)
+{
+	long long	 t;
+
+	if (now > W.tokens_at) {
+		t = (long long)W.tokens + (long long)(now - W.tokens_at) *
+		    L.verify_rate;
+		W.tokens = t > L.verify_burst ? L.verify_burst : (int)t;
+		W.tokens_at = now;
+	}
+	if (W.tokens <= 0)
+		return 0;
+	W.tokens--;
+	return 1;
+}
+
+/* Login ------------------------------------------------------------- */
+
+int
+nf_webauth_login(const char *user, const char *password, const char *peer,
+    time_t now, const struct nf_websession **out,
+    char sid[NF_WEBAUTH_TOKEN_LEN + 1], int *retry_after, char *err,
+    size_t errlen)
+{
+	unsigned char	 pk[KEY_BYTES], ak[KEY_BYTES];
+	struct rl	*pe, *ae;
+	struct sess	*s;
+	char		*hash = NULL, e[256];
+	size_t		 plen;
+	int		 wait, ok, rc;
+
+	*out = NULL;
+	*retry_after = 0;
+	sid[0] = '\0';
+	if (!W.init) {
+		snprintf(err, errlen, "login: the web front end is not "
+		    "initialised");
+		return -1;
+	}
+	if (user == NULL)
+		user = "";
+	if (password == NULL)
+		password = "";
+	peer_key(peer, pk);
+	account_key(user, ak);
+	pe = rl_get(pk, 0, now);
+	ae = rl_get(ak, 0, now);
+	wait = rl_wait(pe, now) > rl_wait(ae, now) ? rl_wait(pe, now) :
+	    rl_wait(ae, now);
+	if (wait == 0 && !budget_take(now))
+		wait = 1;
+	if (wait > 0) {
+		*retry_after = wait;
+		snprintf(err, errlen, "too many login attempts; try again in "
+		    "%d second%s", wait, wait == 1 ? "" : "s");
+		return -2;
+	}
+	if (nf_webauth_name_check(user, e, sizeof(e)) == 0 &&
+	    (rc = nf_store_account_get(user, &hash)) == -1) {
+		snprintf(err, errlen, "login: cannot read the accounts: %s; "
+		    "try again later", nf_store_error());
+		return -1;
+	}
+	/* Always one verification, against the dummy when nothing else. */
+	plen = strlen(password);
+	ok = crypto_pwhash_str_verify(hash != NULL ? hash : W.dummy,
+	    password, plen > NF_WEBAUTH_PASSWORD_MAX ? 0 : plen) == 0 &&
+	    hash != NULL && plen <= NF_WEBAUTH_PASSWORD_MAX;
+	free(hash);
+	if (ok && !nf_webauth_bound(user)) {
+		snprintf(err, errlen, "%s is not a UI account: no [[user]] "
+		    "entry of the role model names it; ask an admin to add "
+		    "one (nomaflow.toml(5))", user);
+		ok = -1;
+	} else if (!ok)
+		snprintf(err, errlen, "wrong user name or password");
+	if (ok != 1) {
+		rl_fail(rl_get(pk, 1, now), now);
+		rl_fail(rl_get(ak, 1, now), now);
+		nf_info("web: failed login for %s from %s", user,
+		    peer != NULL ? peer : "?");
+		return -1;
+	}
+	/* A success forgives the account, not the address. */
+	if ((ae = rl_get(ak, 0, now)) != NULL)
+		memset(ae, 0, sizeof(*ae));
+	s = sess_new(user, 0, now);
+	memcpy(sid, s->sid, NF_WEBAUTH_TOKEN_LEN + 1);
+	*out = &s->pub;
+	nf_info("web: %s logged in from %s", user, peer != NULL ? peer : "?");
+	return 0;
+}
+
+/* Password changes -------------------------------------------------- */
+
+static int
+sodium_up(char *err, size_t errlen)
+{
+	if (sodium_init() == -1) {
+		snprintf(err, errlen, "web accounts: libsodium cannot "
+		    "initialise");
+		return -1;
+	}
+	return 0;
+}
+
+int
+nf_webauth_set_password(const char *user, const char *password, char *err,
+    size_t errlen)
+{
+	char	 hash[crypto_pwhash_STRBYTES];
+
+	if (nf_webauth_name_check(user, err, errlen) == -1 ||
+	    nf_webauth_password_check(user, password, err, errlen) == -1 ||
+	    sodium_up(err, errlen) == -1)
+		return -1;
+	if (crypto_pwhash_str(hash, password, strlen(password),
+	    L.pwhash_ops, L.pwhash_mem) != 0) {
+		snprintf(err, errlen, "password of %s: hashing failed (out of "
+		    "memory?); nothing was changed", user);
+		return -1;
+	}
+	if (nf_store_account_put(user, hash, nf_now_ms()) == -1) {
+		snprintf(err, errlen, "password of %s not saved: %s", user,
+		    nf_store_error());
+		return -1;
+	}
+	drop_user(user);
+	return 0;
+}
+
+int
+nf_webauth_remove(const char *user, char *err, size_t errlen)
+{
+	int	 rc;
+
+	if (nf_webauth_name_check(user, err, errlen) == -1)
+		return -1;
+	if ((rc = nf_store_account_del(user)) == -1) {
+		snprintf(err, errlen, "account %s not removed: %s", user,
+		    nf_store_error());
+		return -1;
+	}
+	drop_user(user);
+	return rc;
+}
+
+struct nf_val *
+nf_webauth_list(char *err, size_t errlen)
+{
+	struct nf_val	*l, *m;
+	size_t		 i;
+
+	if ((l = nf_store_account_list()) == NULL) {
+		snprintf(err, errlen, "web accounts: %s", nf_store_error());
+		return NULL;
+	}
+	for (i = 0; i < l->u.a.n; i++) {
+		m = l->u.a.items[i];
+		nf_val_map_set_bool(m, "ui",
+		    nf_webauth_bound(nf_val_get_str(m, "name")));
+	}
+	return l;
+}
+
+/* Life cycle -------------------------------------------------------- */
+
+int
+nf_webauth_init(int session_ttl, char *err, size_t errlen)
+{
+	char	 pw[NF_WEBAUTH_TOKEN_LEN + 1];
+
+	if (session_ttl < 0) {
+		snprintf(err, errlen, "web: session_ttl must be a positive "
+		    "number of seconds, not %d", session_ttl);
+		return -1;
+	}
+	W.ttl = session_ttl == 0 ? NF_WEBAUTH_DEFAULT_TTL : session_ttl;
+	if (W.init)
+		return 0;
+	if (sodium_up(err, errlen) == -1)
+		return -1;
+	/* The dummy: the same limits as a real hash, so the same work. */
+	token_new(pw);
+	if (crypto_pwhash_str(W.dummy, pw, strlen(pw), L.pwhash_ops,
+	    L.pwhash_mem) != 0) {
+		snprintf(err, errlen, "web: cannot hash (out of memory?)");
+		return -1;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	crypto_shorthash_keygen(W.hkey);
+	W.tokens = L.verify_burst;
+	W.tokens_at = 0;
+	W.init = 1;
+	return 0;
+}
+
+void
+nf_webauth_shutdown(void)
+{
+	while (!TAILQ_EMPTY(&W.all))
+		sess_drop(TAILQ_FIRST(&W.all));
+	memset(W.rl, 0, sizeof(W.rl));
+	sodium_memzero(W.hkey, sizeof(W.hkey));
+	W.tick = 0;
+	W.init = 0;
+}
