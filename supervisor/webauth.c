@@ -451,12 +451,18 @@ rl_get(const unsigned char key[KEY_BYTES], int create, time_t now)
 	return victim;
 }
 
-/* Seconds e is still blocked for (0: not blocked). */
+/*
+ * Seconds e is still blocked for (0: not blocked).  A wall clock stepped
+ * back would stretch a block: it never lasts longer than its penalty.
+ */
 static int
-rl_wait(const struct rl *e, time_t now)
+rl_wait(struct rl *e, time_t now)
 {
-	return e != NULL && e->blocked_until > now ?
-	    (int)(e->blocked_until - now) : 0;
+	if (e == NULL || e->blocked_until <= now)
+		return 0;
+	if (e->blocked_until - now > e->penalty)
+		e->blocked_until = now + e->penalty;
+	return (int)(e->blocked_until - now);
 }
 
 static void
@@ -484,6 +490,9 @@ budget_take(time_t now)
 {
 	long long	 t;
 
+	/* A clock stepped back: start counting again from now. */
+	if (now < W.tokens_at)
+		W.tokens_at = now;
 	if (now > W.tokens_at) {
 		t = (long long)W.tokens + (long long)(now - W.tokens_at) *
 		    L.verify_rate;
@@ -509,7 +518,7 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 	struct sess	*s;
 	char		*hash = NULL, e[256];
 	size_t		 plen;
-	int		 wait, ok, rc;
+	int		 wait, ok, valid;
 
 	*out = NULL;
 	*retry_after = 0;
@@ -537,8 +546,8 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 		    "%d second%s", wait, wait == 1 ? "" : "s");
 		return -2;
 	}
-	if (nf_webauth_name_check(user, e, sizeof(e)) == 0 &&
-	    (rc = nf_store_account_get(user, &hash)) == -1) {
+	valid = nf_webauth_name_check(user, e, sizeof(e)) == 0;
+	if (valid && nf_store_account_get(user, &hash) == -1) {
 		snprintf(err, errlen, "login: cannot read the accounts: %s; "
 		    "try again later", nf_store_error());
 		return -1;
@@ -549,18 +558,20 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 	    password, plen > NF_WEBAUTH_PASSWORD_MAX ? 0 : plen) == 0 &&
 	    hash != NULL && plen <= NF_WEBAUTH_PASSWORD_MAX;
 	free(hash);
-	if (ok && !nf_webauth_bound(user)) {
+	if (!ok)
+		snprintf(err, errlen, "wrong user name or password");
+	else if (!nf_webauth_bound(user)) {
 		snprintf(err, errlen, "%s is not a UI account: no [[user]] "
 		    "entry of the role model names it; ask an admin to add "
 		    "one (nomaflow.toml(5))", user);
-		ok = -1;
-	} else if (!ok)
-		snprintf(err, errlen, "wrong user name or password");
-	if (ok != 1) {
+		ok = 0;
+	}
+	if (!ok) {
 		rl_fail(rl_get(pk, 1, now), now);
 		rl_fail(rl_get(ak, 1, now), now);
-		nf_info("web: failed login for %s from %s", user,
-		    peer != NULL ? peer : "?");
+		/* The name is the client's: only a well-formed one is logged. */
+		nf_info("web: failed login for %s from %s", valid ? user :
+		    "a malformed name", peer != NULL ? peer : "?");
 		return -1;
 	}
 	/* A success forgives the account, not the address. */

@@ -453,6 +453,38 @@ START_TEST(test_global_budget)
 }
 END_TEST
 
+/* A wall clock stepped back neither stretches a block nor the budget. */
+START_TEST(test_clock_step_back)
+{
+	struct nf_webauth_limits l;
+	char	 err[512];
+	int	 i, retry;
+
+	fast_limits(&l);
+	l.verify_burst = 6;
+	l.verify_rate = 1;
+	start(&l, 0);
+	passwd("alice", "correct horse");
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(login("alice", "guess", "10.0.0.1", 100000,
+		    NULL, NULL, NULL, err), -1);
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.0.2", 100000,
+	    NULL, NULL, NULL, err), -2);
+	/* An hour back: still blocked, for at most the block. */
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.0.2", 96400,
+	    NULL, NULL, &retry, err), -2);
+	ck_assert_int_eq(retry, 60);
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.0.2", 96460,
+	    NULL, NULL, NULL, err), 0);
+	/* The budget (1 left) refills from the new time on. */
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.0.2", 96460,
+	    NULL, NULL, &retry, err), -2);
+	ck_assert_int_eq(retry, 1);
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.0.2", 96461,
+	    NULL, NULL, NULL, err), 0);
+}
+END_TEST
+
 /* A blocked entry survives a flood of new keys (bounded table, LRU). */
 START_TEST(test_limiter_bounded)
 {
@@ -763,6 +795,7 @@ webauth_suite(void)
 	tcase_add_test(tc, test_rate_limit_window);
 	tcase_add_test(tc, test_rate_limit_peer);
 	tcase_add_test(tc, test_global_budget);
+	tcase_add_test(tc, test_clock_step_back);
 	tcase_add_test(tc, test_limiter_bounded);
 	tcase_add_test(tc, test_session_expiry);
 	tcase_add_test(tc, test_csrf);
