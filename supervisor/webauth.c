@@ -96,26 +96,23 @@ static struct {
 	time_t			 tokens_at;
 } W = { .all = TAILQ_HEAD_INITIALIZER(W.all) };
 
-static struct nf_webauth_limits L = {
-	.fail_max = 5, .fail_window = 60, .block_base = 60, .block_max = 900,
-	.verify_burst = 8, .verify_rate = 2, .max_sessions = 10000,
-	.pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	.pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE,
-};
+/* See nomaflow.toml(5), "UI accounts", and DESIGN.md for the numbers. */
+#define LIMITS_DEFAULT {						\
+	.fail_max = 5, .fail_window = 60,				\
+	.block_base = 60, .block_max = 900,				\
+	.verify_burst = 8, .verify_rate = 2,				\
+	.max_sessions = 10000,						\
+	.pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE,		\
+	.pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE,		\
+}
+static struct nf_webauth_limits L = LIMITS_DEFAULT;
 
 void
 nf_webauth_limits_default(struct nf_webauth_limits *l)
 {
-	memset(l, 0, sizeof(*l));
-	l->fail_max = 5;
-	l->fail_window = 60;
-	l->block_base = 60;
-	l->block_max = 900;
-	l->verify_burst = 8;
-	l->verify_rate = 2;
-	l->max_sessions = 10000;
-	l->pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	l->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	static const struct nf_webauth_limits d = LIMITS_DEFAULT;
+
+	*l = d;
 }
 
 void
