@@ -577,7 +577,6 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 	s = sess_new(user, 0, now);
 	memcpy(sid, s->sid, NF_WEBAUTH_TOKEN_LEN + 1);
 	*out = &s->pub;
-	nf_info("web: %s logged in from %s", user, peer != NULL ? peer : "?");
 	return 0;
 }
 
