@@ -123,6 +123,9 @@ static int	cmd_secret_set(struct ctx *);
 static int	cmd_secret_list(struct ctx *);
 static int	cmd_secret_rm(struct ctx *);
 static int	cmd_secret_rotate(struct ctx *);
+static int	cmd_user_passwd(struct ctx *);
+static int	cmd_user_list(struct ctx *);
+static int	cmd_user_rm(struct ctx *);
 
 static const struct cmd cmds[] = {
 	{ "status", "status", "daemon, store and configuration health",
@@ -175,6 +178,13 @@ static const struct cmd cmds[] = {
 	    cmd_secret_rm },
 	{ "secret rotate-key", "secret rotate-key", "new key, every secret "
 	    "re-sealed under it (crash-safe)", 0, 0, cmd_secret_rotate },
+	{ "user passwd", "user passwd NAME", "set the password of a web UI "
+	    "account, read from stdin (or asked twice on a terminal), never "
+	    "from arguments", 1, 0, cmd_user_passwd },
+	{ "user list", "user list", "the web UI accounts and when their "
+	    "passwords changed", 0, 0, cmd_user_list },
+	{ "user rm", "user rm NAME", "remove a web UI account (its sessions "
+	    "end)", 1, 0, cmd_user_rm },
 };
 
 static const char *const run_states[] = {
@@ -443,7 +453,8 @@ find_cmd(const struct opts *o, int *nwords)
 	    strcmp(o->pos[1], "disable") == 0)) ||
 	    (strcmp(name, "pool") == 0 && o->npos >= 2 &&
 	    strcmp(o->pos[1], "test") == 0) ||
-	    (strcmp(name, "secret") == 0 && o->npos >= 2)) {
+	    (strcmp(name, "secret") == 0 && o->npos >= 2) ||
+	    (strcmp(name, "user") == 0 && o->npos >= 2)) {
 		snprintf(two, sizeof(two), "%s %s", o->pos[0], o->pos[1]);
 		name = two;
 		*nwords = 2;
@@ -1533,13 +1544,15 @@ cmd_audit(struct ctx *x)
 }
 
 /*
- * Secrets.  A value never travels in argv (ps and shell history see it):
- * it is read from stdin, or asked twice with echo off on a terminal.
+ * Secrets and passwords.  A value never travels in argv (ps and shell
+ * history see it): it is read from stdin, or asked twice with echo off on
+ * a terminal.  cmd ("secret set", "user passwd") and name make the
+ * messages, prompt the first question.
  */
 #define NFCTL_SECRET_MAX	32768
 
 static char *
-secret_prompt(const char *name)
+secret_prompt(const char *cmd, const char *prompt, const char *name)
 {
 	struct termios	 t, off;
 	char		*a = NULL, *b = NULL, *line;
@@ -1556,8 +1569,10 @@ secret_prompt(const char *name)
 	off.c_lflag &= ~(tcflag_t)ECHO;
 	off.c_lflag |= ECHONL;
 	for (i = 0; i < 2; i++) {
-		fprintf(stderr, i == 0 ? "value of secret %s: " :
-		    "again: ", name);
+		if (i == 0)
+			fprintf(stderr, "%s %s: ", prompt, name);
+		else
+			fprintf(stderr, "again: ");
 		fflush(stderr);
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &off);
 		line = NULL;
@@ -1567,7 +1582,7 @@ secret_prompt(const char *name)
 		if (n <= 0) {
 			free(line);
 			free(a);
-			errmsg("secret set %s: no value given", name);
+			errmsg("%s %s: no value given", cmd, name);
 			return NULL;
 		}
 		if (line[n - 1] == '\n')
@@ -1582,8 +1597,8 @@ secret_prompt(const char *name)
 		explicit_bzero(b, strlen(b));
 		free(a);
 		free(b);
-		errmsg("secret set %s: the two values differ; nothing was "
-		    "stored", name);
+		errmsg("%s %s: the two values differ; nothing was "
+		    "stored", cmd, name);
 		return NULL;
 	}
 	explicit_bzero(b, strlen(b));
@@ -1593,7 +1608,7 @@ secret_prompt(const char *name)
 
 /* All of stdin (one trailing newline dropped, as `echo` adds one). */
 static char *
-secret_stdin(const char *name)
+secret_stdin(const char *cmd, const char *name)
 {
 	struct nf_buf	 b;
 	char		 chunk[4096];
@@ -1605,7 +1620,7 @@ secret_stdin(const char *name)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			errmsg("secret set %s: reading stdin: %s", name,
+			errmsg("%s %s: reading stdin: %s", cmd, name,
 			    strerror(errno));
 			goto fail;
 		}
@@ -1613,8 +1628,8 @@ secret_stdin(const char *name)
 			break;
 		nf_buf_add(&b, chunk, (size_t)n);
 		if (b.len > NFCTL_SECRET_MAX + 2) {
-			errmsg("secret set %s: the value is longer than %d "
-			    "bytes", name, NFCTL_SECRET_MAX);
+			errmsg("%s %s: the value is longer than %d "
+			    "bytes", cmd, name, NFCTL_SECRET_MAX);
 			goto fail;
 		}
 	}
@@ -1624,8 +1639,8 @@ secret_stdin(const char *name)
 	if (b.len > 0 && b.data[b.len - 1] == '\r')
 		b.len--;
 	if (b.len == 0) {
-		errmsg("secret set %s: stdin was empty; give the value on "
-		    "stdin (printf %%s VALUE | nfctl secret set %s)", name,
+		errmsg("%s %s: stdin was empty; give the value on "
+		    "stdin (printf %%s VALUE | nfctl %s %s)", cmd, name, cmd,
 		    name);
 		goto fail;
 	}
@@ -1667,7 +1682,8 @@ cmd_secret_set(struct ctx *x)
 		    "\"_\" and \"-\"", name);
 		return NF_EXIT_USAGE;
 	}
-	v = isatty(STDIN_FILENO) ? secret_prompt(name) : secret_stdin(name);
+	v = isatty(STDIN_FILENO) ? secret_prompt("secret set",
+	    "value of secret", name) : secret_stdin("secret set", name);
 	if (v == NULL)
 		return NF_EXIT_USAGE;
 	args = nf_val_map();
@@ -1766,6 +1782,121 @@ cmd_secret_rotate(struct ctx *x)
 		    "%s\n", n, n == 1 ? "" : "s", vstr(d, "key_id", "?"));
 	}
 	nf_val_free(d);
+	return 0;
+}
+
+/*
+ * Web UI accounts.  The daemon checks the name and the password (length,
+ * UTF-8) and says what is wrong; nfctl only reads the password safely.
+ */
+static int
+cmd_user_passwd(struct ctx *x)
+{
+	struct nf_val	*args, *d = NULL;
+	const char	*name = x->args[0];
+	char		*v;
+	int		 rc, ui = 1;
+
+	v = isatty(STDIN_FILENO) ? secret_prompt("user passwd",
+	    "new password of", name) : secret_stdin("user passwd", name);
+	if (v == NULL)
+		return NF_EXIT_USAGE;
+	args = nf_val_map();
+	nf_val_map_set_str(args, "name", name);
+	nf_val_map_set_str(args, "password", v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+	/* request() frees args (and with it the copy of the password). */
+	if ((rc = request(x, "user.passwd", args, &d, NULL)) != 0)
+		return rc;
+	if (d != NULL && d->type == NF_V_MAP &&
+	    nf_val_get(d, "ui") != NULL && nf_val_get(d, "ui")->type ==
+	    NF_V_BOOL)
+		ui = nf_val_get(d, "ui")->u.b;
+	if (x->o->json)
+		print_json(d, 2);
+	else
+		printf("password of %s set\n", name);
+	if (!ui)
+		errmsg("warning: no [[user]] entry of the role model names "
+		    "%s, so it cannot log in to the web UI until one does "
+		    "(nomaflow.toml(5))", name);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_user_list(struct ctx *x)
+{
+	static const char *head[] = { "NAME", "UPDATED", "CREATED", "UI" };
+	struct table	 t;
+	const struct nf_val *e, *b;
+	struct nf_val	*d = NULL;
+	char		*row[4], buf[64];
+	int64_t		 ms;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = request(x, "user.list", NULL, &d, NULL)) != 0)
+		return rc;
+	if ((rc = expect(d, NF_V_ARR, "user.list")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if (d->u.a.n == 0) {
+		printf("no UI accounts (nfctl user passwd NAME creates one)\n");
+		nf_val_free(d);
+		return 0;
+	}
+	table_init(&t, head, 4, "llll", -1);
+	for (i = 0; i < d->u.a.n; i++) {
+		e = d->u.a.items[i];
+		if (e->type != NF_V_MAP)
+			continue;
+		row[0] = val_text(nf_val_get(e, "name"));
+		ms = 0;
+		vint(e, "updated_at", &ms);
+		fmt_time(ms, buf, sizeof(buf));
+		row[1] = nf_xstrdup(buf);
+		ms = 0;
+		vint(e, "created_at", &ms);
+		fmt_time(ms, buf, sizeof(buf));
+		row[2] = nf_xstrdup(buf);
+		b = nf_val_get(e, "ui");
+		row[3] = nf_xstrdup(b != NULL && b->type == NF_V_BOOL &&
+		    b->u.b ? "yes" : "no: no [[user]] entry");
+		table_row(&t, row);
+	}
+	table_print(&t, x, "");
+	table_free(&t);
+	nf_val_free(d);
+	return 0;
+}
+
+static int
+cmd_user_rm(struct ctx *x)
+{
+	struct nf_val	*args, *d = NULL;
+	int		 rc;
+
+	args = nf_val_map();
+	nf_val_map_set_str(args, "name", x->args[0]);
+	if ((rc = request(x, "user.rm", args, &d, NULL)) != 0)
+		return rc;
+	nf_val_free(d);
+	if (x->o->json) {
+		d = nf_val_map();
+		nf_val_map_set_str(d, "name", x->args[0]);
+		nf_val_map_set_bool(d, "ok", 1);
+		print_json(d, 2);
+		nf_val_free(d);
+	} else
+		printf("account %s removed\n", x->args[0]);
 	return 0;
 }
 

@@ -58,6 +58,7 @@
 #include "secret.h"
 #include "steptype.h"
 #include "store.h"
+#include "webauth.h"
 
 /* A client that does not read its events is dropped past this backlog. */
 #define CLIENT_MAX_BACKLOG	(64u << 20)
@@ -385,7 +386,8 @@ may_view_job(void *arg, const char *job_id)
 static struct nf_val *
 denied_detail(const struct nf_val *args, const char *job_id)
 {
-	static const char *const secret_args[] = { "value", "secret" };
+	static const char *const secret_args[] = { "value", "secret",
+	    "password" };
 	const struct nf_job	*j;
 	struct nf_val		*d, *p;
 	size_t			 i;
@@ -1431,6 +1433,99 @@ cmd_secret_rotate_key(struct nf_caller *c, int64_t id,
 	reply_ok(c, id, d);
 }
 
+/*
+ * UI accounts (admin).  A password arrives only in user.passwd's args and
+ * is never echoed, logged or audited: the audit names the account.
+ */
+static void
+cmd_user_passwd(struct nf_caller *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "name", NF_V_STR, 1 }, { "password", NF_V_STR, 1 },
+		{ NULL, 0, 0 }
+	};
+	const struct nf_val	*v;
+	struct nf_val		*d;
+	const char		*name;
+	char			 err[512];
+	int			 rc;
+
+	if (check_args(c, id, "user.passwd", args, spec) == -1)
+		return;
+	name = nf_val_get_str(args, "name");
+	v = nf_val_get(args, "password");
+	rc = nf_webauth_name_check(name, err, sizeof(err));
+	if (rc == 0 && memchr(v->u.s.p, '\0', v->u.s.len) != NULL) {
+		snprintf(err, sizeof(err), "password of %s: it must not "
+		    "contain NUL characters", name);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = nf_webauth_password_check(name, v->u.s.p, err,
+		    sizeof(err));
+	if (rc == -1) {
+		audit(c, "user.passwd", name, err, NULL);
+		reply_err(c, id, NF_EXIT_USAGE, "%s", err);
+		return;
+	}
+	rc = nf_webauth_set_password(name, v->u.s.p, err, sizeof(err));
+	/* The request is freed after dispatch: no copy of it lingers. */
+	explicit_bzero((char *)(uintptr_t)v->u.s.p, v->u.s.len);
+	if (rc == -1) {
+		audit(c, "user.passwd", name, err, NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	audit(c, "user.passwd", name, "ok", NULL);
+	d = nf_val_map();
+	nf_val_map_set_str(d, "name", name);
+	nf_val_map_set_bool(d, "ui", nf_webauth_bound(name));
+	reply_ok(c, id, d);
+}
+
+static void
+cmd_user_list(struct nf_caller *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_val	*l;
+	char		 err[512];
+
+	if (check_args(c, id, "user.list", args, spec) == -1)
+		return;
+	if ((l = nf_webauth_list(err, sizeof(err))) == NULL) {
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	reply_ok(c, id, l);
+}
+
+static void
+cmd_user_rm(struct nf_caller *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "name", NF_V_STR, 1 }, { NULL, 0, 0 }
+	};
+	const char	*name;
+	char		 err[512];
+	int		 rc;
+
+	if (check_args(c, id, "user.rm", args, spec) == -1)
+		return;
+	name = nf_val_get_str(args, "name");
+	if ((rc = nf_webauth_remove(name, err, sizeof(err))) == -1) {
+		audit(c, "user.rm", name, err, NULL);
+		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
+		return;
+	}
+	if (rc == 0) {
+		reply_err(c, id, NF_EXIT_NOTFOUND, "no UI account \"%s\" "
+		    "(nfctl user list shows them)", name);
+		return;
+	}
+	audit(c, "user.rm", name, "ok", NULL);
+	reply_ok(c, id, NULL);
+}
+
 /* A pool test in flight: where its answer goes. */
 struct pool_test {
 	struct nf_caller	*client;
@@ -1580,6 +1675,9 @@ static const struct {
 	{ "secret.rm", cmd_secret_rm, CT_DAEMON, NF_ACL_SECRETS },
 	{ "secret.rotate_key", cmd_secret_rotate_key, CT_DAEMON,
 	    NF_ACL_SECRETS },
+	{ "user.passwd", cmd_user_passwd, CT_DAEMON, NF_ACL_ADMIN },
+	{ "user.list", cmd_user_list, CT_DAEMON, NF_ACL_ADMIN },
+	{ "user.rm", cmd_user_rm, CT_DAEMON, NF_ACL_ADMIN },
 };
 
 /*

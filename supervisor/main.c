@@ -257,14 +257,83 @@ store_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * on_interrupt = "retry": each run the previous nomaflowd left active
  * (now recorded failed/interrupted) starts again from its first step as a
  * new run with trigger "replay", triggered_by "run:ID", the preset and the
- * params it had (but secret ones: their values were never stored).  A replay that is itself interrupted is not replayed again, so a
- * job that kills the daemon cannot loop it.
+ * params it had (but secret ones: their values were never stored).  A
+ * replay that is itself interrupted is not replayed again, so a job that
+ * kills the daemon cannot loop it.
  */
 /* Loads (reload, nfctl validate) reject a ${secret.NAME} that is not set. */
 static int
 secret_known(const char *name)
 {
 	return nf_secret_exists(name);
+}
+
+/*
+ * The first load happens before the store and the key are open: it only
+ * collects the ${secret.NAME} names it meets.  Once the secret store is
+ * open, secrets_verify() checks them; if one is missing, the configuration
+ * is loaded again with the real check, which names each reference with its
+ * file:line:col.  At start these are warnings, not a refusal: the daemon
+ * must be up for "nfctl secret set" to store the missing value, and until
+ * then a run that needs it fails with that reason.  A reload with a
+ * missing secret is refused as before.  A configuration without secrets
+ * is loaded once.
+ */
+static char	**deferred_secrets;
+static size_t	  ndeferred_secrets;
+
+static int
+secret_defer(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < ndeferred_secrets; i++)
+		if (strcmp(deferred_secrets[i], name) == 0)
+			return 1;
+	deferred_secrets = nf_xreallocarray(deferred_secrets,
+	    ndeferred_secrets + 1, sizeof(*deferred_secrets));
+	deferred_secrets[ndeferred_secrets++] = nf_xstrdup(name);
+	return 1;
+}
+
+static void
+secrets_forget(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < ndeferred_secrets; i++)
+		free(deferred_secrets[i]);
+	free(deferred_secrets);
+	deferred_secrets = NULL;
+	ndeferred_secrets = 0;
+}
+
+/* Warns about each ${secret.NAME} the first load met that is not set. */
+static void
+secrets_verify(void)
+{
+	struct nf_config	*cfg;
+	struct nf_errs		 errs;
+	size_t			 i;
+
+	for (i = 0; i < ndeferred_secrets; i++)
+		if (!nf_secret_exists(deferred_secrets[i]))
+			break;
+	if (i < ndeferred_secrets) {
+		nf_errs_init(&errs);
+		cfg = nf_config_load(nfd.config_path, 0, &errs);
+		for (i = 0; i < errs.n; i++)
+			nf_warnx("%s", errs.msgs[i]);
+		if (errs.n > 0)
+			nf_warnx("%zu reference%s to a secret that is not set: "
+			    "runs that need %s fail until \"nfctl secret set\" "
+			    "stores %s", errs.n, errs.n == 1 ? "" : "s",
+			    errs.n == 1 ? "it" : "them",
+			    errs.n == 1 ? "it" : "them");
+		nf_errs_free(&errs);
+		nf_config_free(cfg);
+	}
+	secrets_forget();
 }
 
 static void
@@ -406,6 +475,7 @@ main(int argc, char *argv[])
 		nf_log_set_level(NF_LOG_DEBUG);
 
 	nf_errs_init(&errs);
+	nf_config_set_secret_check(secret_defer);
 	cfg = nf_config_load(nfd.config_path, 1, &errs);
 	if (cfg == NULL || errs.n > 0) {
 		nf_errs_print(&errs, stderr);
@@ -422,6 +492,14 @@ main(int argc, char *argv[])
 			nf_config_dump(cfg, stdout);
 		fprintf(stderr, "nomaflowd: %s: configuration OK (%zu job%s)\n",
 		    nfd.config_path, cfg->njobs, cfg->njobs == 1 ? "" : "s");
+		if (ndeferred_secrets > 0)
+			fprintf(stderr, "nomaflowd: %zu secret%s referenced "
+			    "(%s%s): not checked by -n, which opens no store; "
+			    "nomaflowd checks them at start and nfctl validate "
+			    "against the running daemon\n", ndeferred_secrets,
+			    ndeferred_secrets == 1 ? "" : "s", deferred_secrets[0],
+			    ndeferred_secrets > 1 ? ", ..." : "");
+		secrets_forget();
 		nf_config_free(cfg);
 		return 0;
 	}
@@ -478,6 +556,7 @@ main(int argc, char *argv[])
 	if (nf_secret_open(cfg->secret_key_file, err, sizeof(err)) == -1)
 		nf_fatalx("%s", err);
 	nf_config_set_secret_check(secret_known);
+	secrets_verify();
 
 	if (nf_control_open(cfg, err, sizeof(err)) == -1)
 		nf_fatalx("%s", err);

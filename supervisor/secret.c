@@ -1,6 +1,7 @@
 /*
  * secret.c: the secret store of nomaflowd, and the only module that
- * includes sodium.h.  Runs in nomaflowd.
+ * seals with libsodium (webauth.c hashes passwords with it).  Runs in
+ * nomaflowd.
  *
  * A value is sealed with crypto_aead_xchacha20poly1305_ietf under the key,
  * with a random 24-byte nonce per value and the secret's name as the

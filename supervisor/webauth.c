@@ -96,26 +96,23 @@ static struct {
 	time_t			 tokens_at;
 } W = { .all = TAILQ_HEAD_INITIALIZER(W.all) };
 
-static struct nf_webauth_limits L = {
-	.fail_max = 5, .fail_window = 60, .block_base = 60, .block_max = 900,
-	.verify_burst = 8, .verify_rate = 2, .max_sessions = 10000,
-	.pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	.pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE,
-};
+/* See nomaflow.toml(5), "UI accounts", and DESIGN.md for the numbers. */
+#define LIMITS_DEFAULT {						\
+	.fail_max = 5, .fail_window = 60,				\
+	.block_base = 60, .block_max = 900,				\
+	.verify_burst = 8, .verify_rate = 2,				\
+	.max_sessions = 10000,						\
+	.pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE,		\
+	.pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE,		\
+}
+static struct nf_webauth_limits L = LIMITS_DEFAULT;
 
 void
 nf_webauth_limits_default(struct nf_webauth_limits *l)
 {
-	memset(l, 0, sizeof(*l));
-	l->fail_max = 5;
-	l->fail_window = 60;
-	l->block_base = 60;
-	l->block_max = 900;
-	l->verify_burst = 8;
-	l->verify_rate = 2;
-	l->max_sessions = 10000;
-	l->pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	l->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	static const struct nf_webauth_limits d = LIMITS_DEFAULT;
+
+	*l = d;
 }
 
 void
@@ -451,12 +448,18 @@ rl_get(const unsigned char key[KEY_BYTES], int create, time_t now)
 	return victim;
 }
 
-/* Seconds e is still blocked for (0: not blocked). */
+/*
+ * Seconds e is still blocked for (0: not blocked).  A wall clock stepped
+ * back would stretch a block: it never lasts longer than its penalty.
+ */
 static int
-rl_wait(const struct rl *e, time_t now)
+rl_wait(struct rl *e, time_t now)
 {
-	return e != NULL && e->blocked_until > now ?
-	    (int)(e->blocked_until - now) : 0;
+	if (e == NULL || e->blocked_until <= now)
+		return 0;
+	if (e->blocked_until - now > e->penalty)
+		e->blocked_until = now + e->penalty;
+	return (int)(e->blocked_until - now);
 }
 
 static void
@@ -484,6 +487,9 @@ budget_take(time_t now)
 {
 	long long	 t;
 
+	/* A clock stepped back: start counting again from now. */
+	if (now < W.tokens_at)
+		W.tokens_at = now;
 	if (now > W.tokens_at) {
 		t = (long long)W.tokens + (long long)(now - W.tokens_at) *
 		    L.verify_rate;
@@ -509,7 +515,7 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 	struct sess	*s;
 	char		*hash = NULL, e[256];
 	size_t		 plen;
-	int		 wait, ok, rc;
+	int		 wait, ok, valid;
 
 	*out = NULL;
 	*retry_after = 0;
@@ -537,8 +543,8 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 		    "%d second%s", wait, wait == 1 ? "" : "s");
 		return -2;
 	}
-	if (nf_webauth_name_check(user, e, sizeof(e)) == 0 &&
-	    (rc = nf_store_account_get(user, &hash)) == -1) {
+	valid = nf_webauth_name_check(user, e, sizeof(e)) == 0;
+	if (valid && nf_store_account_get(user, &hash) == -1) {
 		snprintf(err, errlen, "login: cannot read the accounts: %s; "
 		    "try again later", nf_store_error());
 		return -1;
@@ -549,18 +555,20 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 	    password, plen > NF_WEBAUTH_PASSWORD_MAX ? 0 : plen) == 0 &&
 	    hash != NULL && plen <= NF_WEBAUTH_PASSWORD_MAX;
 	free(hash);
-	if (ok && !nf_webauth_bound(user)) {
+	if (!ok)
+		snprintf(err, errlen, "wrong user name or password");
+	else if (!nf_webauth_bound(user)) {
 		snprintf(err, errlen, "%s is not a UI account: no [[user]] "
 		    "entry of the role model names it; ask an admin to add "
 		    "one (nomaflow.toml(5))", user);
-		ok = -1;
-	} else if (!ok)
-		snprintf(err, errlen, "wrong user name or password");
-	if (ok != 1) {
+		ok = 0;
+	}
+	if (!ok) {
 		rl_fail(rl_get(pk, 1, now), now);
 		rl_fail(rl_get(ak, 1, now), now);
-		nf_info("web: failed login for %s from %s", user,
-		    peer != NULL ? peer : "?");
+		/* The name is the client's: only a well-formed one is logged. */
+		nf_info("web: failed login for %s from %s", valid ? user :
+		    "a malformed name", peer != NULL ? peer : "?");
 		return -1;
 	}
 	/* A success forgives the account, not the address. */
@@ -569,7 +577,6 @@ nf_webauth_login(const char *user, const char *password, const char *peer,
 	s = sess_new(user, 0, now);
 	memcpy(sid, s->sid, NF_WEBAUTH_TOKEN_LEN + 1);
 	*out = &s->pub;
-	nf_info("web: %s logged in from %s", user, peer != NULL ? peer : "?");
 	return 0;
 }
 

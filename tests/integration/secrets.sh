@@ -315,7 +315,12 @@ t_secret_unknown() {
 	new_env unknown
 	job miss '[[jobs.steps]]' 'name = "e"' 'type = "exec"' \
 	    'argv = ["/bin/echo", "${secret.missing}"]'
+	out=$("$NOMAFLOWD" -n -f "$D/nomaflow.toml" 2>&1)
+	check "nomaflowd -n says the secret is not checked" contains "$out" "1 secret referenced (missing): not checked by -n"
 	start_daemon || { T_OK=0; end; return; }
+	# The first start checks too, once the store is open: a warning with
+	# file:line:col, and the daemon runs (nfctl secret set needs it).
+	check "start warns at file:line:col" contains "$(cat "$D/daemon.log")" "jobs.d/miss.toml:6:25: job \"miss\": step \"e\": argv: secret.missing: no secret \"missing\""
 	run_job miss
 	check "run failed" eq "$(att .state)" failed
 	check "reason names the secret" contains "$(att .error)" 'no secret "missing" (set it with nfctl secret set missing)'
