@@ -324,12 +324,22 @@ parse_id(const char *s, size_t len)
 	return v > 0 ? v : -1;
 }
 
-/* "application/x-www-form-urlencoded" (a form posted without JS)? */
+/*
+ * "application/x-www-form-urlencoded" (a form posted without JS)?  A body
+ * that starts with "{" is JSON whatever it is labelled (curl -d labels
+ * everything a form).
+ */
 static int
-is_form(struct MHD_Connection *c)
+is_form(struct MHD_Connection *c, const struct req *rq)
 {
 	const char	*t = header(c, "Content-Type");
+	size_t		 i;
 
+	for (i = 0; i < rq->body.len; i++)
+		if (strchr(" \t\r\n", rq->body.data[i]) == NULL)
+			break;
+	if (i < rq->body.len && rq->body.data[i] == '{')
+		return 0;
 	return t != NULL && strncasecmp(t,
 	    "application/x-www-form-urlencoded", 33) == 0;
 }
@@ -1144,7 +1154,7 @@ api_route(struct MHD_Connection *c, const char *method, const char *url,
 	if (!post && strcmp(method, "GET") != 0 &&
 	    strcmp(method, "HEAD") != 0)
 		return respond_err(c, 405, "%s: use GET or POST", method);
-	form = post && is_form(c);
+	form = post && is_form(c, rq);
 	peer_addr(c, peer, sizeof(peer));
 	if (post) {
 		if ((body = body_parse(c, rq, form, err, sizeof(err))) ==
@@ -1581,12 +1591,12 @@ nf_web_open(const struct nf_config *cfg, char *err, size_t errlen)
 		tls_on = 1;
 	}
 	mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONN_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    tls_on ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key,
 	    MHD_OPTION_END);
