@@ -232,6 +232,8 @@ tests_unit_check_control_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
 TESTS += tests/unit/check_control
 # Roles and permissions with real unix users (root only, else it skips).
 TESTS += tests/integration/acl.sh
+# The HTTP API of [web] with curl against a real daemon.
+TESTS += tests/integration/web-api.sh
 # The role model: grant grammar, role tables, the check (supervisor/acl.c).
 check_PROGRAMS += tests/unit/check_acl
 tests_unit_check_acl_SOURCES = tests/unit/check_acl.c tests/unit/nf_check.h
