@@ -826,7 +826,8 @@ cmd_runs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	static const struct argspec spec[] = {
 		{ "job", NF_V_STR, 0 }, { "state", NF_V_STR, 0 },
 		{ "since", NF_V_INT, 0 }, { "limit", NF_V_INT, 0 },
-		{ NULL, 0, 0 }
+		{ "trigger", NF_V_STR, 0 }, { "until", NF_V_INT, 0 },
+		{ "before", NF_V_INT, 0 }, { NULL, 0, 0 }
 	};
 	struct nf_store_filter	 f;
 	struct nf_val		*a;
@@ -849,6 +850,11 @@ cmd_runs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	}
 	if (nf_val_get_int(args, "since", &v))
 		f.since = v;
+	f.trigger = nf_val_get_str(args, "trigger");
+	if (nf_val_get_int(args, "until", &v))
+		f.until = v;
+	if (nf_val_get_int(args, "before", &v))
+		f.before = v;
 	if (nf_val_get_int(args, "limit", &v)) {
 		if (v < 1 || v > 10000) {
 			reply_err(c, id, NF_EXIT_USAGE, "runs: limit must be "

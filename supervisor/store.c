@@ -1797,6 +1797,75 @@ runs_visible(sqlite3_stmt *st, const struct nf_store_filter *f, int limit)
 	return arr;
 }
 
+/*
+ * The web API's list (trigger, until, before): prepared per call, rare
+ * enough.  Newest id first; "id < before" makes each page a range scan of
+ * the primary key, and the job filter uses runs_job.
+ */
+static struct nf_val *
+runs_list_keyset(const struct nf_store_filter *f, int limit)
+{
+	struct nf_buf	 b;
+	struct nf_val	*arr;
+	sqlite3_stmt	*st;
+	const char	*sep = " WHERE ";
+	int		 rc;
+
+	nf_buf_init(&b);
+	nf_buf_adds(&b, "SELECT " RUN_COLS " FROM runs");
+	if (f->job_id != NULL) {
+		nf_buf_printf(&b, "%sjob_id = ?1", sep);
+		sep = " AND ";
+	}
+	if (f->state >= 0) {
+		nf_buf_printf(&b, "%sstate = ?2", sep);
+		sep = " AND ";
+	}
+	if (f->since > 0) {
+		nf_buf_printf(&b, "%screated_at >= ?3", sep);
+		sep = " AND ";
+	}
+	if (f->trigger != NULL) {
+		nf_buf_printf(&b, "%strigger = ?5", sep);
+		sep = " AND ";
+	}
+	if (f->until > 0) {
+		nf_buf_printf(&b, "%screated_at < ?6", sep);
+		sep = " AND ";
+	}
+	if (f->before > 0)
+		nf_buf_printf(&b, "%sid < ?7", sep);
+	nf_buf_adds(&b, " ORDER BY id DESC LIMIT ?4");
+	nf_buf_addc(&b, '\0');
+	rc = sqlite3_prepare_v2(S.db, b.data, -1, &st, NULL);
+	nf_buf_free(&b);
+	if (rc != SQLITE_OK) {
+		set_err("store %s: list runs: %s", S.path,
+		    sqlite3_errmsg(S.db));
+		return NULL;
+	}
+	if (f->job_id != NULL)
+		bind_text(st, 1, f->job_id);
+	if (f->state >= 0)
+		bind_text(st, 2, nf_run_state_name(f->state));
+	if (f->since > 0)
+		sqlite3_bind_int64(st, 3, f->since);
+	if (f->trigger != NULL)
+		bind_text(st, 5, f->trigger);
+	if (f->until > 0)
+		sqlite3_bind_int64(st, 6, f->until);
+	if (f->before > 0)
+		sqlite3_bind_int64(st, 7, f->before);
+	if (f->visible == NULL) {
+		sqlite3_bind_int(st, 4, limit);
+		arr = rows_arr(st, run_keys, (int)NF_NELEM(run_keys), -1,
+		    "list runs");
+	} else
+		arr = runs_visible(st, f, limit);
+	sqlite3_finalize(st);
+	return arr;
+}
+
 struct nf_val *
 nf_store_runs_list(const struct nf_store_filter *f)
 {
@@ -1815,6 +1884,8 @@ nf_store_runs_list(const struct nf_store_filter *f)
 	limit = f->limit <= 0 ? STORE_LIST_DEFAULT : f->limit;
 	if (limit > STORE_LIST_MAX)
 		limit = STORE_LIST_MAX;
+	if (f->trigger != NULL || f->until > 0 || f->before > 0)
+		return runs_list_keyset(f, limit);
 	st = S.st[ST_LIST0 + mask];
 	if (mask & LIST_JOB)
 		bind_text(st, 1, f->job_id);

@@ -196,6 +196,14 @@ struct nf_store_filter {
 	int		 state;		/* -1: any */
 	int64_t		 since;		/* created_at >= since (ms); 0: any */
 	int		 limit;		/* 0: default 50 */
+	/*
+	 * The web API's filters and keyset paging: any of them set, runs
+	 * come newest id first.  before: id < before (the smallest id of
+	 * the previous page), so a page is an index range scan however deep.
+	 */
+	const char	*trigger;	/* NULL: any */
+	int64_t		 until;		/* created_at < until (ms); 0: any */
+	int64_t		 before;	/* id < before; 0: any */
 	/* NULL, or only runs of jobs for which it returns non-zero. */
 	int		(*visible)(void *arg, const char *job_id);
 	void		*visible_arg;

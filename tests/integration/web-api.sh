@@ -190,6 +190,14 @@ t_endpoints() {
 	check "disable" eq "$(post /api/jobs/hello/disable | jq -r .enabled)" false
 	check "disabled" eq "$(nfj jobs | jq -r '.[] | select(.id == "hello") | .enabled')" false
 	check "enable" eq "$(post /api/jobs/hello/enable | jq -r .enabled)" true
+	check "runs?trigger=" eq "$(get "/api/runs?trigger=replay" | jq -r '[.[].id] | join(",")')" "$rp"
+	p1=$(get "/api/runs?limit=2&before=1000000" | jq -r '[.[].id] | join(",")')
+	check "keyset page 1: the newest ids" eq "$p1" "$s,$rp"
+	check "page 2: before the smallest id of page 1" eq \
+	    "$(get "/api/runs?limit=2&before=$rp" | jq -r '[.[].id] | join(",")')" "$r"
+	check "until excludes later runs" eq \
+	    "$(get "/api/runs?until=$(nfj run show "$rp" | jq .created_at)" | jq -r '[.[].id] | join(",")')" "$r"
+	check "bad before: 400" eq "$(code GET '/api/runs?before=x')" 400
 	check "audited as web:alice" contains "$(nf audit)" "web:alice"
 	check "unknown route: 404" eq "$(code GET /api/nothing)" 404
 	check "PUT: 405" eq "$(code PUT /api/jobs)" 405
