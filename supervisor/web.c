@@ -80,6 +80,7 @@ enum sse_kind {
 struct sse {
 	enum sse_kind		 kind;
 	char			*account;
+	char			 sid[NF_WEBAUTH_TOKEN_LEN + 1];	/* its session */
 	int64_t			 run_id;	/* SSE_LOG */
 	int64_t			 last_id;	/* last event id queued */
 	struct MHD_Connection	*conn;
@@ -367,7 +368,7 @@ form_decode(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		if (s[i] == '+')
 			nf_buf_addc(&b, ' ');
-		else if (s[i] == '%' && i + 2 < len + 0 &&
+		else if (s[i] == '%' && i + 2 < len &&
 		    (h = hexval(s[i + 1])) >= 0 &&
 		    (l = hexval(s[i + 2])) >= 0) {
 			nf_buf_addc(&b, h * 16 + l);
@@ -432,17 +433,20 @@ peer_trusted(const char *peer)
  * a trusted proxy, else the session cookie.  NULL: not logged in.
  */
 static const struct nf_websession *
-req_session(struct MHD_Connection *c, const char *peer)
+req_session(struct MHD_Connection *c, const char *peer,
+    char sid[NF_WEBAUTH_TOKEN_LEN + 1])
 {
-	const char	*u, *sid;
-	char		 psid[NF_WEBAUTH_TOKEN_LEN + 1];
+	const char	*u, *cookie;
 
+	sid[0] = '\0';
 	if (ntrusted > 0 && peer_trusted(peer) &&
 	    (u = header(c, user_header)) != NULL && *u != '\0')
-		return nf_webauth_proxy_session(u, time(NULL), psid);
-	sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "nf_session");
-	if (sid == NULL)
+		return nf_webauth_proxy_session(u, time(NULL), sid);
+	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+	    "nf_session");
+	if (cookie == NULL || strlen(cookie) > NF_WEBAUTH_TOKEN_LEN)
 		return NULL;
+	memcpy(sid, cookie, strlen(cookie) + 1);
 	return nf_webauth_session(sid, time(NULL));
 }
 
@@ -678,9 +682,20 @@ heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sse	*s, *tmp;
 
-	/* A comment: keeps proxies from timing out, finds dead peers. */
-	LIST_FOREACH_SAFE(s, &streams, entry, tmp)
+	/*
+	 * A comment: keeps proxies from timing out, finds dead peers.  A
+	 * stream whose session ended (logout, expiry, account removed) ends.
+	 */
+	LIST_FOREACH_SAFE(s, &streams, entry, tmp) {
+		if (s->dropped || s->done)
+			continue;
+		if (nf_webauth_session(s->sid, time(NULL)) == NULL) {
+			s->done = 1;
+			sse_wake(s);
+			continue;
+		}
 		sse_queue(s, ": keep-alive\n\n", 14);
+	}
 }
 
 /* Start a stream on c (in the access handler). */
@@ -712,13 +727,14 @@ sse_start(struct MHD_Connection *c, struct sse *s, const char *cookie)
 }
 
 static struct sse *
-sse_new(enum sse_kind kind, const char *account)
+sse_new(enum sse_kind kind, const char *account, const char *sid)
 {
 	struct sse	*s;
 
 	s = nf_xcalloc(1, sizeof(*s));
 	s->kind = kind;
 	s->account = nf_xstrdup(account);
+	snprintf(s->sid, sizeof(s->sid), "%s", sid);
 	nf_buf_init(&s->buf);
 	nf_buf_printf(&s->buf, "retry: %d\n\n", SSE_RETRY_MS);
 	return s;
@@ -836,13 +852,14 @@ state_cb(const struct nf_event *ev, void *arg)
 
 /* GET /api/events: every run the account may view. */
 static enum MHD_Result
-api_events(struct MHD_Connection *c, const struct nf_websession *ws)
+api_events(struct MHD_Connection *c, const struct nf_websession *ws,
+    const char *sid)
 {
 	struct sse	*s;
 	struct ring_ev	*re;
 	int64_t		 after = last_event_id(c), id;
 
-	s = sse_new(SSE_EVENTS, ws->user);
+	s = sse_new(SSE_EVENTS, ws->user, sid);
 	/* What it missed, if the ring still has it. */
 	if (after > 0) {
 		for (id = after + 1; id < ring_next; id++) {
@@ -865,7 +882,7 @@ api_events(struct MHD_Connection *c, const struct nf_websession *ws)
  */
 static enum MHD_Result
 api_log_stream(struct MHD_Connection *c, const struct nf_websession *ws,
-    int64_t run_id)
+    const char *sid, int64_t run_id)
 {
 	struct sse		*s;
 	struct nf_val		*a, *d, *end, *r;
@@ -881,7 +898,7 @@ api_log_stream(struct MHD_Connection *c, const struct nf_websession *ws,
 	nf_val_free(a);
 	if (d == NULL)
 		return respond_err(c, exit_status(code), "%s", err);
-	s = sse_new(SSE_LOG, ws->user);
+	s = sse_new(SSE_LOG, ws->user, sid);
 	s->run_id = run_id;
 	s->last_id = last_event_id(c);
 	lines = nf_val_get(d, "lines");
@@ -1146,6 +1163,7 @@ api_route(struct MHD_Connection *c, const char *method, const char *url,
 	const char			*accept;
 	enum MHD_Result			 ret;
 	char				 peer[INET6_ADDRSTRLEN], err[512];
+	char				 sid[NF_WEBAUTH_TOKEN_LEN + 1];
 	char				*job = NULL;
 	int64_t				 run_id, n;
 	int				 post, form;
@@ -1173,7 +1191,7 @@ api_route(struct MHD_Connection *c, const char *method, const char *url,
 		nf_val_free(body);
 		return ret;
 	}
-	if ((ws = req_session(c, peer)) == NULL) {
+	if ((ws = req_session(c, peer, sid)) == NULL) {
 		nf_val_free(body);
 		return respond_err(c, 401, "not logged in (POST /api/login, "
 		    "or log in at /login)");
@@ -1202,7 +1220,7 @@ api_route(struct MHD_Connection *c, const char *method, const char *url,
 	else if (post && strcmp(p, "logout") == 0)
 		ret = api_logout(c, ws, next);
 	else if (!post && strcmp(p, "events") == 0)
-		ret = api_events(c, ws);
+		ret = api_events(c, ws, sid);
 	else if (!post && strcmp(p, "jobs") == 0) {
 		a = nf_val_map();
 		if (query(c, "tag") != NULL)
@@ -1263,7 +1281,7 @@ api_route(struct MHD_Connection *c, const char *method, const char *url,
 		else if (!post && (strcmp(slash, "/log/stream") == 0 ||
 		    (strcmp(slash, "/log") == 0 && accept != NULL &&
 		    strstr(accept, "text/event-stream") != NULL)))
-			ret = api_log_stream(c, ws, run_id);
+			ret = api_log_stream(c, ws, sid, run_id);
 		else if (!post && strcmp(slash, "/log") == 0) {
 			a = args_int("run_id", run_id);
 			switch (query_int(c, "after", 0, INT64_MAX, &n)) {
@@ -1313,25 +1331,31 @@ page_fetch(void *arg, const char *cmd, struct nf_val *args, int *code,
 	return nf_control_exec(pc->account, cmd, args, code, err, errlen);
 }
 
+/* Percent-encoded, "/" kept. */
+static void
+query_collect_value(struct nf_buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+		    "WXYZ0123456789-._~/", *s) != NULL)
+			nf_buf_addc(b, *s);
+		else
+			nf_buf_printf(b, "%%%02X", (unsigned char)*s);
+}
+
+/* The query string again, for webui (MHD keeps only its decoded parts). */
 static enum MHD_Result
 query_collect(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *value)
 {
 	struct nf_buf	*b = cls;
-	const char	*s;
-	int		 i;
 
-	for (i = 0; i < 2; i++) {
-		if (i == 1)
-			nf_buf_addc(b, '=');
-		if (b->len > 0 && i == 0)
-			nf_buf_addc(b, '&');
-		for (s = i == 0 ? key : value; s != NULL && *s != '\0'; s++)
-			if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
-			    "WXYZ0123456789-._~", *s) != NULL)
-				nf_buf_addc(b, *s);
-			else
-				nf_buf_printf(b, "%%%02X", (unsigned char)*s);
+	if (b->len > 0)
+		nf_buf_addc(b, '&');
+	query_collect_value(b, key);
+	if (value != NULL) {
+		nf_buf_addc(b, '=');
+		query_collect_value(b, value);
 	}
 	return MHD_YES;
 }
@@ -1344,21 +1368,24 @@ serve_page(struct MHD_Connection *c, const char *url)
 	struct page_ctx			 pc;
 	struct nf_buf			 out, q;
 	enum MHD_Result			 ret;
-	char				 peer[INET6_ADDRSTRLEN], *to;
+	char				 peer[INET6_ADDRSTRLEN];
+	char				 sid[NF_WEBAUTH_TOKEN_LEN + 1];
 	int				 rc;
 
 	if (nf_webui_page == NULL)
 		return respond_err(c, 404, "this nomaflowd has no pages built "
 		    "in; the API is under /api/");
 	peer_addr(c, peer, sizeof(peer));
-	ws = req_session(c, peer);
-	if (ws == NULL && strcmp(url, "/login") != 0) {
-		to = nf_xprintf("/login?next=%s", url);
-		for (char *x = to + 12; *x != '\0'; x++)
-			if (strchr("&#? ", *x) != NULL)
-				*x = '_';
-		ret = respond_redirect(c, to, NULL);
-		free(to);
+	ws = req_session(c, peer, sid);
+	if (ws == NULL && strcmp(url, "/login") != 0 &&
+	    strcmp(url, "/favicon.ico") != 0) {
+		/* The path percent-encoded: it goes into a header. */
+		nf_buf_init(&q);
+		nf_buf_adds(&q, "/login?next=");
+		query_collect_value(&q, url);
+		nf_buf_addc(&q, '\0');
+		ret = respond_redirect(c, q.data, NULL);
+		nf_buf_free(&q);
 		return ret;
 	}
 	nf_buf_init(&q);
