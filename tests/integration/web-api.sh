@@ -89,6 +89,17 @@ post() {
 	    ${2:+-d "$2"} "$U$1"
 }
 nruns() { nfj runs --limit 1000 | jq length; }
+# finish: stop the daemon, check it exited cleanly (sanitizer builds:
+# nothing reported), end the test.
+finish() {
+	if daemon_alive; then
+		stop_daemon
+		check "the daemon exits 0" eq "$DRC" 0
+	fi
+	check "no sanitizer report" sh -c \
+	    "! grep -q 'Sanitizer\\|runtime error' '$D/daemon.log'"
+	end
+}
 body() { cat "$D/body"; }
 
 t_off_by_default() {
@@ -104,7 +115,7 @@ t_off_by_default() {
 	check "nomaflowd -n refuses" test "$rc" -ne 0
 	check "with where and what" contains "$out" \
 	    "nomaflow.toml:$(grep -c '' "$D/nomaflow.toml"):10: web.listen \"127.0.0.1:http\": the port must be 1..65535"
-	end
+	finish
 }
 
 t_auth() {
@@ -132,7 +143,7 @@ t_auth() {
 	check "headers on errors too" contains "$h" "Content-Security-Policy: default-src 'self'"
 	check "logout" eq "$(post /api/logout | jq -r .ok)" true
 	check "the session is gone" eq "$(code GET /api/jobs)" 401
-	end
+	finish
 }
 
 t_rate_limit() {
@@ -148,7 +159,7 @@ t_rate_limit() {
 	check "the right password is blocked too" contains "$h" "HTTP/1.1 429"
 	check "Retry-After" contains "$h" "Retry-After: "
 	check "JSON error" eq "$(body | jq -r .error.code)" too_many_requests
-	end
+	finish
 }
 
 t_endpoints() {
@@ -201,7 +212,7 @@ t_endpoints() {
 	check "audited as web:alice" contains "$(nf audit)" "web:alice"
 	check "unknown route: 404" eq "$(code GET /api/nothing)" 404
 	check "PUT: 405" eq "$(code PUT /api/jobs)" 405
-	end
+	finish
 }
 
 t_perm() {
@@ -218,7 +229,7 @@ t_perm() {
 	check "no run" eq "$(nruns)" "$n0"
 	a=$(nfj audit --user web:bob)
 	check "the denial is audited" eq "$(printf '%s' "$a" | jq -r '[.[] | select(.action == "run" and .result == "denied")] | length')" 1
-	end
+	finish
 }
 
 t_csrf() {
@@ -243,7 +254,7 @@ t_csrf() {
 	check "huge chunked body: 413" eq "$(code POST /api/jobs/hello/run -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$D/huge.json")" 413
 	check "nothing ran" eq "$(nruns)" "$n0"
 	check "the daemon is fine" eq "$(code GET /api/status)" 200
-	end
+	finish
 }
 
 # sse PATH [CURL ARGS...]: the event stream until it ends (or 20 s).
@@ -272,7 +283,7 @@ t_sse_log() {
 	# Resuming a finished run's log: the rest, then end.
 	sse "/api/runs/$r/log/stream" -H "Last-Event-ID: $last" > "$D/again"
 	check "resume after the end: the same rest" eq "$(ids < "$D/again")" "$(ids < "$D/rest")"
-	end
+	finish
 }
 
 t_sse_events() {
@@ -293,7 +304,7 @@ t_sse_events() {
 	curl -s -N -m 2 -b "$CJ" -H "Last-Event-ID: $first" "$U/api/events" > "$D/events2"
 	check "resume: the events after it" eq "$(ids < "$D/events2")" \
 	    "$(ids < "$D/events" | cut -d' ' -f2-)"
-	end
+	finish
 }
 
 t_sse_stall() {
@@ -331,7 +342,7 @@ EOPY
 	check "within 5 s" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000
 	kill "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null
-	end
+	finish
 }
 
 t_shutdown() {
@@ -351,7 +362,7 @@ t_shutdown() {
 	wait "$c1" "$c2" 2>/dev/null
 	check "the streams were closed" eq "$(jobs -p | wc -l)" 0
 	check "stopped in the log" grep -q "stopped" "$D/daemon.log"
-	end
+	finish
 }
 
 ALL="t_off_by_default t_auth t_rate_limit t_endpoints t_perm t_csrf t_sse_log t_sse_events t_sse_stall t_shutdown"
