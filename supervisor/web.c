@@ -382,7 +382,7 @@ form_decode(const char *s, size_t len)
 
 /*
  * A urlencoded body as a map of strings; "p.NAME" fields go into a
- * "params" map (the Run-now form without JS).
+ * "params" map (the Run-now form without JS), empty ones left out.
  */
 static struct nf_val *
 form_parse(const char *s, size_t len)
@@ -401,9 +401,12 @@ form_parse(const char *s, size_t len)
 		v = form_decode(eq < amp ? eq + 1 : amp,
 		    (size_t)(amp - (eq < amp ? eq + 1 : amp)));
 		if (strncmp(k, "p.", 2) == 0 && k[2] != '\0') {
-			if (p == NULL)
-				p = nf_val_map();
-			nf_val_map_set_str(p, k + 2, v);
+			/* A field left empty: the default or preset applies. */
+			if (*v != '\0') {
+				if (p == NULL)
+					p = nf_val_map();
+				nf_val_map_set_str(p, k + 2, v);
+			}
 		} else if (*k != '\0')
 			nf_val_map_set_str(m, k, v);
 		free(k);
@@ -1521,6 +1524,13 @@ mhd_run_cb(struct ev_loop *loop, void *w, int revents)
 {
 	if (mhd == NULL)
 		return;
+	MHD_run(mhd);
+	/*
+	 * A connection resumed since the last run (an event stream given
+	 * data) is only taken back by this run; without a second one its
+	 * data waits for the next event on MHD's epoll fd, which on a quiet
+	 * daemon is the next request or heartbeat.
+	 */
 	MHD_run(mhd);
 	mhd_arm();
 }
