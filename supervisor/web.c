@@ -55,9 +55,16 @@
 #include "webauth.h"
 #include "webui.h"
 
-/* Until the pages are linked in, the server runs without them. */
+/*
+ * Until the pages and the metrics are linked in, the server runs without
+ * them (metrics.h declares these two).
+ */
 #pragma weak nf_webui_page
 #pragma weak nf_webui_asset
+void	nf_metrics_render(struct nf_buf *);
+void	nf_metrics_ui_clients(int delta);
+#pragma weak nf_metrics_render
+#pragma weak nf_metrics_ui_clients
 
 #define WEB_BODY_MAX		(64 * 1024)	/* request bodies */
 #define WEB_MAX_CONNS		1024
@@ -612,6 +619,8 @@ sse_free(void *cls)
 
 	LIST_REMOVE(s, entry);
 	nstreams--;
+	if (nf_metrics_ui_clients != NULL)
+		nf_metrics_ui_clients(-1);
 	nf_buf_free(&s->buf);
 	free(s->account);
 	free(s);
@@ -711,6 +720,8 @@ sse_start(struct MHD_Connection *c, struct sse *s, const char *cookie)
 	s->conn = c;
 	LIST_INSERT_HEAD(&streams, s, entry);
 	nstreams++;
+	if (nf_metrics_ui_clients != NULL)
+		nf_metrics_ui_clients(1);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
 	    sse_read, s, sse_free);
 	if (r == NULL) {
@@ -1431,6 +1442,38 @@ serve_asset(struct MHD_Connection *c, const char *name)
 	    "public, max-age=31536000, immutable", NULL);
 }
 
+/*
+ * GET /metrics: the Prometheus text, for a session holding `audit` (what
+ * nfctl metrics needs); a scraper comes through a trusted proxy naming
+ * its account in user_header.
+ */
+static enum MHD_Result
+serve_metrics(struct MHD_Connection *c)
+{
+	const struct nf_websession	*ws;
+	struct nf_buf			 b;
+	enum MHD_Result			 ret;
+	char				 peer[INET6_ADDRSTRLEN];
+	char				 sid[NF_WEBAUTH_TOKEN_LEN + 1];
+
+	peer_addr(c, peer, sizeof(peer));
+	if ((ws = req_session(c, peer, sid)) == NULL)
+		return respond_err(c, 401, "not logged in (a scraper goes "
+		    "through a trusted proxy that sets %s)", user_header);
+	if (!nf_control_may(ws->user, NF_ACL_AUDIT, NULL))
+		return respond_err(c, 403, "permission denied: web:%s may not "
+		    "read the metrics; ask an admin for a role with 'audit'",
+		    ws->user);
+	if (nf_metrics_render == NULL)
+		return respond_err(c, 404, "this nomaflowd has no metrics");
+	nf_buf_init(&b);
+	nf_metrics_render(&b);
+	ret = respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    b.data != NULL ? b.data : "", b.len, "no-store", NULL);
+	nf_buf_free(&b);
+	return ret;
+}
+
 /* MHD's callbacks. */
 
 static enum MHD_Result
@@ -1476,6 +1519,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		    "forms post to /api/", method, url);
 	if (strncmp(url, "/static/", 8) == 0)
 		return serve_asset(c, url + 8);
+	if (strcmp(url, "/metrics") == 0)
+		return serve_metrics(c);
 	return serve_page(c, url);
 }
 

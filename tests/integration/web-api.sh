@@ -365,7 +365,32 @@ t_shutdown() {
 	finish
 }
 
-ALL="t_off_by_default t_auth t_rate_limit t_endpoints t_perm t_csrf t_sse_log t_sse_events t_sse_stall t_shutdown"
+t_proxy() {
+	begin "a trusted proxy's user header is the account; from elsewhere it is ignored; /metrics needs audit"
+	setup proxy || { T_OK=0; end; return; }
+	stop_daemon
+	sed -i 's/^listen = .*/&\ntrusted_proxies = ["127.0.0.2"]/' "$D/nomaflow.toml"
+	start_daemon || { T_OK=0; end; return; }
+	rm -f "$CJ"
+	check "through the proxy (127.0.0.2): alice" eq "$(curl -s --interface 127.0.0.2 \
+	    -H 'X-Remote-User: alice' "$U/api/me" | jq -r .identity)" web:alice
+	check "the header from elsewhere: 401" eq "$(code GET /api/me -H 'X-Remote-User: alice')" 401
+	check "an account without [[user]] entry: 401" eq "$(curl -s -o /dev/null -w '%{http_code}' \
+	    --interface 127.0.0.2 -H 'X-Remote-User: mallory' "$U/api/me")" 401
+	tok=$(curl -s --interface 127.0.0.2 -H 'X-Remote-User: alice' "$U/api/me" | jq -r .csrf)
+	check "a POST through the proxy still needs the CSRF token" eq \
+	    "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 \
+	    -H 'X-Remote-User: alice' -X POST "$U/api/jobs/hello/disable")" 403
+	check "and works with it" eq "$(curl -s --interface 127.0.0.2 -H 'X-Remote-User: alice' \
+	    -H "X-CSRF-Token: $tok" -X POST "$U/api/jobs/hello/disable" | jq -r .enabled)" false
+	check "disabled, audited as web:alice" contains "$(nf audit)" "web:alice"
+	check "/metrics without a session: 401" eq "$(code GET /metrics)" 401
+	login bob "$PW_B"
+	check "/metrics without audit: 403" eq "$(code GET /metrics)" 403
+	finish
+}
+
+ALL="t_off_by_default t_auth t_rate_limit t_endpoints t_perm t_csrf t_proxy t_sse_log t_sse_events t_sse_stall t_shutdown"
 for t in ${*:-$ALL}; do
 	$t
 done
