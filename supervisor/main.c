@@ -149,6 +149,7 @@ nf_daemon_reload(struct nf_val **errors_out)
 	if (strcmp(cfg->socket_path, old->socket_path) != 0)
 		nf_warnx("reload: control.socket changed to %s; the change "
 		    "takes effect at the next restart", cfg->socket_path);
+	nf_web_reload(old, cfg);
 	nf_store_set_log_cap(cfg->log_cap_bytes);
 	if (!debug_flag)
 		nf_log_set_level((enum nf_log_level)cfg->log_level);

@@ -126,6 +126,7 @@ static struct ring_ev		 ring[EVENTS_RING];
 static int64_t			 ring_next = 1;	/* id of the next event */
 
 static void	mhd_kick(void);
+static void	set_proxies(const struct nf_web_cfg *);
 
 /* Responses. */
 
@@ -1638,7 +1639,6 @@ nf_web_open(const struct nf_config *cfg, char *err, size_t errlen)
 	struct sockaddr_in6		*sin6 = (struct sockaddr_in6 *)&ss;
 	unsigned			 flags;
 	char				*cert = NULL, *key = NULL;
-	size_t				 i;
 
 	if (w->listen == NULL)
 		return 0;
@@ -1701,11 +1701,7 @@ nf_web_open(const struct nf_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "web: libmicrohttpd has no epoll fd");
 		return -1;
 	}
-	ntrusted = w->ntrusted_proxies;
-	trusted = nf_xcalloc(ntrusted + 1, sizeof(*trusted));
-	for (i = 0; i < ntrusted; i++)
-		trusted[i] = nf_xstrdup(w->trusted_proxies[i]);
-	user_header = nf_xstrdup(w->user_header);
+	set_proxies(w);
 	ev_io_init(&mhd_io, mhd_io_cb, di->epoll_fd, EV_READ);
 	ev_io_start(nfd.loop, &mhd_io);
 	ev_timer_init(&mhd_timer, mhd_timer_cb, 0., 0.);
@@ -1719,6 +1715,49 @@ nf_web_open(const struct nf_config *cfg, char *err, size_t errlen)
 	nf_info("web: listening on %s%s", w->listen, tls_on ? " (TLS)" :
 	    "");
 	return 0;
+}
+
+static int
+str_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static void
+set_proxies(const struct nf_web_cfg *w)
+{
+	size_t	i;
+
+	for (i = 0; i < ntrusted; i++)
+		free(trusted[i]);
+	free(trusted);
+	free(user_header);
+	ntrusted = w->ntrusted_proxies;
+	trusted = nf_xcalloc(ntrusted + 1, sizeof(*trusted));
+	for (i = 0; i < ntrusted; i++)
+		trusted[i] = nf_xstrdup(w->trusted_proxies[i]);
+	user_header = nf_xstrdup(w->user_header);
+}
+
+void
+nf_web_reload(const struct nf_config *old, const struct nf_config *cfg)
+{
+	const struct nf_web_cfg	*o = &old->web, *w = &cfg->web;
+	char			 err[256];
+
+	if (str_differ(o->listen, w->listen) ||
+	    str_differ(o->tls_cert, w->tls_cert) ||
+	    str_differ(o->tls_key, w->tls_key))
+		nf_warnx("reload: [web] listen, tls_cert or tls_key changed; "
+		    "the change takes effect at the next restart");
+	if (mhd == NULL)
+		return;
+	set_proxies(w);
+	if (w->session_ttl != o->session_ttl &&
+	    nf_webauth_init(w->session_ttl, err, sizeof(err)) == -1)
+		nf_warnx("reload: web.session_ttl: %s", err);
 }
 
 void

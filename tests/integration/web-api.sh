@@ -366,7 +366,7 @@ t_shutdown() {
 }
 
 t_proxy() {
-	begin "a trusted proxy's user header is the account; from elsewhere it is ignored; /metrics needs audit"
+	begin "a trusted proxy's user header is the account; from elsewhere it is ignored; reload; /metrics needs audit"
 	setup proxy || { T_OK=0; end; return; }
 	stop_daemon
 	sed -i 's/^listen = .*/&\ntrusted_proxies = ["127.0.0.2"]/' "$D/nomaflow.toml"
@@ -384,6 +384,15 @@ t_proxy() {
 	check "and works with it" eq "$(curl -s --interface 127.0.0.2 -H 'X-Remote-User: alice' \
 	    -H "X-CSRF-Token: $tok" -X POST "$U/api/jobs/hello/disable" | jq -r .enabled)" false
 	check "disabled, audited as web:alice" contains "$(nf audit)" "web:alice"
+	# A reload applies trusted_proxies at once; a new listen waits.
+	sed -i 's/"127.0.0.2"/"127.0.0.3"/; s/^listen = "127.0.0.1:\([0-9]*\)"/listen = "127.0.0.1:1"/' "$D/nomaflow.toml"
+	check "reload" nf reload
+	check "the old proxy is not trusted any more" eq "$(curl -s -o /dev/null -w '%{http_code}' \
+	    --interface 127.0.0.2 -H 'X-Remote-User: alice' "$U/api/me")" 401
+	check "the new one is" eq "$(curl -s --interface 127.0.0.3 \
+	    -H 'X-Remote-User: alice' "$U/api/me" | jq -r .identity)" web:alice
+	check "a new listen address waits for a restart" grep -q \
+	    "\[web\] listen, tls_cert or tls_key changed; the change takes effect at the next restart" "$D/daemon.log"
 	check "/metrics without a session: 401" eq "$(code GET /metrics)" 401
 	login bob "$PW_B"
 	check "/metrics without audit: 403" eq "$(code GET /metrics)" 403
