@@ -399,7 +399,32 @@ t_proxy() {
 	finish
 }
 
-ALL="t_off_by_default t_auth t_rate_limit t_endpoints t_perm t_csrf t_proxy t_sse_log t_sse_events t_sse_stall t_shutdown"
+t_tls() {
+	begin "tls_cert and tls_key: HTTPS, and the session cookie is Secure"
+	if ! command -v openssl >/dev/null 2>&1; then
+		T_NUM=$((T_NUM + 1))
+		echo "ok $T_NUM - $T_CUR # SKIP openssl is not installed" >&3
+		return
+	fi
+	new_env tls
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	    -keyout "$D/key.pem" -out "$D/cert.pem" >/dev/null 2>&1
+	PORT=$(free_port)
+	U=https://127.0.0.1:$PORT
+	printf '\n[web]\nlisten = "127.0.0.1:%s"\ntls_cert = "cert.pem"\ntls_key = "key.pem"\n\n[[user]]\nname = "alice"\nroles = []\n' \
+	    "$PORT" >> "$D/nomaflow.toml"
+	start_daemon || { T_OK=0; end; return; }
+	printf '%s\n' "$PW_A" | nf user passwd alice >/dev/null
+	check "plain HTTP is not served" test "$(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$PORT/api/me")" != 401
+	h=$(curl -s -k -D - -o /dev/null -H 'Content-Type: application/json' \
+	    -d "{\"user\":\"alice\",\"password\":\"$PW_A\"}" "$U/api/login")
+	check "login over HTTPS" contains "$h" "HTTP/1.1 200"
+	check "the cookie is Secure" contains "$h" "SameSite=Strict; Secure"
+	finish
+}
+
+ALL="t_off_by_default t_auth t_rate_limit t_endpoints t_perm t_csrf t_proxy t_tls t_sse_log t_sse_events t_sse_stall t_shutdown"
 for t in ${*:-$ALL}; do
 	$t
 done
