@@ -72,7 +72,7 @@ void	nf_metrics_ui_clients(int delta);
 #define SSE_BUF_MAX		(256 * 1024)	/* per stream */
 #define SSE_HEARTBEAT		15.		/* seconds */
 #define SSE_RETRY_MS		2000
-#define EVENTS_RING		512		/* /api/events kept for resume */
+#define EVENTS_RING		512		/* /api/events, for resume */
 
 #define WEB_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; " \
@@ -87,7 +87,7 @@ enum sse_kind {
 struct sse {
 	enum sse_kind		 kind;
 	char			*account;
-	char			 sid[NF_WEBAUTH_TOKEN_LEN + 1];	/* its session */
+	char			 sid[NF_WEBAUTH_TOKEN_LEN + 1]; /* session */
 	int64_t			 run_id;	/* SSE_LOG */
 	int64_t			 last_id;	/* last event id queued */
 	struct MHD_Connection	*conn;

@@ -316,7 +316,7 @@ t_sse_stall() {
 	# stalled client connected (a backlog that large would be sent in
 	# parts, each stream ending at the buffer size).
 	job chatty '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
-	    'argv = ["/bin/sh", "-c", "sleep 1; j=0; while [ $j -lt 50 ]; do i=0; while [ $i -lt 1000 ]; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx $j $i; i=$((i+1)); done; sleep 0.1; j=$((j+1)); done"]'
+	    'argv = ["/bin/sh", "-c", "sleep 3; j=0; while [ $j -lt 50 ]; do i=0; while [ $i -lt 1000 ]; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx $j $i; i=$((i+1)); done; sleep 0.1; j=$((j+1)); done"]'
 	nf reload >/dev/null
 	r=$(post /api/jobs/chatty/run | jq -r .run_id)
 	# Connects, asks for the stream, never reads (small receive buffer).
@@ -331,6 +331,8 @@ s.sendall(("GET /api/runs/%s/log/stream HTTP/1.1\r\nHost: x\r\n"
 time.sleep(25)
 EOPY
 	pp=$!
+	check "the client connected while the job was still quiet" wait_for 3 \
+	    grep -q "web:alice: logs" "$D/daemon.log"
 	check "the stalled stream is dropped" wait_for 20 grep -q \
 	    "stopped reading (buffer full); dropping it" "$D/daemon.log"
 	wait_run "$r" 30
