@@ -26,6 +26,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -67,7 +68,7 @@ void	nf_metrics_ui_clients(int delta);
 #pragma weak nf_metrics_ui_clients
 
 #define WEB_BODY_MAX		(64 * 1024)	/* request bodies */
-#define WEB_MAX_CONNS		1024
+#define WEB_MAX_CONNS		1024		/* or half of RLIMIT_NOFILE */
 #define WEB_CONN_TIMEOUT	60		/* seconds without progress */
 #define SSE_BUF_MAX		(256 * 1024)	/* per stream */
 #define SSE_HEARTBEAT		15.		/* seconds */
@@ -1637,11 +1638,17 @@ nf_web_open(const struct nf_config *cfg, char *err, size_t errlen)
 	struct sockaddr_storage		 ss;
 	struct sockaddr_in		*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6		*sin6 = (struct sockaddr_in6 *)&ss;
-	unsigned			 flags;
+	struct rlimit			 rl;
+	unsigned			 flags, maxconn = WEB_MAX_CONNS;
 	char				*cert = NULL, *key = NULL;
 
 	if (w->listen == NULL)
 		return 0;
+	/* Half the descriptors at most: workers, clients and the store. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
+	    RLIM_INFINITY && rl.rlim_cur / 2 < maxconn)
+		maxconn = rl.rlim_cur / 2 > 16 ? (unsigned)(rl.rlim_cur / 2) :
+		    16;
 	if (nf_webauth_init(w->session_ttl, err, errlen) == -1)
 		return -1;
 	memset(&ss, 0, sizeof(ss));
@@ -1676,7 +1683,7 @@ nf_web_open(const struct nf_config *cfg, char *err, size_t errlen)
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNS,
+	    MHD_OPTION_CONNECTION_LIMIT, maxconn,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONN_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 	    tls_on ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
