@@ -25,6 +25,7 @@
 #include "control.h"
 #include "fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "nomaflowd.h"
 #include "notify_sd.h"
 #include "params.h"
@@ -537,6 +538,7 @@ main(int argc, char *argv[])
 	nfd.cur = cfgref_new(cfg);
 	nfd.reload_ok = 1;
 	nf_run_init();
+	nf_metrics_feed_start();
 
 	if (nf_store_open(cfg->store_path, cfg->store_sync_full) == -1)
 		nf_fatalx("store %s: %s", cfg->store_path, nf_store_error());
@@ -585,6 +587,7 @@ main(int argc, char *argv[])
 	ev_run(nfd.loop, 0);
 
 	nf_store_flush();
+	nf_metrics_feed_stop();
 	nf_control_close();
 	nf_sched_stop();
 	nf_secret_close();
