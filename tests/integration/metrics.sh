@@ -46,9 +46,9 @@ for fam in text_string_to_metric_families(sys.stdin.read()):
         assert vals == sorted(vals), (fam.name, key, vals)
         assert buckets[-1].labels["le"] == "+Inf", (fam.name, key)
         assert count == [vals[-1]], (fam.name, key, count, vals)
-assert n >= 12, n
+assert n == 11, n
 ' 2>&1) && return 0
-	diag "prometheus_client: $_e"
+	printf 'prometheus_client: %s\n' "$_e" | sed 's/^/# /' >&3
 	return 1
 }
 
