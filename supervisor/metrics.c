@@ -452,7 +452,8 @@ nf_metrics_render(struct nf_buf *b)
 
 	put_head(b, "nomaflow_step_attempts_total", "counter", "Step "
 	    "attempts ended, by step type and reason (none: succeeded).");
-	qsort(M.att, M.natt, sizeof(*M.att), att_cmp);
+	if (M.natt > 1)
+		qsort(M.att, M.natt, sizeof(*M.att), att_cmp);
 	for (i = 0; i < M.natt; i++) {
 		nf_buf_adds(b, "nomaflow_step_attempts_total{");
 		put_label(b, "type", M.att[i].type, 1);
