@@ -47,7 +47,7 @@ struct nf_metrics_gauges {
 };
 struct nf_metrics_collector {
 	void	(*gauges)(struct nf_metrics_gauges *, void *arg);
-	/* Is job in the catalogue?  A series of a job that is not is dropped. */
+	/* Is job in the catalogue?  Series of a job that is not are dropped. */
 	int	(*job_known)(const char *job, void *arg);
 	void	*arg;
 };

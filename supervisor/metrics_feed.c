@@ -84,7 +84,9 @@ start_take(int64_t id)
 	/* Shift back the entries of the run that followed i. */
 	for (j = (i + 1) & mask; starts[j].run_id != 0; j = (j + 1) & mask) {
 		k = start_slot(starts[j].run_id, starts_cap);
-		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+		/* Move it unless its home is cyclically in (i, j]. */
+		if ((j > i && (k <= i || k > j)) ||
+		    (j < i && k <= i && k > j)) {
 			starts[i] = starts[j];
 			i = j;
 		}

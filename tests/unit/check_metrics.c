@@ -121,10 +121,9 @@ expo_check(const char *text)
 						goto bad;
 					else if (*q == '\\')
 						q++;
+				/* Ours: HELP before the family's TYPE. */
 				if (strcmp(name, fam) == 0 && type[0] != '\0')
-					goto bad;	/* HELP after TYPE ok only
-							   before samples: ours
-							   comes first */
+					goto bad;
 				continue;
 			}
 			q++;
@@ -134,7 +133,7 @@ expo_check(const char *text)
 				goto bad;
 			for (i = 0; i < nseen; i++)
 				if (strcmp(seen[i], name) == 0)
-					goto bad;	/* family declared twice */
+					goto bad;	/* declared twice */
 			if (nseen == 64)
 				return "too many families for the checker";
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
