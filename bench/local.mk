@@ -5,4 +5,5 @@ EXTRA_PROGRAMS = bench/loadgen
 bench_loadgen_SOURCES = bench/loadgen.c
 bench_loadgen_LDADD = $(NF_CORE_LIBS)
 CLEANFILES += bench/loadgen
-EXTRA_DIST += bench/run.sh bench/RESULTS.md bench/sql_copy.sh bench/sched.sh
+EXTRA_DIST += bench/run.sh bench/RESULTS.md bench/sql_copy.sh bench/sched.sh \
+	bench/web.sh

@@ -119,6 +119,7 @@ static int	cmd_reload(struct ctx *);
 static int	cmd_validate(struct ctx *);
 static int	cmd_pool_test(struct ctx *);
 static int	cmd_audit(struct ctx *);
+static int	cmd_metrics(struct ctx *);
 static int	cmd_secret_set(struct ctx *);
 static int	cmd_secret_list(struct ctx *);
 static int	cmd_secret_rm(struct ctx *);
@@ -169,6 +170,8 @@ static const struct cmd cmds[] = {
 	    "[--limit N]", "the audit trail of control actions, newest first",
 	    0, OPTB(OPT_SINCE) | OPTB(OPT_USER) | OPTB(OPT_JOB) |
 	    OPTB(OPT_LIMIT), cmd_audit },
+	{ "metrics", "metrics", "the daemon's metrics in the Prometheus text "
+	    "format (what GET /metrics serves)", 0, 0, cmd_metrics },
 	{ "secret set", "secret set NAME", "store a secret, its value read "
 	    "from stdin (or asked twice on a terminal), never from arguments",
 	    1, 0, cmd_secret_set },
@@ -1539,6 +1542,29 @@ cmd_audit(struct ctx *x)
 	}
 	table_print(&t, x, "");
 	table_free(&t);
+	nf_val_free(d);
+	return 0;
+}
+
+/* The text as the daemon renders it: a scraper or grep reads it as is. */
+static int
+cmd_metrics(struct ctx *x)
+{
+	struct nf_val	*d;
+	int		 rc;
+
+	if ((rc = request(x, "metrics", NULL, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_STR, "metrics")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	fwrite(d->u.s.p, 1, d->u.s.len, stdout);
 	nf_val_free(d);
 	return 0;
 }

@@ -10,7 +10,7 @@ pkgs="build-essential autoconf automake pkg-config libev-dev libmsgpack-dev
 if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs jq clang libclang-rt-14-dev util-linux procps sqlite3
 	    postgresql-15 postgresql-client-15 python3-croniter python3 openssl
-	    systemd libfaketime"
+	    systemd libfaketime python3-prometheus-client"
 fi
 missing=""
 for p in $pkgs; do

@@ -49,6 +49,7 @@
 #include "events.h"
 #include "expr.h"
 #include "log.h"
+#include "metrics.h"
 #include "nomaflowd.h"
 #include "params.h"
 #include "proto.h"
@@ -1607,6 +1608,21 @@ cmd_pool_test(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	}
 }
 
+/* The metrics text, the same GET /metrics serves (metrics.c). */
+static void
+cmd_metrics(struct nf_caller *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = { { NULL, 0, 0 } };
+	struct nf_buf	b;
+
+	if (check_args(c, id, "metrics", args, spec) == -1)
+		return;
+	nf_buf_init(&b);
+	nf_metrics_render(&b);
+	reply_ok(c, id, nf_val_strn(b.data, b.len));
+	nf_buf_free(&b);
+}
+
 static void
 cmd_audit(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
@@ -1676,6 +1692,7 @@ static const struct {
 	{ "reload", cmd_reload, CT_DAEMON, NF_ACL_RELOAD },
 	{ "validate", cmd_validate, CT_DAEMON, NF_ACL_RELOAD },
 	{ "audit", cmd_audit, CT_DAEMON, NF_ACL_AUDIT },
+	{ "metrics", cmd_metrics, CT_DAEMON, NF_ACL_AUDIT },
 	{ "secret.set", cmd_secret_set, CT_DAEMON, NF_ACL_SECRETS },
 	{ "secret.list", cmd_secret_list, CT_DAEMON, NF_ACL_SECRETS },
 	{ "secret.rm", cmd_secret_rm, CT_DAEMON, NF_ACL_SECRETS },

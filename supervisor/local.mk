@@ -2,7 +2,7 @@
 # libnfsup holds what only the supervisor needs and the unit tests and fuzz
 # targets link on their own: TOML, configuration, the step-type registry
 # (one file per type under supervisor/steptypes/), conditions, cron, time
-# zones and the crash-injection points.
+# zones, the crash-injection points and the metrics registry.
 noinst_LIBRARIES += libnfsup.a
 libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
 	supervisor/acl.c supervisor/acl.h \
@@ -15,7 +15,8 @@ libnfsup_a_SOURCES = supervisor/toml.c supervisor/toml.h \
 	supervisor/expr.c supervisor/expr.h \
 	supervisor/cron.c supervisor/cron.h supervisor/tz.c supervisor/tz.h \
 	supervisor/fault.c supervisor/fault.h \
-	supervisor/params.c supervisor/params.h
+	supervisor/params.c supervisor/params.h \
+	supervisor/metrics.c supervisor/metrics.h
 libnfsup_a_CFLAGS = $(AM_CFLAGS)
 
 # Everything the supervisor's modules and their tests link.
@@ -23,7 +24,7 @@ NF_CONF_LIBS = libnfsup.a $(NF_POLICY_LIBS) -lm
 
 sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
-	supervisor/events.c supervisor/events.h \
+	supervisor/events.c supervisor/events.h supervisor/metrics_feed.c \
 	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawn.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \

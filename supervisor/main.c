@@ -25,6 +25,7 @@
 #include "control.h"
 #include "fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "nomaflowd.h"
 #include "notify_sd.h"
 #include "params.h"
@@ -539,6 +540,7 @@ main(int argc, char *argv[])
 	nfd.cur = cfgref_new(cfg);
 	nfd.reload_ok = 1;
 	nf_run_init();
+	nf_metrics_feed_start();
 
 	if (nf_store_open(cfg->store_path, cfg->store_sync_full) == -1)
 		nf_fatalx("store %s: %s", cfg->store_path, nf_store_error());
@@ -590,6 +592,7 @@ main(int argc, char *argv[])
 
 	nf_store_flush();
 	nf_web_close();
+	nf_metrics_feed_stop();
 	nf_control_close();
 	nf_sched_stop();
 	nf_secret_close();

@@ -32,6 +32,7 @@
 #include "expr.h"
 #include "fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "nomaflowd.h"
 #include "params.h"
 #include "run.h"
@@ -652,6 +653,7 @@ nf_run_skip_ex(const struct nf_job *job, const char *preset,
 		return id;
 	nf_store_run_finish(id, NF_RUN_SKIPPED, NF_REASON_OVERLAP, why, -1,
 	    rec.created_at);
+	nf_metrics_run_end(job->id, "skipped", -1);
 	nf_info("job %s: %s fire skipped (run %lld): %s", job->id, trigger,
 	    (long long)id, why);
 	return id;
@@ -1342,6 +1344,8 @@ nf_run_worker_done(struct nf_run *r, struct nf_step_outcome *o)
 	aend.output = stored != NULL ? stored : o->output;
 	aend.finished_at = nf_now_ms();
 	nf_store_attempt_finish(r->attempt_id, &aend);
+	nf_metrics_attempt(st->type, nf_reason_name(o->state ==
+	    NF_ATT_SUCCEEDED ? NF_REASON_NONE : o->reason));
 	nf_val_free(stored);
 
 	if (o->state == NF_ATT_SUCCEEDED) {

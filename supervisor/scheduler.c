@@ -54,6 +54,7 @@
 #include "cron.h"
 #include "fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "nomaflowd.h"
 #include "run.h"
 #include "scheduler.h"
@@ -584,6 +585,8 @@ burst_cb(struct ev_loop *loop, ev_check *w, int revents)
 		else {
 			d->how = DUE_RECORDED;
 			srcs[e->first].recorded = 1;
+			nf_metrics_lateness((d->created_at - 1000 * e->at) /
+			    1e3);
 		}
 	}
 

@@ -54,6 +54,7 @@
 #include "fault.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 #include "val.h"
@@ -1229,6 +1230,7 @@ nf_store_flush(void)
 {
 	sqlite3_stmt	*st = S.st[ST_RUN_LOGUSE_SET];
 	size_t		 i;
+	double		 t0;
 	int		 rc;
 
 	if (S.db == NULL || !S.in_tx)
@@ -1242,12 +1244,14 @@ nf_store_flush(void)
 		if (write_step(st, "save the log usage of a run") == -1)
 			return -1;
 	}
+	t0 = nf_metrics_clock();
 	rc = sqlite3_step(S.st[ST_COMMIT]);
 	sqlite3_reset(S.st[ST_COMMIT]);
 	if (rc != SQLITE_DONE) {
 		sql_fail(rc, "commit");
 		return -1;
 	}
+	nf_metrics_store_commit(nf_metrics_clock() - t0);
 	S.in_tx = 0;
 	S.unhealthy = 0;
 	journal_clear();

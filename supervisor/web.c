@@ -47,6 +47,7 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "nomaflowd.h"
 #include "proto.h"
 #include "run.h"
@@ -56,16 +57,9 @@
 #include "webauth.h"
 #include "webui.h"
 
-/*
- * Until the pages and the metrics are linked in, the server runs without
- * them (metrics.h declares these two).
- */
+/* Until the pages are linked in, the server runs without them. */
 #pragma weak nf_webui_page
 #pragma weak nf_webui_asset
-void	nf_metrics_render(struct nf_buf *);
-void	nf_metrics_ui_clients(int delta);
-#pragma weak nf_metrics_render
-#pragma weak nf_metrics_ui_clients
 
 #define WEB_BODY_MAX		(64 * 1024)	/* request bodies */
 #define WEB_MAX_CONNS		1024		/* or half of RLIMIT_NOFILE */
@@ -621,8 +615,7 @@ sse_free(void *cls)
 
 	LIST_REMOVE(s, entry);
 	nstreams--;
-	if (nf_metrics_ui_clients != NULL)
-		nf_metrics_ui_clients(-1);
+	nf_metrics_ui_clients(-1);
 	nf_buf_free(&s->buf);
 	free(s->account);
 	free(s);
@@ -722,8 +715,7 @@ sse_start(struct MHD_Connection *c, struct sse *s, const char *cookie)
 	s->conn = c;
 	LIST_INSERT_HEAD(&streams, s, entry);
 	nstreams++;
-	if (nf_metrics_ui_clients != NULL)
-		nf_metrics_ui_clients(1);
+	nf_metrics_ui_clients(1);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
 	    sse_read, s, sse_free);
 	if (r == NULL) {
@@ -1466,8 +1458,6 @@ serve_metrics(struct MHD_Connection *c)
 		return respond_err(c, 403, "permission denied: web:%s may not "
 		    "read the metrics; ask an admin for a role with 'audit'",
 		    ws->user);
-	if (nf_metrics_render == NULL)
-		return respond_err(c, 404, "this nomaflowd has no metrics");
 	nf_buf_init(&b);
 	nf_metrics_render(&b);
 	ret = respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",

@@ -241,3 +241,12 @@ tests_unit_check_acl_SOURCES = tests/unit/check_acl.c tests/unit/nf_check.h
 tests_unit_check_acl_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_acl_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_acl
+
+# The metrics registry and text (supervisor/metrics.c, in libnfsup) and its
+# feed from the run engine's events, with a fake daemon state.
+check_PROGRAMS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c \
+	tests/unit/nf_check.h supervisor/metrics_feed.c supervisor/events.c
+tests_unit_check_metrics_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_metrics_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_metrics tests/integration/metrics.sh
