@@ -28,6 +28,7 @@
 #include "nomaflowd.h"
 #include "notify_sd.h"
 #include "params.h"
+#include "retention.h"
 #include "run.h"
 #include "scheduler.h"
 #include "spawn.h"
@@ -572,6 +573,7 @@ main(int argc, char *argv[])
 	ev_timer_init(&store_retry_timer, store_retry_cb, 0., 1.);
 
 	nf_sched_load(cfg);
+	nf_retention_start();
 	replay_interrupted(cfg, interrupted);
 	nf_val_free(interrupted);
 	nf_info("started: %zu job%s, store %s, control %s, worker %s%s",
@@ -585,6 +587,7 @@ main(int argc, char *argv[])
 	ev_run(nfd.loop, 0);
 
 	nf_store_flush();
+	nf_retention_stop();
 	nf_control_close();
 	nf_sched_stop();
 	nf_secret_close();
