@@ -55,6 +55,8 @@ static struct {
 	char			**jobs;		/* jobs with runs, at start */
 	size_t			 njobs, i;
 	int			 marked;	/* marks of jobs[i] computed */
+	int64_t			 jt0;		/* monotonic ms: job start */
+	int			 nbatch;	/* batches of this job */
 	struct nf_store_mark	 rb, lb;
 	struct nf_prune_count	 jc, total;	/* this job, this pass */
 	struct nf_val		*report;	/* per job, for waiters */
@@ -190,20 +192,23 @@ static void
 job_done(const char *job)
 {
 	const struct nf_prune_count *c = &R.jc;
+	char	 how[64];
 
+	snprintf(how, sizeof(how), "%d batch%s in %lld ms", R.nbatch,
+	    R.nbatch == 1 ? "" : "es", (long long)(nf_mono_ms() - R.jt0));
 	if (c->runs > 0 && c->logs > 0)
 		nf_info("retention: pruned %lld run%s and the log lines of "
-		    "%lld more (%lld log lines) of job %s", (long long)c->runs,
-		    c->runs == 1 ? "" : "s", (long long)c->logs,
-		    (long long)c->lines, job);
+		    "%lld more (%lld log lines) of job %s (%s)",
+		    (long long)c->runs, c->runs == 1 ? "" : "s",
+		    (long long)c->logs, (long long)c->lines, job, how);
 	else if (c->runs > 0)
 		nf_info("retention: pruned %lld run%s (%lld log lines) of job "
-		    "%s", (long long)c->runs, c->runs == 1 ? "" : "s",
-		    (long long)c->lines, job);
+		    "%s (%s)", (long long)c->runs, c->runs == 1 ? "" : "s",
+		    (long long)c->lines, job, how);
 	else if (c->logs > 0)
 		nf_info("retention: pruned the log lines of %lld run%s (%lld "
-		    "log lines) of job %s", (long long)c->logs,
-		    c->logs == 1 ? "" : "s", (long long)c->lines, job);
+		    "log lines) of job %s (%s)", (long long)c->logs,
+		    c->logs == 1 ? "" : "s", (long long)c->lines, job, how);
 	if (c->runs > 0 || c->logs > 0)
 		nf_val_arr_push(R.report, count_val(job, c, 1));
 	R.total.runs += c->runs;
@@ -234,6 +239,8 @@ batch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (nf_store_prune_marks(job, &p, &R.rb, &R.lb) == -1)
 			goto fail;
 		R.marked = 1;
+		R.nbatch = 0;
+		R.jt0 = nf_mono_ms();
 		/* Nothing below either mark: no transaction for it. */
 		if (!MARK_SET(&R.rb) && !MARK_SET(&R.lb))
 			job_done(job);
@@ -243,6 +250,7 @@ batch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	job = R.jobs[R.i];
+	R.nbatch++;
 	if ((rc = nf_store_prune(job, &R.rb, &R.lb, RETENTION_BATCH_ROWS,
 	    R.now, &R.jc)) == -1)
 		goto fail;

@@ -158,7 +158,7 @@ EOT
 	check "a lone old run stays" eq "$(nfj run show "$lone" | jq -r .state)" succeeded
 	check "with its log" eq "$(nf logs "$lone" | grep -c 'of ')" 2
 	check "summary line" contains "$(cat "$D/daemon.log")" \
-	    "retention: pruned the log lines of 9 runs (18 log lines) of job old"
+	    "retention: pruned the log lines of 9 runs (18 log lines) of job old (1 batch in "
 	end
 }
 
