@@ -1214,6 +1214,7 @@ START_TEST(test_prune_by_count)
 	struct nf_prune_policy	 p = { .keep_runs = 3 };
 	struct nf_store_mark	 rb, lb;
 	struct nf_prune_count	 dry, c;
+	struct nf_val		*run;
 	int64_t			 ids[10];
 	int			 i;
 
@@ -1244,8 +1245,10 @@ START_TEST(test_prune_by_count)
 	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
 	    "job_id = 'b'"), 3);
 	/* The kept runs read back whole; a second pass has nothing to do. */
-	ck_assert_ptr_nonnull(nf_store_run_get(ids[9]) != NULL ?
-	    (void *)1 : NULL);
+	run = nf_store_run_get(ids[9]);
+	ck_assert_ptr_nonnull(run);
+	ck_assert_uint_eq(nf_val_get(run, "attempts")->u.a.n, 1);
+	nf_val_free(run);
 	ck_assert_int_eq(prune_all("a", &p, 500, 50000, &c), 1);
 	ck_assert_int_eq(c.runs, 0);
 }
@@ -1340,6 +1343,7 @@ START_TEST(test_prune_keeps_active)
 	struct nf_prune_policy	 p = { .keep_runs = 1 };
 	struct nf_prune_count	 c, dry;
 	struct nf_store_mark	 rb, lb;
+	struct nf_val		*run;
 	int64_t			 q, r, parent, done_parent, kept, gone;
 
 	open_store();
@@ -1373,7 +1377,9 @@ START_TEST(test_prune_keeps_active)
 	ck_assert_int_eq(c.runs, 1);
 	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
 	    "job_id = 'c'"), 2);
-	ck_assert_ptr_nonnull(nf_store_run_get(kept));
+	run = nf_store_run_get(kept);
+	ck_assert_ptr_nonnull(run);
+	nf_val_free(run);
 	ck_assert_ptr_null(nf_store_run_get(gone));
 }
 END_TEST
