@@ -48,6 +48,7 @@ struct waiter {
 static struct {
 	ev_timer		 period;	/* next pass */
 	ev_timer		 batch;		/* next batch of the pass */
+	int			 inited;	/* watchers initialised */
 	int			 started;
 	int			 active;	/* a pass is under way */
 	int64_t			 now;		/* the pass's clock (ms) */
@@ -306,21 +307,30 @@ period_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		nf_warnx("%s; the next pass tries again", err);
 }
 
-void
-nf_retention_start(void)
+static void
+watchers_init(void)
 {
+	if (R.inited)
+		return;
 	ev_timer_init(&R.period, period_cb, RETENTION_FIRST, RETENTION_EVERY);
-	ev_timer_start(nfd.loop, &R.period);
 	ev_timer_init(&R.batch, batch_cb, 0., 0.);
 	/* After whatever else is due in the same loop iteration. */
 	ev_set_priority(&R.batch, EV_MINPRI);
+	R.inited = 1;
+}
+
+void
+nf_retention_start(void)
+{
+	watchers_init();
+	ev_timer_start(nfd.loop, &R.period);
 	R.started = 1;
 }
 
 void
 nf_retention_stop(void)
 {
-	if (!R.started)
+	if (!R.inited)
 		return;
 	ev_timer_stop(nfd.loop, &R.period);
 	ev_timer_stop(nfd.loop, &R.batch);
@@ -389,6 +399,7 @@ nf_retention_prune(int dry, nf_retention_done *done, void *arg)
 		dry_run(done, arg);
 		return;
 	}
+	watchers_init();	/* a pass without the periodic one (tests) */
 	if (pass_start(err, sizeof(err)) == -1) {
 		done(arg, NULL, err);
 		return;
