@@ -36,6 +36,7 @@
 #define RETENTION_FIRST		10.	/* seconds after start */
 #define RETENTION_EVERY		3600.	/* seconds between passes */
 #define RETENTION_BATCH_ROWS	500	/* rows deleted per transaction */
+#define RETENTION_BATCH_JOBS	64	/* jobs looked at per callback */
 #define DAY_MS			INT64_C(86400000)
 #define MARK_SET(m)		((m)->created_at != 0 || (m)->id != 0)
 
@@ -227,12 +228,18 @@ batch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct nf_prune_policy	 p;
 	const char		*job;
 	char			 err[1200];
-	int			 rc;
+	int			 rc, looked = 0;
 
 	while (R.i < R.njobs) {
 		job = R.jobs[R.i];
 		if (R.marked)
 			break;
+		/* Many jobs with nothing to prune: yield now and then too. */
+		if (looked++ == RETENTION_BATCH_JOBS) {
+			ev_timer_set(w, 0., 0.);
+			ev_timer_start(loop, w);
+			return;
+		}
 		if (!job_policy(job, R.now, &p)) {
 			R.i++;
 			continue;

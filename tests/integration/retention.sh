@@ -172,6 +172,25 @@ t_no_limits() {
 	end
 }
 
+t_many_jobs() {
+	begin "a pass over 150 jobs (more than one callback's share of jobs) prunes each of them"
+	prepared_env many || { T_OK=0; end; return; }
+	add "$D/nomaflow.toml" <<'EOT'
+
+[retention]
+runs = 1
+EOT
+	db "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 449)
+INSERT INTO runs (job_id, state, \"trigger\", triggered_by, created_at)
+SELECT printf('job%03d', i % 150), 'succeeded', 'manual', 'user:seed',
+    1700000000000 + i FROM n;"
+	start_daemon || { T_OK=0; end; return; }
+	check "pruned" contains "$(nf prune)" "pruned 300 runs"
+	check "one run a job" eq "$(db "SELECT count(*) || ' ' || count(DISTINCT job_id) FROM runs")" "150 150"
+	check "the newest of each" eq "$(db 'SELECT min(created_at) FROM runs')" 1700000000300
+	end
+}
+
 t_bad_config() {
 	begin "a bad retention key is a file:line:col error of nomaflowd -n"
 	new_env badcfg
@@ -227,8 +246,8 @@ EOT
 	end
 }
 
-ALL="t_prune_count t_prune_real_runs t_log_days t_no_limits t_bad_config
-t_crash_mid_prune"
+ALL="t_prune_count t_prune_real_runs t_log_days t_no_limits t_many_jobs
+t_bad_config t_crash_mid_prune"
 for t in ${*:-$ALL}; do
 	$t
 done
