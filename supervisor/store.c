@@ -32,6 +32,9 @@
  *   cap check costs O(1) per line and no extra write per line.
  * - A file that is not ours (not SQLite, another application's database,
  *   a newer schema) is refused before anything is written to it.
+ * - Retention deletes in batches (nf_store_prune), each a transaction of
+ *   its own opened after the group commit and never journaled: a batch is
+ *   in the file whole or not at all, and never touches an active run.
  * - Secrets (rows sealed by secret.c) are written outside the group
  *   commit, each change in a transaction of its own committed before the
  *   call returns, and never journaled: an operator is told "saved" only
@@ -212,6 +215,18 @@ static const char *const att_keys[] = {
 };
 
 #define LOG_COLS	"seq, ts, step, attempt, stream, level, line"
+
+/*
+ * What retention never deletes, whatever the marks say: an active run
+ * (r), and a call_job child of an active run (triggered_by
+ * "job:PARENT@ID"), which its parent's step still reads.
+ */
+#define PRUNE_KEEP							\
+	" AND r.state NOT IN ('queued', 'running')"			\
+	" AND NOT (r.\"trigger\" = 'call_job' AND EXISTS (SELECT 1"	\
+	"  FROM runs p WHERE p.id = CAST(substr(r.triggered_by,"	\
+	"  instr(r.triggered_by, '@') + 1) AS INTEGER)"			\
+	"  AND p.state IN ('queued', 'running')))"
 static const char *const log_keys[] = {
 	"seq", "ts", "step", "attempt", "stream", "level", "line",
 };
@@ -330,19 +345,10 @@ static const char *const stmt_sql[ST_LIST0] = {
 	 */
 	[ST_PRUNE_NTH] = "SELECT created_at, id FROM runs WHERE job_id = ?1"
 	    " ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?2",
-	/*
-	 * Oldest first, below the bound; never an active run, nor a
-	 * call_job child whose parent run is still active (it reads the
-	 * child's outputs).
-	 */
+	/* Oldest first, below the mark, but PRUNE_KEEP. */
 	[ST_PRUNE_RUNS] = "SELECT r.id FROM runs r WHERE r.job_id = ?1"
 	    " AND r.created_at <= ?2 AND (r.created_at, r.id) < (?2, ?3)"
-	    " AND r.state NOT IN ('queued', 'running')"
-	    " AND NOT (r.\"trigger\" = 'call_job' AND EXISTS (SELECT 1"
-	    "  FROM runs p WHERE p.id = CAST(substr(r.triggered_by,"
-	    "  instr(r.triggered_by, '@') + 1) AS INTEGER)"
-	    "  AND p.state IN ('queued', 'running')))"
-	    " ORDER BY r.created_at, r.id LIMIT ?4",
+	    PRUNE_KEEP " ORDER BY r.created_at, r.id LIMIT ?4",
 	/* The partial index runs_log_kept: only runs that still have lines. */
 	[ST_PRUNE_LOGS] = "SELECT id FROM runs WHERE job_id = ?1"
 	    " AND log_pruned_at IS NULL"
@@ -352,11 +358,7 @@ static const char *const stmt_sql[ST_LIST0] = {
 	[ST_PRUNE_COUNT_RUNS] = "SELECT count(*) FROM runs r"
 	    " WHERE r.job_id = ?1"
 	    " AND r.created_at <= ?2 AND (r.created_at, r.id) < (?2, ?3)"
-	    " AND r.state NOT IN ('queued', 'running')"
-	    " AND NOT (r.\"trigger\" = 'call_job' AND EXISTS (SELECT 1"
-	    "  FROM runs p WHERE p.id = CAST(substr(r.triggered_by,"
-	    "  instr(r.triggered_by, '@') + 1) AS INTEGER)"
-	    "  AND p.state IN ('queued', 'running')))",
+	    PRUNE_KEEP,
 	/* Not below the runs' bound (?4, ?5): those go whole. */
 	[ST_PRUNE_COUNT_LOGS] = "SELECT count(*) FROM runs WHERE job_id = ?1"
 	    " AND log_pruned_at IS NULL"
