@@ -151,6 +151,7 @@ EOT
 	newest=$(db "SELECT max(id) FROM runs WHERE job_id = 'old'")
 	out=$(nf logs "$oldest")
 	check "pruned log explained" contains "$out" "log pruned by retention on"
+	check "by logs -f too" contains "$(nf logs -f "$oldest" 2>&1)" "log pruned by retention on"
 	check "run show still works" eq "$(nfj run show "$oldest" | jq -r .state)" succeeded
 	check "json says when" test "$(nfj logs "$oldest" | jq -r .log_pruned_at)" -gt 0
 	check "newest keeps its log" eq "$(nf logs "$newest" | grep -c 'of ')" 2
