@@ -12,6 +12,13 @@
 #      queued: runs.created_at, ms) and start lateness (T -> worker
 #      running: runs.started_at), p50/p99/max, from the store.  Each run is
 #      one exec step running /bin/true with worker.max_concurrent = WORKERS.
+#   3. With HISTORY=N (200000): the burst's store first gets N finished
+#      runs of another job (each with an attempt and two log lines) and
+#      [retention] runs = 1000, and the slot is 11 s after the start, so
+#      that the daemon's first pass (10 s after its start) deletes that
+#      history in batches while the slot's runs are dispatched; `nfctl
+#      prune` joins that pass 1 s before the slot and reports it.  Compare
+#      the lateness with HISTORY=0.
 #
 # Usage: BUILD=/path/to/configured/build /path/to/src/bench/sched.sh
 # Environment: BUILD (default .), NJOBS (10000), NDUE (1000), IDLE (20;
@@ -28,6 +35,7 @@ BUILD=$(cd "${BUILD:-.}" && pwd)
 NJOBS=${NJOBS:-10000}
 NDUE=${NDUE:-1000}
 IDLE=${IDLE:-20}
+HISTORY=${HISTORY:-0}
 WORKERS=${WORKERS:-64}
 DAEMON=$BUILD/nomaflowd
 NFCTL=$BUILD/nfctl
@@ -162,7 +170,29 @@ fi
 
 # 2. Burst: T far enough ahead for the start and a quiet moment.
 conf "$TMP/burst"
+DB=$TMP/burst/state/nomaflow.db
+if [ "$HISTORY" -gt 0 ]; then
+	printf '\n[retention]\nruns = 1000\n' >> "$TMP/burst/nomaflow.toml"
+	start "$TMP/burst"	# creates the store
+	stop
+	t0=$(date +%s%N)
+	sqlite3 "$DB" "
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $HISTORY - 1)
+INSERT INTO runs (job_id, state, \"trigger\", triggered_by, created_at,
+    started_at, finished_at)
+SELECT 'history', 'succeeded', 'manual', 'user:bench',
+    1700000000000 + i * 1000, 1700000000000 + i * 1000,
+    1700000000000 + i * 1000 + 10 FROM n;
+INSERT INTO attempts (run_id, step_idx, step, type, attempt, state)
+SELECT id, 0, 's', 'exec', 1, 'succeeded' FROM runs;
+INSERT INTO logs (run_id, ts, stream, level, line)
+SELECT id, created_at, 'stdout', 'info', 'first line of run ' || id FROM runs;
+INSERT INTO logs (run_id, ts, stream, level, line)
+SELECT id, created_at, 'stdout', 'info', 'second line of run ' || id FROM runs;"
+	echo "history: $HISTORY runs seeded in $((($(date +%s%N) - t0) / 1000000)) ms; [retention] runs = 1000"
+fi
 T=$(($(date +%s) + 30))
+[ "$HISTORY" -gt 0 ] && T=$(($(date +%s) + 11))
 due=$(date -u -d "@$T" '+%-S %-M %-H %-d %-m *')
 jobs "$TMP/burst/jobs.d/jobs.toml" "$NJOBS" "$due" "$NDUE"
 start "$TMP/burst"
@@ -170,7 +200,6 @@ rss0=$(field VmRSS)
 now=$(date +%s)
 [ "$now" -lt "$T" ] || die "started too late for the slot (start $START_MS ms)"
 cpu() { awk '{ print $14 + $15 }' "/proc/$DPID/stat"; }
-DB=$TMP/burst/state/nomaflow.db
 # perf takes a while to attach: start it now, the daemon is idle until T.
 PERFPID=
 if [ -n "${PERF:-}" ]; then
@@ -179,6 +208,13 @@ if [ -n "${PERF:-}" ]; then
 fi
 [ "$((T - now))" -gt 1 ] && sleep $((T - now - 1))
 cpu0=$(cpu)
+PRUNEPID=
+if [ "$HISTORY" -gt 0 ]; then
+	( p0=$(date +%s%N)
+	  "$NFCTL" -s "$TMP/burst/state/nomaflowd.sock" prune > "$TMP/prune.out" 2>&1
+	  echo "$(( ($(date +%s%N) - p0) / 1000000 ))" > "$TMP/prune.ms" ) &
+	PRUNEPID=$!
+fi
 # The daemon's CPU time until every row of the slot exists (clock ticks).
 i=0
 until [ "$(sqlite3 "$DB" "SELECT count(*) FROM runs WHERE scheduled_for = $T" 2>/dev/null || echo 0)" -ge "$NDUE" ]; do
@@ -201,6 +237,11 @@ while :; do
 done
 rss1=$(field VmRSS)
 hwm=$(field VmHWM)
+if [ -n "$PRUNEPID" ]; then
+	wait "$PRUNEPID" || true
+	echo "prune during the burst: $(cat "$TMP/prune.out") in $(cat "$TMP/prune.ms") ms (nfctl prune, from 1 s before the slot)"
+	grep 'retention: pruned' "$TMP/burst/daemon.log" || true
+fi
 stop
 sqlite3 "$DB" "SELECT created_at - $T * 1000 FROM runs WHERE scheduled_for = $T" > "$TMP/disp"
 sqlite3 "$DB" "SELECT started_at - $T * 1000 FROM runs WHERE scheduled_for = $T AND started_at IS NOT NULL" > "$TMP/start"

@@ -349,7 +349,7 @@ follow(struct ctx *x, int64_t run_id)
 	const struct nf_val	*data;
 	enum nf_msg_type	 type;
 	const char		*kind, *state;
-	char			*s;
+	char			*s, when[64];
 	int64_t			 id, eid;
 	int			 rc;
 
@@ -360,6 +360,12 @@ follow(struct ctx *x, int64_t run_id)
 	nf_val_map_set_bool(args, "follow", 1);
 	if ((rc = request(x, "logs", args, &d, &id)) != 0)
 		return rc;
+	/* As nfctl logs says it: the lines that follow are none. */
+	if (!x->o->json && vint(d, "log_pruned_at", &eid)) {
+		fmt_time(eid, when, sizeof(when));
+		printf("log pruned by retention on %s (the run is kept: nfctl "
+		    "run show %" PRId64 ")\n", when, run_id);
+	}
 	nf_val_free(d);
 	for (;;) {
 		if ((rc = conn_recv(x->c, -1, &type, &msg)) != 0)

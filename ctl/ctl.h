@@ -37,7 +37,7 @@
 /* The parsed command line (main.c). */
 struct opts {
 	const char	*socket;
-	int		 json, help, version, follow, force;
+	int		 json, help, version, follow, force, dry_run;
 	const char	*tag, *search, *job, *state, *since, *limit, *count;
 	const char	*preset, *tz, *from, *user;
 	struct nf_val	*params;	/* map str->str from -p, or NULL */

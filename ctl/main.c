@@ -55,6 +55,7 @@ enum opt_id {
 	OPT_TZ,
 	OPT_FROM,
 	OPT_USER,
+	OPT_DRY_RUN,
 	OPT_MAX
 };
 #define OPTB(o)		(1u << (o))
@@ -92,6 +93,7 @@ static const struct optdef optdefs[] = {
 	{ OPT_TZ,	"tz",		0,	1 },
 	{ OPT_FROM,	"from",		0,	1 },
 	{ OPT_USER,	"user",		0,	1 },
+	{ OPT_DRY_RUN,	"dry-run",	0,	0 },
 };
 
 struct cmd {
@@ -127,6 +129,7 @@ static int	cmd_secret_rotate(struct ctx *);
 static int	cmd_user_passwd(struct ctx *);
 static int	cmd_user_list(struct ctx *);
 static int	cmd_user_rm(struct ctx *);
+static int	cmd_prune(struct ctx *);
 
 static const struct cmd cmds[] = {
 	{ "status", "status", "daemon, store and configuration health",
@@ -164,6 +167,9 @@ static const struct cmd cmds[] = {
 	    0, 0, cmd_reload },
 	{ "validate", "validate", "check the configuration on disk without "
 	    "applying it", 0, 0, cmd_validate },
+	{ "prune", "prune [--dry-run]", "apply the retention limits now "
+	    "(--dry-run: only count what would go)", 0, OPTB(OPT_DRY_RUN),
+	    cmd_prune },
 	{ "pool test", "pool test POOL", "connect to a pool and run a trivial "
 	    "query in a worker", 1, 0, cmd_pool_test },
 	{ "audit", "audit [--since TIME] [--user USER] [--job JOB] "
@@ -318,6 +324,9 @@ opt_set(struct opts *o, const struct optdef *d, const char *arg)
 		break;
 	case OPT_FORCE:
 		o->force = 1;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = 1;
 		break;
 	case OPT_PRESET:
 		o->preset = arg;
@@ -1157,7 +1166,8 @@ cmd_logs(struct ctx *x)
 	struct nf_val		*args, *d;
 	const struct nf_val	*lines;
 	const char		*state;
-	int64_t			 run_id;
+	char			 when[64];
+	int64_t			 run_id, pruned;
 	int			 rc;
 	size_t			 i;
 
@@ -1181,6 +1191,12 @@ cmd_logs(struct ctx *x)
 	lines = vget(d, "lines", NF_V_ARR);
 	for (i = 0; lines != NULL && i < lines->u.a.n; i++)
 		print_log_line(x, lines->u.a.items[i]);
+	/* An empty output would read as a run that logged nothing. */
+	if (vint(d, "log_pruned_at", &pruned)) {
+		fmt_time(pruned, when, sizeof(when));
+		printf("log pruned by retention on %s (the run is kept: nfctl "
+		    "run show %" PRId64 ")\n", when, run_id);
+	}
 	state = vstr(d, "state", NULL);
 	if (state != NULL && isatty(STDERR_FILENO) &&
 	    (strcmp(state, "running") == 0 || strcmp(state, "queued") == 0)) {
@@ -1253,6 +1269,71 @@ cmd_pool_test(struct ctx *x)
 		    "%" PRId64 " ms\n", x->args[0], vstr(d, "driver", "?"),
 		    ms);
 	}
+	nf_val_free(d);
+	return 0;
+}
+
+/*
+ * prune [--dry-run]: one line per job that lost (or would lose) runs or
+ * log lines, then the total.  The daemon answers when its pass ends.
+ */
+static int
+cmd_prune(struct ctx *x)
+{
+	static const char	*head[] = { "JOB", "RUNS", "LOGS", "LINES" };
+	static const char	*dhead[] = { "JOB", "RUNS", "LOGS" };
+	const struct nf_val	*jobs, *j;
+	struct nf_val		*args, *d = NULL;
+	struct table		 t;
+	char			*cells[4];
+	int64_t			 runs = 0, logs = 0, lines = 0, v;
+	int			 dry = x->o->dry_run, rc;
+	size_t			 i;
+
+	args = nf_val_map();
+	if (dry)
+		nf_val_map_set_bool(args, "dry_run", 1);
+	if ((rc = request(x, "prune", args, &d, NULL)) != 0)
+		return rc;
+	if (x->o->json) {
+		print_json(d, 2);
+		nf_val_free(d);
+		return 0;
+	}
+	if ((rc = expect(d, NF_V_MAP, "prune")) != 0) {
+		nf_val_free(d);
+		return rc;
+	}
+	jobs = vget(d, "jobs", NF_V_ARR);
+	vint(d, "runs", &runs);
+	vint(d, "logs", &logs);
+	vint(d, "lines", &lines);
+	if (jobs != NULL && jobs->u.a.n > 0) {
+		table_init(&t, dry ? dhead : head, dry ? 3 : 4, "lrrr", -1);
+		for (i = 0; i < jobs->u.a.n; i++) {
+			j = jobs->u.a.items[i];
+			cells[0] = nf_xstrdup(vstr(j, "job", "?"));
+			v = 0;
+			vint(j, "runs", &v);
+			cells[1] = nf_xprintf("%" PRId64, v);
+			v = 0;
+			vint(j, "logs", &v);
+			cells[2] = nf_xprintf("%" PRId64, v);
+			v = 0;
+			vint(j, "lines", &v);
+			cells[3] = dry ? NULL : nf_xprintf("%" PRId64, v);
+			table_row(&t, cells);
+		}
+		table_print(&t, x, "");
+		table_free(&t);
+	}
+	if (dry)
+		printf("would prune %" PRId64 " run%s and the log lines of %"
+		    PRId64 " more\n", runs, runs == 1 ? "" : "s", logs);
+	else
+		printf("pruned %" PRId64 " run%s and the log lines of %" PRId64
+		    " more (%" PRId64 " log line%s)\n", runs,
+		    runs == 1 ? "" : "s", logs, lines, lines == 1 ? "" : "s");
 	nf_val_free(d);
 	return 0;
 }

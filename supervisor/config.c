@@ -531,6 +531,50 @@ load_pool(struct nf_load *ld, const struct nf_toml_kv *pkv)
 	}
 }
 
+/* Longest retention in days (100 years): past it, say "no limit" (0). */
+#define MAX_RETENTION_DAYS	36500
+#define MAX_RETENTION_RUNS	100000000
+
+void
+nf_load_retention(struct nf_load *ld, const struct nf_toml_value *t,
+    const char *what, const char *where, struct nf_retention *r)
+{
+	static const char *const keys[] = { "runs", "days", "log_days",
+	    NULL };
+	const struct nf_toml_kv *kv, *dkv = NULL, *lkv = NULL;
+	char		 kwhat[512];
+	size_t		 i;
+
+	if (!nf_load_is_table(ld, t, what))
+		return;
+	for (i = 0; i < t->u.tab.n; i++) {
+		kv = &t->u.tab.kv[i];
+		if (!nf_load_key_ok(ld, kv))
+			continue;
+		snprintf(kwhat, sizeof(kwhat), "%s.%s", what, kv->key);
+		if (strcmp(kv->key, "runs") == 0)
+			nf_load_set_int(ld, kv->val, kwhat, 0,
+			    MAX_RETENTION_RUNS, &r->runs);
+		else if (strcmp(kv->key, "days") == 0) {
+			nf_load_set_int(ld, kv->val, kwhat, 0,
+			    MAX_RETENTION_DAYS, &r->days);
+			dkv = kv;
+		} else if (strcmp(kv->key, "log_days") == 0) {
+			nf_load_set_int(ld, kv->val, kwhat, 0,
+			    MAX_RETENTION_DAYS, &r->log_days);
+			lkv = kv;
+		} else
+			nf_load_unknown_key(ld, kv, where, keys);
+	}
+	/* A log never outlives its run: a longer log_days means nothing. */
+	if (dkv != NULL && lkv != NULL && r->days > 0 && r->log_days > 0 &&
+	    r->log_days > r->days)
+		nf_load_err(ld, lkv->val->line, lkv->val->col, "%s.log_days "
+		    "(%d) is longer than %s.days (%d): log lines go with their "
+		    "run; lower log_days, or leave it out to keep logs as long "
+		    "as runs", what, r->log_days, what, r->days);
+}
+
 static void
 load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 {
@@ -538,7 +582,7 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 	    "control", "worker", "policies_dir", "jobs_dir", "python",
 	    "plugins_dir",
 	    "log_level", "shutdown_grace_seconds", "log_cap_bytes", "pools",
-	    "role", "user", "group", "web", NULL };
+	    "retention", "role", "user", "group", "web", NULL };
 	const struct nf_toml_kv *kv;
 	const struct nf_toml_value *v;
 	struct nf_config *cfg = ld->cfg;
@@ -635,7 +679,10 @@ load_daemon(struct nf_load *ld, const struct nf_toml_value *root)
 			if (nf_load_int(ld, v, "log_cap_bytes", 4096,
 			    INT64_C(1) << 40, &i64) == 0)
 				cfg->log_cap_bytes = i64;
-		} else if (strcmp(kv->key, "pools") == 0) {
+		} else if (strcmp(kv->key, "retention") == 0)
+			nf_load_retention(ld, v, "retention", "[retention]",
+			    &cfg->retention);
+		else if (strcmp(kv->key, "pools") == 0) {
 			if (!nf_load_is_table(ld, v, "pools"))
 				continue;
 			for (j = 0; j < v->u.tab.n; j++)

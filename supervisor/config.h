@@ -78,6 +78,17 @@ struct nf_dep {
 struct nf_job;
 
 /*
+ * History retention (retention.c): keep the newest `runs` runs and/or the
+ * runs younger than `days` days; log lines go after `log_days` days while
+ * their run stays.  0: no limit.  In a job, -1: the [retention] value.
+ */
+struct nf_retention {
+	int		 runs;
+	int		 days;
+	int		 log_days;
+};
+
+/*
  * A preset: a named parameter set with per-step overrides and toggles, and
  * optionally its own schedule.  `job` is the job as the preset runs it
  * (params merged, step specs overridden, toggles applied); it shares the
@@ -148,6 +159,7 @@ struct nf_job {
 	struct nf_preset *presets;
 	size_t		 npresets;
 	const struct nf_preset *preset;	/* set in a preset's derived job */
+	struct nf_retention retention;	/* -1 per key: the global one */
 	char		*file;
 	int		 line, col;
 };
@@ -192,6 +204,7 @@ struct nf_config {
 	int64_t		 log_cap_bytes;	/* per run */
 	int		 output_max_rows;
 	int		 allow_unsandboxed;
+	struct nf_retention retention;	/* [retention]; 0: no limit */
 	struct nf_pool	*pools;
 	size_t		 npools;
 	struct nf_job	*jobs;

@@ -53,6 +53,7 @@
 #include "nomaflowd.h"
 #include "params.h"
 #include "proto.h"
+#include "retention.h"
 #include "run.h"
 #include "spawn.h"
 #include "scheduler.h"
@@ -919,7 +920,7 @@ cmd_logs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	};
 	struct nf_val	*r, *lines, *d, *end;
 	struct nf_run	*active;
-	int64_t		 run_id, after = 0;
+	int64_t		 run_id, after = 0, pruned;
 	int		 follow = 0;
 	size_t		 i;
 
@@ -941,6 +942,9 @@ cmd_logs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	}
 	d = nf_val_map();
 	nf_val_map_set(d, "state", nf_val_dup(nf_val_get(r, "state")));
+	/* Retention deleted its lines, the run stays (nfctl says when). */
+	if ((pruned = nf_store_log_pruned_at(run_id)) > 0)
+		nf_val_map_set_int(d, "log_pruned_at", pruned);
 	if (!follow) {
 		nf_val_map_set(d, "lines", lines);
 		nf_val_free(r);
@@ -1658,6 +1662,56 @@ cmd_audit(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	reply_ok(c, id, a);
 }
 
+/* A prune in progress: where its answer goes (like a pool test). */
+struct prune_req {
+	struct nf_caller	*client;
+	uint64_t		 gen;
+	int64_t			 req_id;
+};
+
+static void
+prune_done(void *arg, struct nf_val *report, const char *error)
+{
+	struct prune_req	*p = arg;
+
+	if (caller_alive(p->client, p->gen)) {
+		if (report != NULL) {
+			reply_ok(p->client, p->req_id, report);
+			report = NULL;
+		} else
+			reply_err(p->client, p->req_id, NF_EXIT_FAILED, "%s",
+			    error != NULL ? error : "retention failed");
+	}
+	nf_val_free(report);
+	free(p);
+}
+
+/*
+ * prune {dry_run}: a retention pass now.  The answer comes when the pass
+ * ends (it prunes in batches between other work); a dry run counts at
+ * once.
+ */
+static void
+cmd_prune(struct nf_caller *c, int64_t id, const struct nf_val *args)
+{
+	static const struct argspec spec[] = {
+		{ "dry_run", NF_V_BOOL, 0 }, { NULL, 0, 0 }
+	};
+	struct prune_req	*p;
+	int			 dry = 0;
+
+	if (check_args(c, id, "prune", args, spec) == -1)
+		return;
+	nf_val_get_bool(args, "dry_run", &dry);
+	if (!dry)
+		audit(c, "prune", NULL, "started", NULL);
+	p = nf_xcalloc(1, sizeof(*p));
+	p->client = c;
+	p->gen = c->gen;
+	p->req_id = id;
+	nf_retention_prune(dry, prune_done, p);
+}
+
 /* What a command needs to be allowed: see client_dispatch. */
 enum cmd_target {
 	CT_CONNECT = 0,	/* a connection is enough */
@@ -1691,6 +1745,7 @@ static const struct {
 	{ "cron", cmd_cron, CT_CONNECT, 0 },
 	{ "reload", cmd_reload, CT_DAEMON, NF_ACL_RELOAD },
 	{ "validate", cmd_validate, CT_DAEMON, NF_ACL_RELOAD },
+	{ "prune", cmd_prune, CT_DAEMON, NF_ACL_ADMIN },
 	{ "audit", cmd_audit, CT_DAEMON, NF_ACL_AUDIT },
 	{ "metrics", cmd_metrics, CT_DAEMON, NF_ACL_AUDIT },
 	{ "secret.set", cmd_secret_set, CT_DAEMON, NF_ACL_SECRETS },

@@ -224,6 +224,24 @@ dump_job_policy(FILE *fp, const struct nf_job *job)
 	    nf_jobs_on_interrupt_names[job->on_interrupt_retry]);
 }
 
+/*
+ * A job's own retention, with the [retention] values it inherits filled
+ * in: what the pruner applies (retention.c).  Nothing if it sets none.
+ */
+static void
+dump_job_retention(FILE *fp, const struct nf_config *cfg,
+    const struct nf_job *job)
+{
+	const struct nf_retention *r = &job->retention;
+
+	if (r->runs < 0 && r->days < 0 && r->log_days < 0)
+		return;
+	fprintf(fp, "retention = { runs = %d, days = %d, log_days = %d }\n",
+	    r->runs >= 0 ? r->runs : cfg->retention.runs,
+	    r->days >= 0 ? r->days : cfg->retention.days,
+	    r->log_days >= 0 ? r->log_days : cfg->retention.log_days);
+}
+
 static void
 dump_preset(FILE *fp, const struct nf_preset *p)
 {
@@ -312,6 +330,11 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 	    "true" : "false");
 	fprintf(fp, "output_max_rows = %d\n", cfg->output_max_rows);
 
+	fputs("\n[retention]\n", fp);
+	fprintf(fp, "runs = %d\ndays = %d\nlog_days = %d\n",
+	    cfg->retention.runs, cfg->retention.days,
+	    cfg->retention.log_days);
+
 	for (i = 0; i < cfg->npools; i++) {
 		p = &cfg->pools[i];
 		fputs("\n[pools.", fp);
@@ -391,6 +414,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		dump_float(fp, job->retry.max_seconds);
 		fputs(" }\n", fp);
 		dump_job_policy(fp, job);
+		dump_job_retention(fp, cfg, job);
 		for (j = 0; j < job->nsteps; j++) {
 			st = &job->steps[j];
 			fputs("\n[[jobs.steps]]\n", fp);

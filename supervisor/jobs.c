@@ -1454,6 +1454,18 @@ job_after(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
 	load_after(ld, obj, kv->val, what);
 }
 
+static void
+job_retention(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	struct nf_job	*job = obj;
+	char		 where[512];
+
+	snprintf(where, sizeof(where), "the retention table of job \"%s\"",
+	    job->id != NULL ? job->id : "?");
+	nf_load_retention(ld, kv->val, what, where, &job->retention);
+}
+
 #define JOB(f)	offsetof(struct nf_job, f)
 
 static const struct key job_keys[] = {
@@ -1489,6 +1501,7 @@ static const struct key job_keys[] = {
 	{ .name = "on_interrupt", .kind = K_ENUM,
 	    .off = JOB(on_interrupt_retry),
 	    .names = nf_jobs_on_interrupt_names },
+	{ .name = "retention", .kind = K_FN, .fn = job_retention },
 	{ .name = NULL }
 };
 
@@ -1638,6 +1651,8 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 	job->retry.base_seconds = DEF_RETRY_BASE;
 	job->retry.max_seconds = DEF_RETRY_MAX;
 	job->catchup_window = DEF_CATCHUP_WINDOW;
+	job->retention.runs = job->retention.days = -1;
+	job->retention.log_days = -1;
 	job->file = nf_xstrdup(jobfile);
 	job->line = line;
 	job->col = col;

@@ -85,6 +85,15 @@ struct nf_val	*nf_load_to_val(struct nf_load *,
 		    const struct nf_toml_value *, const char *what);
 int		 nf_load_in_list(const char *const *list, const char *s);
 
+/*
+ * config.c: a retention table ([retention] or a job's retention = {...})
+ * into r, key by key.  what prefixes its keys in messages ("retention",
+ * "job \"x\": retention"), where names the table ("[retention]").
+ */
+void		 nf_load_retention(struct nf_load *,
+		    const struct nf_toml_value *, const char *what,
+		    const char *where, struct nf_retention *r);
+
 /* jobs.c: the jobs directory, once the daemon config is loaded. */
 /* Every *.toml of cfg->jobs_dir; line, col: where jobs_dir was set. */
 void		 nf_jobs_load(struct nf_load *, int line, int col);

@@ -30,6 +30,7 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
 	supervisor/slots.c supervisor/slots.h \
 	supervisor/store.c supervisor/store.h \
+	supervisor/retention.c supervisor/retention.h \
 	supervisor/secret.c supervisor/secret.h \
 	supervisor/webauth.c supervisor/webauth.h \
 	supervisor/notify_sd.c supervisor/notify_sd.h \

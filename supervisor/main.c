@@ -29,6 +29,7 @@
 #include "nomaflowd.h"
 #include "notify_sd.h"
 #include "params.h"
+#include "retention.h"
 #include "run.h"
 #include "scheduler.h"
 #include "spawn.h"
@@ -578,6 +579,7 @@ main(int argc, char *argv[])
 	ev_timer_init(&store_retry_timer, store_retry_cb, 0., 1.);
 
 	nf_sched_load(cfg);
+	nf_retention_start();
 	replay_interrupted(cfg, interrupted);
 	nf_val_free(interrupted);
 	nf_info("started: %zu job%s, store %s, control %s, worker %s%s",
@@ -593,6 +595,7 @@ main(int argc, char *argv[])
 	nf_store_flush();
 	nf_web_close();
 	nf_metrics_feed_stop();
+	nf_retention_stop();
 	nf_control_close();
 	nf_sched_stop();
 	nf_secret_close();

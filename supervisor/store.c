@@ -32,6 +32,9 @@
  *   cap check costs O(1) per line and no extra write per line.
  * - A file that is not ours (not SQLite, another application's database,
  *   a newer schema) is refused before anything is written to it.
+ * - Retention deletes in batches (nf_store_prune), each a transaction of
+ *   its own opened after the group commit and never journaled: a batch is
+ *   in the file whole or not at all, and never touches an active run.
  * - Secrets (rows sealed by secret.c) and UI accounts (password hashes,
  *   webauth.c) are written outside the group commit, each change in a
  *   transaction of its own committed before the call returns, and never
@@ -181,8 +184,27 @@ static const char *const migrations[] = {
 	" hash TEXT NOT NULL,"
 	" created_at INTEGER NOT NULL,"		/* ms */
 	" updated_at INTEGER NOT NULL);",
+	/* 5: retention (retention.c); see migrate_v5_retention. */
+	NULL,
 };
 #define STORE_SCHEMA_VERSION	((int)NF_NELEM(migrations))
+
+/*
+ * 5: retention.  log_pruned_at (ms): when the pruner deleted the run's
+ * log lines, keeping the run (NULL: never).  The partial index holds only
+ * the runs whose lines are still there, so a pass finds the next ones to
+ * prune without walking those it pruned before.  Kept a function of its
+ * own so that migrations merged in parallel can be renumbered around it.
+ */
+static int	 exec_sql(const char *, const char *);
+
+static int
+migrate_v5_retention(void)
+{
+	return exec_sql("ALTER TABLE runs ADD COLUMN log_pruned_at INTEGER;"
+	    "CREATE INDEX runs_log_kept ON runs (job_id, created_at)"
+	    " WHERE log_pruned_at IS NULL;", "migrate the schema");
+}
 
 #define RUN_COLS							\
 	"id, job_id, state, reason, \"trigger\", triggered_by, "	\
@@ -204,6 +226,18 @@ static const char *const att_keys[] = {
 };
 
 #define LOG_COLS	"seq, ts, step, attempt, stream, level, line"
+
+/*
+ * What retention never deletes, whatever the marks say: an active run
+ * (r), and a call_job child of an active run (triggered_by
+ * "job:PARENT@ID"), which its parent's step still reads.
+ */
+#define PRUNE_KEEP							\
+	" AND r.state NOT IN ('queued', 'running')"			\
+	" AND NOT (r.\"trigger\" = 'call_job' AND EXISTS (SELECT 1"	\
+	"  FROM runs p WHERE p.id = CAST(substr(r.triggered_by,"	\
+	"  instr(r.triggered_by, '@') + 1) AS INTEGER)"			\
+	"  AND p.state IN ('queued', 'running')))"
 static const char *const log_keys[] = {
 	"seq", "ts", "step", "attempt", "stream", "level", "line",
 };
@@ -239,6 +273,17 @@ enum stmt_id {
 	ST_REC_LOGS,
 	ST_REC_ATT,
 	ST_REC_RUNS,
+	ST_PRUNE_NTH,
+	ST_PRUNE_RUNS,
+	ST_PRUNE_LOGS,
+	ST_PRUNE_COUNT_RUNS,
+	ST_PRUNE_COUNT_LOGS,
+	ST_DEL_LOGS,
+	ST_DEL_ATTS,
+	ST_DEL_RUN,
+	ST_LOG_PRUNED_SET,
+	ST_LOG_PRUNED_GET,
+	ST_JOB_IDS,
 	ST_LIST0,
 	ST_COUNT = ST_LIST0 + LIST_VARIANTS
 };
@@ -304,6 +349,46 @@ static const char *const stmt_sql[ST_LIST0] = {
 	[ST_REC_RUNS] = "UPDATE runs SET state = 'failed',"
 	    " reason = 'interrupted', finished_at = ?1, error = ?2"
 	    " WHERE state IN ('queued', 'running')",
+	/*
+	 * Retention.  Every statement walks the runs_job index (job_id,
+	 * created_at, then the rowid) from one end; (created_at, id) is the
+	 * order of "newest" everywhere (ST_JOB_LAST).
+	 */
+	[ST_PRUNE_NTH] = "SELECT created_at, id FROM runs WHERE job_id = ?1"
+	    " ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?2",
+	/* Oldest first, below the mark, but PRUNE_KEEP. */
+	[ST_PRUNE_RUNS] = "SELECT r.id FROM runs r WHERE r.job_id = ?1"
+	    " AND r.created_at <= ?2 AND (r.created_at, r.id) < (?2, ?3)"
+	    PRUNE_KEEP " ORDER BY r.created_at, r.id LIMIT ?4",
+	/* The partial index runs_log_kept: only runs that still have lines. */
+	[ST_PRUNE_LOGS] = "SELECT id FROM runs WHERE job_id = ?1"
+	    " AND log_pruned_at IS NULL"
+	    " AND created_at <= ?2 AND (created_at, id) < (?2, ?3)"
+	    " AND state NOT IN ('queued', 'running')"
+	    " ORDER BY created_at, id LIMIT ?4",
+	[ST_PRUNE_COUNT_RUNS] = "SELECT count(*) FROM runs r"
+	    " WHERE r.job_id = ?1"
+	    " AND r.created_at <= ?2 AND (r.created_at, r.id) < (?2, ?3)"
+	    PRUNE_KEEP,
+	/* Not below the runs' bound (?4, ?5): those go whole. */
+	[ST_PRUNE_COUNT_LOGS] = "SELECT count(*) FROM runs WHERE job_id = ?1"
+	    " AND log_pruned_at IS NULL"
+	    " AND created_at <= ?2 AND (created_at, id) < (?2, ?3)"
+	    " AND (created_at, id) >= (?4, ?5)"
+	    " AND state NOT IN ('queued', 'running')",
+	[ST_DEL_LOGS] = "DELETE FROM logs WHERE run_id = ?1",
+	[ST_DEL_ATTS] = "DELETE FROM attempts WHERE run_id = ?1",
+	[ST_DEL_RUN] = "DELETE FROM runs WHERE id = ?1"
+	    " AND state NOT IN ('queued', 'running')",
+	[ST_LOG_PRUNED_SET] = "UPDATE runs SET log_pruned_at = ?2"
+	    " WHERE id = ?1",
+	[ST_LOG_PRUNED_GET] = "SELECT log_pruned_at FROM runs WHERE id = ?1",
+	/* Distinct job ids by skipping through runs_job: one seek per job. */
+	[ST_JOB_IDS] = "WITH RECURSIVE j (id) AS ("
+	    " SELECT min(job_id) FROM runs UNION ALL"
+	    " SELECT (SELECT min(job_id) FROM runs WHERE job_id > j.id)"
+	    " FROM j WHERE j.id IS NOT NULL)"
+	    " SELECT id FROM j WHERE id IS NOT NULL",
 };
 
 /*
@@ -1015,6 +1100,18 @@ schema_version(int *version)
 	return 0;
 }
 
+/* A migration kept as a function of its own (a NULL entry). */
+static int
+migrate_fn(int v)
+{
+	switch (v + 1) {
+	case 5:
+		return migrate_v5_retention();
+	default:
+		nf_panic("store: no migration to schema version %d", v + 1);
+	}
+}
+
 static int
 migrate(int from)
 {
@@ -1027,7 +1124,8 @@ migrate(int from)
 		snprintf(sql, sizeof(sql), "INSERT INTO meta (key, value) "
 		    "VALUES ('schema_version', '%d') ON CONFLICT (key) DO "
 		    "UPDATE SET value = excluded.value", v + 1);
-		if (exec_sql(migrations[v], "migrate the schema") == -1 ||
+		if ((migrations[v] != NULL ? exec_sql(migrations[v],
+		    "migrate the schema") : migrate_fn(v)) == -1 ||
 		    exec_sql(sql, "record the schema version") == -1 ||
 		    exec_sql("COMMIT", "commit a migration") == -1) {
 			if (!sqlite3_get_autocommit(S.db))
@@ -2025,6 +2123,327 @@ nf_store_logs_get(int64_t run_id, int64_t after_seq, int limit)
 	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
 	return rows_arr(st, log_keys, (int)NF_NELEM(log_keys), -1,
 	    "read log lines");
+}
+
+/*
+ * Retention.  A batch is a transaction of its own, like a secret change:
+ * the loop iteration's writes are committed first, then BEGIN IMMEDIATE,
+ * a bounded number of deletes, COMMIT.  Nothing here is journaled: a
+ * batch that fails is rolled back whole and the next pass does it again,
+ * so a crash at any point leaves either the batch or none of it.
+ */
+
+/* The n-th newest run of a job (0: the newest): 0; 1 if none; -1. */
+static int
+run_nth(const char *job_id, int64_t n, struct nf_store_mark *m)
+{
+	sqlite3_stmt	*st = S.st[ST_PRUNE_NTH];
+	int		 rc;
+
+	if (read_check("find the newest runs of a job") == -1)
+		return -1;
+	bind_text(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, n);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		read_fail(st, rc, "find the newest runs of a job");
+		return -1;
+	}
+	m->created_at = sqlite3_column_int64(st, 0);
+	m->id = sqlite3_column_int64(st, 1);
+	stmt_done(st);
+	return 0;
+}
+
+/* {0, 0}: no mark.  (cutoff, 0) is one, below every run at the cutoff. */
+#define MARK_SET(m)	((m)->created_at != 0 || (m)->id != 0)
+
+static int
+mark_lt(const struct nf_store_mark *a, const struct nf_store_mark *b)
+{
+	return a->created_at < b->created_at ||
+	    (a->created_at == b->created_at && a->id < b->id);
+}
+
+int
+nf_store_prune_marks(const char *job_id, const struct nf_prune_policy *p,
+    struct nf_store_mark *runs_below, struct nf_store_mark *logs_below)
+{
+	struct nf_store_mark	 newest, nth, cut;
+	int			 rc;
+
+	memset(runs_below, 0, sizeof(*runs_below));
+	memset(logs_below, 0, sizeof(*logs_below));
+	if ((rc = run_nth(job_id, 0, &newest)) != 0)
+		return rc == 1 ? 0 : -1;	/* no runs: nothing to do */
+	/* By count: what is older than the keep_runs-th newest. */
+	if (p->keep_runs > 0) {
+		if ((rc = run_nth(job_id, p->keep_runs - 1, &nth)) == -1)
+			return -1;
+		if (rc == 0)
+			*runs_below = nth;
+	}
+	/*
+	 * By age: what was created before the cutoff, but never the newest
+	 * run, so that the last state of a job survives any age limit.
+	 * (cutoff, 0) is below every run created at the cutoff.
+	 */
+	if (p->runs_before > 0) {
+		cut.created_at = p->runs_before;
+		cut.id = 0;
+		if (mark_lt(&newest, &cut))
+			cut = newest;
+		if (mark_lt(runs_below, &cut))
+			*runs_below = cut;
+	}
+	if (p->logs_before > 0) {
+		cut.created_at = p->logs_before;
+		cut.id = 0;
+		if (mark_lt(&newest, &cut))
+			cut = newest;
+		/* Lines of runs that go whole are counted with them. */
+		if (mark_lt(runs_below, &cut))
+			*logs_below = cut;
+	}
+	return 0;
+}
+
+/* The ids the bound selects, at most max, into ids; -1 on error. */
+static int
+prune_select(sqlite3_stmt *st, const char *job_id,
+    const struct nf_store_mark *below, int max, int64_t *ids, int *n)
+{
+	int	 rc;
+
+	*n = 0;
+	bind_text(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, below->created_at);
+	sqlite3_bind_int64(st, 3, below->id);
+	sqlite3_bind_int(st, 4, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_err("store %s: retention: select the runs of job %s to "
+		    "prune: %s (%s)", S.path, job_id, sqlite3_errmsg(S.db),
+		    rc_name(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* One delete or update by run id; the rows it changed, or -1. */
+static int64_t
+prune_exec(int sti, int64_t run_id, int64_t now, const char *what)
+{
+	sqlite3_stmt	*st = S.st[sti];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sti == ST_LOG_PRUNED_SET)
+		sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE) {
+		set_err("store %s: retention: %s of run %lld: %s (%s)", S.path,
+		    what, (long long)run_id, sqlite3_errmsg(S.db),
+		    rc_name(rc));
+		return -1;
+	}
+	return sqlite3_changes(S.db);
+}
+
+#define PRUNE_SELECT_MAX	500
+
+int
+nf_store_prune(const char *job_id, const struct nf_store_mark *runs_below,
+    const struct nf_store_mark *logs_below, int max, int64_t now,
+    struct nf_prune_count *c)
+{
+	static const char what[] = "prune a batch of old runs";
+	int64_t		 ids[PRUNE_SELECT_MAX], n1, rows = 0;
+	struct nf_prune_count	 add;
+	int		 i, n, more = 0, lim;
+
+	if (read_check(what) == -1)
+		return -1;
+	if (S.unhealthy) {
+		snprintf(S.err, sizeof(S.err), "store %s: %s: the store cannot "
+		    "write now (nfctl status says why); retention waits until "
+		    "it can", S.path, what);
+		return -1;
+	}
+	if (nf_store_flush() == -1)
+		return -1;
+	if (exec_sql("BEGIN IMMEDIATE", what) == -1)
+		return -1;
+	memset(&add, 0, sizeof(add));
+	lim = max < PRUNE_SELECT_MAX ? max : PRUNE_SELECT_MAX;
+	if (lim < 1)
+		lim = 1;
+
+	/* Whole runs first: their lines go with them, in this transaction. */
+	if (MARK_SET(runs_below)) {
+		if (prune_select(S.st[ST_PRUNE_RUNS], job_id, runs_below, lim,
+		    ids, &n) == -1)
+			goto fail;
+		for (i = 0; i < n && rows < max; i++) {
+			if ((n1 = prune_exec(ST_DEL_LOGS, ids[i], now,
+			    "delete the log lines")) == -1)
+				goto fail;
+			add.lines += n1;
+			rows += n1;
+			if ((n1 = prune_exec(ST_DEL_ATTS, ids[i], now,
+			    "delete the step attempts")) == -1)
+				goto fail;
+			rows += n1;
+			if ((n1 = prune_exec(ST_DEL_RUN, ids[i], now,
+			    "delete the run")) == -1)
+				goto fail;
+			add.runs += n1;
+			rows += 1;
+		}
+		more = n == lim || i < n;
+	}
+	/* Then the lines of older runs that stay. */
+	if (!more && rows < max && MARK_SET(logs_below)) {
+		if (prune_select(S.st[ST_PRUNE_LOGS], job_id, logs_below, lim,
+		    ids, &n) == -1)
+			goto fail;
+		for (i = 0; i < n && rows < max; i++) {
+			if ((n1 = prune_exec(ST_DEL_LOGS, ids[i], now,
+			    "delete the log lines")) == -1)
+				goto fail;
+			add.lines += n1;
+			rows += n1 + 1;
+			if (prune_exec(ST_LOG_PRUNED_SET, ids[i], now,
+			    "mark the log pruned") == -1)
+				goto fail;
+			add.logs++;
+		}
+		more = n == lim || i < n;
+	}
+	/* Crash injection: the batch is written but not committed. */
+	NF_FAULT("retention_batch");
+	if (exec_sql("COMMIT", what) == -1)
+		goto fail;
+	c->runs += add.runs;
+	c->logs += add.logs;
+	c->lines += add.lines;
+	return more;
+
+fail:
+	if (!sqlite3_get_autocommit(S.db))
+		(void)sqlite3_exec(S.db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* One count(*) of a prune statement; -1 on error. */
+static int64_t
+prune_count1(int sti, const char *job_id, const struct nf_store_mark *below,
+    const struct nf_store_mark *not_below)
+{
+	sqlite3_stmt	*st = S.st[sti];
+	int64_t		 n;
+	int		 rc;
+
+	bind_text(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, below->created_at);
+	sqlite3_bind_int64(st, 3, below->id);
+	if (not_below != NULL) {
+		sqlite3_bind_int64(st, 4, not_below->created_at);
+		sqlite3_bind_int64(st, 5, not_below->id);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		read_fail(st, rc, "count the runs retention would prune");
+		return -1;
+	}
+	n = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	return n;
+}
+
+int
+nf_store_prune_count(const char *job_id,
+    const struct nf_store_mark *runs_below,
+    const struct nf_store_mark *logs_below, struct nf_prune_count *c)
+{
+	int64_t	 n;
+
+	if (read_check("count the runs retention would prune") == -1)
+		return -1;
+	if (MARK_SET(runs_below)) {
+		if ((n = prune_count1(ST_PRUNE_COUNT_RUNS, job_id, runs_below,
+		    NULL)) == -1)
+			return -1;
+		c->runs += n;
+	}
+	if (MARK_SET(logs_below)) {
+		if ((n = prune_count1(ST_PRUNE_COUNT_LOGS, job_id, logs_below,
+		    runs_below)) == -1)
+			return -1;
+		c->logs += n;
+	}
+	return 0;
+}
+
+int64_t
+nf_store_log_pruned_at(int64_t run_id)
+{
+	sqlite3_stmt	*st = S.st[ST_LOG_PRUNED_GET];
+	int64_t		 at = 0;
+	int		 rc;
+
+	if (read_check("read whether a log was pruned") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		at = sqlite3_column_int64(st, 0);	/* NULL: 0 */
+	else if (rc != SQLITE_DONE) {
+		read_fail(st, rc, "read whether a log was pruned");
+		return -1;
+	}
+	stmt_done(st);
+	return at;
+}
+
+char **
+nf_store_job_ids(size_t *n)
+{
+	sqlite3_stmt	*st = S.st[ST_JOB_IDS];
+	char		**ids = NULL;
+	size_t		 cap = 0;
+	int		 rc;
+
+	*n = 0;
+	if (read_check("list the jobs with runs") == -1)
+		return NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n + 1 >= cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			ids = nf_xreallocarray(ids, cap, sizeof(*ids));
+		}
+		ids[(*n)++] = nf_xstrdup((const char *)
+		    sqlite3_column_text(st, 0));
+	}
+	if (rc != SQLITE_DONE) {
+		read_fail(st, rc, "list the jobs with runs");
+		while (*n > 0)
+			free(ids[--*n]);
+		free(ids);
+		return NULL;
+	}
+	stmt_done(st);
+	if (ids == NULL)
+		ids = nf_xcalloc(1, sizeof(*ids));
+	ids[*n] = NULL;
+	return ids;
 }
 
 /*

@@ -228,6 +228,60 @@ struct nf_val	*nf_store_logs_get(int64_t run_id, int64_t after_seq,
 	    int limit);
 
 /*
+ * Retention (retention.c decides what goes, the store deletes it).  A mark
+ * is a position in a job's runs ordered oldest to newest by (created_at,
+ * id), the order "newest" means everywhere; a prune takes what is strictly
+ * below it.  {0, 0}: nothing.
+ */
+struct nf_store_mark {
+	int64_t		 created_at;	/* ms */
+	int64_t		 id;
+};
+struct nf_prune_count {
+	int64_t		 runs;		/* runs deleted (with everything) */
+	int64_t		 logs;		/* runs whose log lines alone went */
+	int64_t		 lines;		/* log lines deleted (both kinds) */
+};
+/* What one job keeps. */
+struct nf_prune_policy {
+	int64_t		 keep_runs;	/* the newest N runs; 0: no limit */
+	int64_t		 runs_before;	/* runs created before (ms); 0: none */
+	int64_t		 logs_before;	/* log lines of those (ms); 0: none */
+};
+/*
+ * The marks of a job's prune from its policy: runs older than the
+ * keep_runs-th newest go, and so do those created before runs_before,
+ * except the newest run of the job (its last state survives any age).
+ * Log lines go from runs created before logs_before, the newest run's
+ * again excepted.  A mark {0, 0}: nothing goes.  0 or -1.
+ */
+int	 nf_store_prune_marks(const char *job_id,
+	    const struct nf_prune_policy *p, struct nf_store_mark *runs_below,
+	    struct nf_store_mark *logs_below);
+/*
+ * One batch in a transaction of its own, once the loop iteration's writes
+ * are committed: the runs of job_id below runs_below go, oldest first,
+ * each with its attempts and log lines; then the log lines of runs below
+ * logs_below go and those runs are marked log-pruned at now.  About max
+ * rows at most (a run is never split).  Queued and running runs, and the
+ * call_job children of a queued or running run, are kept.  Adds what it
+ * did to *c.  1: more is left; 0: nothing left; -1 (nothing was done).
+ */
+int	 nf_store_prune(const char *job_id,
+	    const struct nf_store_mark *runs_below,
+	    const struct nf_store_mark *logs_below, int max, int64_t now,
+	    struct nf_prune_count *c);
+/* What nf_store_prune() would take, counted into *c (lines are not). */
+int	 nf_store_prune_count(const char *job_id,
+	    const struct nf_store_mark *runs_below,
+	    const struct nf_store_mark *logs_below, struct nf_prune_count *c);
+/* When retention deleted the log lines of a run (ms), 0: never; -1. */
+int64_t	 nf_store_log_pruned_at(int64_t run_id);
+/* The job ids that have runs, NULL-terminated (caller frees each and the
+ * array); NULL on error. */
+char	**nf_store_job_ids(size_t *n);
+
+/*
  * Secrets, as secret.c seals them: the store only ever sees ciphertext.
  * Every change is committed before the call returns (its own
  * transaction, after the loop iteration's writes), or not made at all.

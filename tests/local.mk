@@ -225,7 +225,7 @@ tests_unit_check_control_SOURCES = tests/unit/check_control.c \
 	tests/unit/nf_check.h supervisor/control.c supervisor/events.c supervisor/run.c \
 	supervisor/runstate.c supervisor/spawn.c supervisor/scheduler.c \
 	supervisor/slots.c supervisor/store.c supervisor/secret.c \
-	supervisor/webauth.c
+	supervisor/webauth.c supervisor/retention.c
 tests_unit_check_control_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
 	$(SODIUM_CFLAGS) -DNF_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_control_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
@@ -250,3 +250,5 @@ tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c \
 tests_unit_check_metrics_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_metrics_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_metrics tests/integration/metrics.sh
+# Retention: limits, nfctl prune, pruned logs, a crash mid-prune.
+TESTS += tests/integration/retention.sh

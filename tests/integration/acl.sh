@@ -178,6 +178,10 @@ t_verbs() {
 	check "validate needs reload too" eq "$rc" 77
 	out=$(as "$BOB" pool test x); rc=$?
 	check "pool test needs admin" eq "$rc" 77
+	out=$(as "$ALICE" prune --dry-run); rc=$?
+	check "prune needs admin, even a dry run (alice may reload)" eq "$rc" 77
+	check "prune denial" contains "$out" "may not prune; ask an admin for a role with 'admin'"
+	check "root may prune (built-in admin)" nf prune --dry-run
 	out=$(as "$BOB" audit); rc=$?
 	check "bob may not read the audit" eq "$rc" 77
 	check "alice may read the audit" as "$ALICE" audit

@@ -399,7 +399,7 @@ START_TEST(test_errors_all_reported)
 		    "of nomaflow.toml (allowed: state_dir, store, secrets, "
 		    "control, worker, policies_dir, jobs_dir, python, "
 		    "plugins_dir, log_level, shutdown_grace_seconds, "
-		    "log_cap_bytes, pools, role, user, group, web)",
+		    "log_cap_bytes, pools, retention, role, user, group, web)",
 		"nomaflow.toml:7:1: unknown key \"sokcet\" in [control] "
 		    "(allowed: socket, mode, group)",
 		"nomaflow.toml:8:8: control.mode must be an octal permission "
@@ -446,7 +446,8 @@ START_TEST(test_errors_all_reported)
 		    "enabled, tags, params, retry, timeout_seconds, steps, "
 		    "overlap, catchup, catchup_window, jitter, after, "
 		    "after_on, presets, every, every_anchor, schedules, "
-		    "secret_params, required_params, on_interrupt)",
+		    "secret_params, required_params, on_interrupt, "
+		    "retention)",
 		"@DIR@/jobs.d/a.toml:15:1: job \"nosteps\": has no steps (add "
 		    "at least one [[jobs.steps]])",
 		"@DIR@/jobs.d/a.toml:26:8: job \"sqljob\": step \"q1\": no "
@@ -684,6 +685,57 @@ START_TEST(test_required_params)
 	nf_errs_init(&errs);
 	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
 	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+}
+END_TEST
+
+/* [retention] and a job's retention: ranges, types, keys, log_days. */
+START_TEST(test_retention)
+{
+	static const char *const want[] = {
+		"nomaflow.toml:5:8: retention.runs must be between 0 and "
+		    "100000000, not -1",
+		"nomaflow.toml:8:1: unknown key \"keep\" in [retention] "
+		    "(allowed: runs, days, log_days)",
+		"nomaflow.toml:7:12: retention.log_days (60) is longer than "
+		    "retention.days (30): log lines go with their run; lower "
+		    "log_days, or leave it out to keep logs as long as runs",
+		"@DIR@/jobs.d/a.toml:12:22: job \"bad\": retention.days must "
+		    "be an integer, not a string",
+		"@DIR@/jobs.d/a.toml:12:40: job \"bad\": retention.log_days "
+		    "must be between 0 and 36500, not 36501",
+		"@DIR@/jobs.d/a.toml:21:13: job \"notab\": retention must be "
+		    "a table, not an integer",
+	};
+	struct nf_errs	 errs;
+	struct nf_config *cfg;
+	const struct nf_job *job;
+	char		*dir;
+
+	dir = enter("retention");
+	nf_errs_init(&errs);
+	ck_assert_ptr_null(nf_config_load("nomaflow.toml", 0, &errs));
+	expect_errs(&errs, dir, want, NF_NELEM(want));
+	nf_errs_free(&errs);
+	free(dir);
+
+	/* Key by key: what a job leaves out stays -1 (the global value). */
+	basic_env();
+	dir = enter("basic");
+	nf_errs_init(&errs);
+	cfg = nf_config_load("nomaflow.toml", 0, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->retention.runs, 1000);
+	ck_assert_int_eq(cfg->retention.days, 90);
+	ck_assert_int_eq(cfg->retention.log_days, 14);
+	job = nf_config_job(cfg, "manual-only");
+	ck_assert_int_eq(job->retention.runs, 50);
+	ck_assert_int_eq(job->retention.days, -1);
+	ck_assert_int_eq(job->retention.log_days, 7);
+	job = nf_config_job(cfg, "hourly");
+	ck_assert_int_eq(job->retention.runs, -1);
+	nf_config_free(cfg);
 	nf_errs_free(&errs);
 	free(dir);
 }
@@ -956,6 +1008,7 @@ config_suite(void)
 	tcase_add_test(tc, test_policy_errors);
 	tcase_add_test(tc, test_presets_derived);
 	tcase_add_test(tc, test_required_params);
+	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_syntax_error_and_others);
 	tcase_add_test(tc, test_web_errors);
 	tcase_add_test(tc, test_web_dump);

@@ -28,6 +28,7 @@
 #include "control.h"
 #include "nomaflowd.h"
 #include "proto.h"
+#include "retention.h"
 #include "run.h"
 #include "scheduler.h"
 #include "spawn.h"
@@ -613,6 +614,58 @@ START_TEST(test_unknown_command_and_bad_args)
 }
 END_TEST
 
+/* prune: a dry run counts, a prune answers once its pass has run. */
+START_TEST(test_prune)
+{
+	struct nf_run_rec	 rec;
+	struct nf_val		*r, *a;
+	const struct nf_val	*d, *jobs;
+	int64_t			 n = -1;
+	int			 i, dry = -1;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.job_id = "hello";
+	rec.state = NF_RUN_SUCCEEDED;
+	rec.trigger = "manual";
+	rec.triggered_by = "user:test";
+	for (i = 0; i < 12; i++) {
+		rec.created_at = 1000 + i;
+		ck_assert_int_gt(nf_store_run_insert(&rec), 0);
+	}
+	ck_assert_int_eq(nf_store_flush(), 0);
+	nfd.cur->cfg->retention.runs = 5;
+	client_connect(1);
+
+	r = call("prune", args1_str("dry_run", "yes"));
+	ck_resp_err(r, NF_EXIT_USAGE, "argument \"dry_run\" must be");
+	nf_val_free(r);
+	a = nf_val_map();
+	nf_val_map_set_bool(a, "dry_run", 1);
+	r = call("prune", a);
+	d = resp_data(r);
+	ck_assert(nf_val_get_bool(d, "dry_run", &dry));
+	ck_assert_int_eq(dry, 1);
+	ck_assert(nf_val_get_int(d, "runs", &n));
+	ck_assert_int_eq(n, 7);
+	nf_val_free(r);
+
+	r = call("prune", NULL);
+	d = resp_data(r);
+	ck_assert(nf_val_get_int(d, "runs", &n));
+	ck_assert_int_eq(n, 7);
+	jobs = nf_val_get(d, "jobs");
+	ck_assert_ptr_nonnull(jobs);
+	ck_assert_uint_eq(jobs->u.a.n, 1);
+	ck_assert_str_eq(nf_val_get_str(jobs->u.a.items[0], "job"), "hello");
+	nf_val_free(r);
+
+	r = call("runs", args1_str("job", "hello"));
+	ck_assert_uint_eq(resp_data(r)->u.a.n, 5);
+	nf_val_free(r);
+	nf_retention_stop();
+}
+END_TEST
+
 START_TEST(test_hello_first_and_bad_frames)
 {
 	struct nf_val		*r, *req;
@@ -676,6 +729,7 @@ control_suite(void)
 	tcase_add_test(tc, test_exec_as_web_account);
 	tcase_add_test(tc, test_unknown_command_and_bad_args);
 	tcase_add_test(tc, test_hello_first_and_bad_frames);
+	tcase_add_test(tc, test_prune);
 	suite_add_tcase(s, tc);
 	return s;
 }

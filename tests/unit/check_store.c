@@ -220,7 +220,7 @@ START_TEST(test_create_reopen)
 	nf_val_free(run);
 	nf_store_close();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 4);
+	    "'schema_version'"), 5);
 	/* Header bytes 18 and 19 are 2 in WAL mode. */
 	hdr = slurp(dbpath, &len);
 	ck_assert_uint_ge(len, 100);
@@ -231,8 +231,8 @@ START_TEST(test_create_reopen)
 END_TEST
 
 /*
- * A store of schema version 3 (before UI accounts) is migrated to 4 at
- * open, keeping its rows, and the accounts table works.
+ * A store of schema version 3 (before UI accounts and retention) is
+ * migrated to 5 at open, keeping its rows, and the accounts table works.
  */
 START_TEST(test_upgrade_v3_accounts)
 {
@@ -243,13 +243,14 @@ START_TEST(test_upgrade_v3_accounts)
 	open_store();
 	id = add_run("etl", NF_RUN_QUEUED, 0, 100);
 	nf_store_close();
-	raw_exec("DROP TABLE web_accounts; UPDATE meta SET value = '3' "
-	    "WHERE key = 'schema_version';");
+	raw_exec("DROP TABLE web_accounts; DROP INDEX runs_log_kept; "
+	    "ALTER TABLE runs DROP COLUMN log_pruned_at; UPDATE meta SET "
+	    "value = '3' WHERE key = 'schema_version';");
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'web_accounts'"), 0);
 	reopen_store();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 4);
+	    "'schema_version'"), 5);
 	l = nf_store_run_get(id);
 	ck_assert_ptr_nonnull(l);
 	nf_val_free(l);
@@ -1191,6 +1192,292 @@ toggle_cb(void *arg, const char *job_id, int enabled)
 	snprintf(seen + n, 64 - n, "%s=%d ", job_id, enabled);
 }
 
+/*
+ * Retention: the selection of nf_store_prune_marks() and the batches of
+ * nf_store_prune().
+ */
+
+#define DAY	INT64_C(86400000)
+
+/* A finished run of job created at `created` with one attempt, 2 lines. */
+static int64_t
+add_done_run(const char *job, int64_t created)
+{
+	int64_t	 id;
+
+	id = add_run(job, NF_RUN_SUCCEEDED, 0, created);
+	add_attempt(id, 0, "s", 1);
+	ck_assert_int_gt(add_line(id, "stdout", "one"), 0);
+	ck_assert_int_gt(add_line(id, "stdout", "two"), 0);
+	return id;
+}
+
+static int64_t
+add_call_child(const char *job, int64_t parent, const char *pjob,
+    int64_t created)
+{
+	struct nf_run_rec	 r;
+	char			 by[64];
+	int64_t			 id;
+
+	snprintf(by, sizeof(by), "job:%s@%lld", pjob, (long long)parent);
+	memset(&r, 0, sizeof(r));
+	r.job_id = job;
+	r.state = NF_RUN_SUCCEEDED;
+	r.trigger = "call_job";
+	r.triggered_by = by;
+	r.created_at = created;
+	id = nf_store_run_insert(&r);
+	ck_assert_int_gt(id, 0);
+	return id;
+}
+
+/* Prune job with policy p to the end in batches of max rows. */
+static int
+prune_all(const char *job, const struct nf_prune_policy *p, int max,
+    int64_t now, struct nf_prune_count *c)
+{
+	struct nf_store_mark	 rb, lb;
+	int			 rc, batches = 0;
+
+	memset(c, 0, sizeof(*c));
+	ck_assert_int_eq(nf_store_prune_marks(job, p, &rb, &lb), 0);
+	do {
+		rc = nf_store_prune(job, &rb, &lb, max, now, c);
+		ck_assert_msg(rc != -1, "prune: %s", nf_store_error());
+		batches++;
+		ck_assert_int_lt(batches, 1000);
+	} while (rc == 1);
+	return batches;
+}
+
+static int64_t
+count_where(const char *sql)
+{
+	ck_assert_int_eq(nf_store_flush(), 0);
+	return raw_int(sql);
+}
+
+START_TEST(test_prune_by_count)
+{
+	struct nf_prune_policy	 p = { .keep_runs = 3 };
+	struct nf_store_mark	 rb, lb;
+	struct nf_prune_count	 dry, c;
+	struct nf_val		*run;
+	int64_t			 ids[10];
+	int			 i;
+
+	open_store();
+	for (i = 0; i < 10; i++)
+		ids[i] = add_done_run("a", 1000 * (i + 1));
+	for (i = 0; i < 3; i++)
+		add_done_run("b", 500 * (i + 1));
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	memset(&dry, 0, sizeof(dry));
+	ck_assert_int_eq(nf_store_prune_marks("a", &p, &rb, &lb), 0);
+	ck_assert_int_eq(nf_store_prune_count("a", &rb, &lb, &dry), 0);
+	ck_assert_int_eq(dry.runs, 7);
+	ck_assert_int_eq(dry.logs, 0);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs"), 13);
+
+	/* 4 rows a batch: a run (1 + 1 attempt + 2 lines) per batch. */
+	ck_assert_int_ge(prune_all("a", &p, 4, 50000, &c), 7);
+	ck_assert_int_eq(c.runs, 7);
+	ck_assert_int_eq(c.lines, 14);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "job_id = 'a'"), 3);
+	ck_assert_int_eq(count_where("SELECT min(id) FROM runs WHERE "
+	    "job_id = 'a'"), ids[7]);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM attempts"), 6);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM logs"), 12);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "job_id = 'b'"), 3);
+	/* The kept runs read back whole; a second pass has nothing to do. */
+	run = nf_store_run_get(ids[9]);
+	ck_assert_ptr_nonnull(run);
+	ck_assert_uint_eq(nf_val_get(run, "attempts")->u.a.n, 1);
+	nf_val_free(run);
+	ck_assert_int_eq(prune_all("a", &p, 500, 50000, &c), 1);
+	ck_assert_int_eq(c.runs, 0);
+}
+END_TEST
+
+START_TEST(test_prune_by_days_keeps_last)
+{
+	struct nf_prune_policy	 p;
+	struct nf_prune_count	 c;
+	int64_t			 now = 100 * DAY, last;
+	int			 i;
+
+	open_store();
+	/* Job a: one run a day for 10 days up to now. */
+	for (i = 0; i < 10; i++)
+		add_done_run("a", now - (9 - i) * DAY);
+	/* Job old: ran twice, long ago; only its last run stays. */
+	add_done_run("old", 10 * DAY);
+	last = add_done_run("old", 11 * DAY);
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	memset(&p, 0, sizeof(p));
+	p.runs_before = now - 3 * DAY;	/* keep 3 days (and the cutoff) */
+	prune_all("a", &p, 500, now, &c);
+	ck_assert_int_eq(c.runs, 6);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "job_id = 'a'"), 4);
+	prune_all("old", &p, 500, now, &c);
+	ck_assert_int_eq(c.runs, 1);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "job_id = 'old'"), 1);
+	ck_assert_int_eq(count_where("SELECT id FROM runs WHERE "
+	    "job_id = 'old'"), last);
+	/* Count and age together: the stricter wins. */
+	p.keep_runs = 2;
+	prune_all("a", &p, 500, now, &c);
+	ck_assert_int_eq(c.runs, 2);
+}
+END_TEST
+
+START_TEST(test_prune_logs_only)
+{
+	struct nf_prune_policy	 p;
+	struct nf_prune_count	 c, dry;
+	struct nf_store_mark	 rb, lb;
+	struct nf_val		*lines;
+	int64_t			 now = 100 * DAY, ids[5];
+	int			 i;
+
+	open_store();
+	for (i = 0; i < 5; i++)
+		ids[i] = add_done_run("a", now - (4 - i) * DAY);
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	memset(&p, 0, sizeof(p));
+	p.logs_before = now - 2 * DAY;
+	memset(&dry, 0, sizeof(dry));
+	ck_assert_int_eq(nf_store_prune_marks("a", &p, &rb, &lb), 0);
+	ck_assert(rb.id == 0 && rb.created_at == 0);
+	ck_assert_int_eq(nf_store_prune_count("a", &rb, &lb, &dry), 0);
+	ck_assert_int_eq(dry.logs, 2);
+	prune_all("a", &p, 500, now + 7, &c);
+	ck_assert_int_eq(c.runs, 0);
+	ck_assert_int_eq(c.logs, 2);
+	ck_assert_int_eq(c.lines, 4);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs"), 5);
+	ck_assert_int_eq(nf_store_log_pruned_at(ids[0]), now + 7);
+	ck_assert_int_eq(nf_store_log_pruned_at(ids[2]), 0);
+	lines = nf_store_logs_get(ids[0], 0, 0);
+	ck_assert_uint_eq(lines->u.a.n, 0);
+	nf_val_free(lines);
+	lines = nf_store_logs_get(ids[2], 0, 0);
+	ck_assert_uint_eq(lines->u.a.n, 2);
+	nf_val_free(lines);
+	/* Attempts stay with their run. */
+	ck_assert_int_eq(count_where("SELECT count(*) FROM attempts"), 5);
+	/* Done once: the next pass finds nothing. */
+	prune_all("a", &p, 500, now + 8, &c);
+	ck_assert_int_eq(c.logs, 0);
+	ck_assert_int_eq(nf_store_log_pruned_at(ids[0]), now + 7);
+
+	/* A log limit on a job whose only run is old: the last run keeps it. */
+	ids[0] = add_done_run("one", 1);
+	prune_all("one", &p, 500, now, &c);
+	ck_assert_int_eq(c.logs, 0);
+	ck_assert_int_eq(nf_store_log_pruned_at(ids[0]), 0);
+}
+END_TEST
+
+START_TEST(test_prune_keeps_active)
+{
+	struct nf_prune_policy	 p = { .keep_runs = 1 };
+	struct nf_prune_count	 c, dry;
+	struct nf_store_mark	 rb, lb;
+	struct nf_val		*run;
+	int64_t			 q, r, parent, done_parent, kept, gone;
+
+	open_store();
+	q = add_run("a", NF_RUN_QUEUED, 0, 1000);
+	r = add_run("a", NF_RUN_QUEUED, 0, 2000);
+	ck_assert_int_eq(nf_store_run_start(r, 2001), 0);
+	add_done_run("a", 3000);
+	add_done_run("a", 4000);
+	/* Children of job c called by a running and a finished parent. */
+	parent = add_run("p", NF_RUN_QUEUED, 0, 100);
+	ck_assert_int_eq(nf_store_run_start(parent, 101), 0);
+	done_parent = add_run("p", NF_RUN_FAILED, 0, 50);
+	kept = add_call_child("c", parent, "p", 200);
+	gone = add_call_child("c", done_parent, "p", 60);
+	add_done_run("c", 9000);
+	ck_assert_int_eq(nf_store_flush(), 0);
+
+	memset(&dry, 0, sizeof(dry));
+	ck_assert_int_eq(nf_store_prune_marks("a", &p, &rb, &lb), 0);
+	ck_assert_int_eq(nf_store_prune_count("a", &rb, &lb, &dry), 0);
+	ck_assert_int_eq(dry.runs, 1);
+	prune_all("a", &p, 500, 10000, &c);
+	ck_assert_int_eq(c.runs, 1);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "job_id = 'a'"), 3);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "state IN ('queued', 'running') AND job_id = 'a'"), 2);
+	(void)q;
+
+	prune_all("c", &p, 500, 10000, &c);
+	ck_assert_int_eq(c.runs, 1);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM runs WHERE "
+	    "job_id = 'c'"), 2);
+	run = nf_store_run_get(kept);
+	ck_assert_ptr_nonnull(run);
+	nf_val_free(run);
+	ck_assert_ptr_null(nf_store_run_get(gone));
+}
+END_TEST
+
+START_TEST(test_prune_job_ids)
+{
+	char	**ids;
+	size_t	 n, i;
+
+	open_store();
+	ids = nf_store_job_ids(&n);
+	ck_assert_ptr_nonnull(ids);
+	ck_assert_uint_eq(n, 0);
+	free(ids);
+	add_run("zeta", NF_RUN_SUCCEEDED, 0, 1);
+	add_run("alpha", NF_RUN_SUCCEEDED, 0, 2);
+	add_run("alpha", NF_RUN_SUCCEEDED, 0, 3);
+	add_run("mid", NF_RUN_SUCCEEDED, 0, 4);
+	ids = nf_store_job_ids(&n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(ids[0], "alpha");
+	ck_assert_str_eq(ids[1], "mid");
+	ck_assert_str_eq(ids[2], "zeta");
+	ck_assert_ptr_null(ids[3]);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+END_TEST
+
+/* A store of schema version 4 gains the column; its runs are kept. */
+START_TEST(test_migrate_v5)
+{
+	int64_t	 id;
+
+	open_store();
+	id = add_done_run("a", 1000);
+	nf_store_close();
+	raw_exec("DROP INDEX runs_log_kept; ALTER TABLE runs DROP COLUMN "
+	    "log_pruned_at; UPDATE meta SET value = '4' WHERE key = "
+	    "'schema_version';");
+	open_store();
+	ck_assert_int_eq(nf_store_log_pruned_at(id), 0);
+	ck_assert_int_eq(count_where("SELECT value FROM meta WHERE key = "
+	    "'schema_version'"), 5);
+	ck_assert_int_eq(count_where("SELECT count(*) FROM logs"), 2);
+}
+END_TEST
+
 START_TEST(test_job_toggles)
 {
 	char	seen[64] = "";
@@ -1243,6 +1530,12 @@ store_suite(void)
 	tcase_add_test(tc, test_constraint_keeps_transaction);
 	tcase_add_test(tc, test_replay_keeps_run_fields);
 	tcase_add_test(tc, test_job_toggles);
+	tcase_add_test(tc, test_prune_by_count);
+	tcase_add_test(tc, test_prune_by_days_keeps_last);
+	tcase_add_test(tc, test_prune_logs_only);
+	tcase_add_test(tc, test_prune_keeps_active);
+	tcase_add_test(tc, test_prune_job_ids);
+	tcase_add_test(tc, test_migrate_v5);
 	suite_add_tcase(s, tc);
 	return s;
 }
