@@ -42,10 +42,14 @@
  */
 #include "autoconf.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <linux/seccomp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +69,7 @@
 #include "proto.h"
 #include "step.h"
 #include "util.h"
+#include "val.h"
 
 #define CHILD_READ_CHUNK	(64u << 10)
 /* How long a SIGTERM'd child may keep writing before SIGKILL. */
@@ -102,6 +107,7 @@ nf_child_init(struct nf_child *c, const char *what)
 	c->what = what;
 	c->in_fd = -1;
 	c->go_r = c->go_w = c->st_r = c->st_w = -1;
+	c->notify_fd = -1;
 }
 
 static int
@@ -222,6 +228,47 @@ child_fail(struct nf_child *c, int stage, int err, const char *what)
 	_exit(127);
 }
 
+/* In the child: the listener to the worker, with a LISTENER record. */
+static int
+child_send_listener(struct nf_child *c, int lfd)
+{
+	struct child_status	 s;
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	}			 u;
+	ssize_t			 n;
+
+	s.stage = NF_CHILD_LISTENER;
+	s.err = 0;
+	memset(&msg, 0, sizeof(msg));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &s;
+	iov.iov_len = sizeof(s);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+	do
+		n = sendmsg(c->kid.st_w, &msg, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if (n != (ssize_t)sizeof(s)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 /* Make fd become target (dup2 clears close-on-exec; so must we). */
 static int
 child_dup(int fd, int target)
@@ -260,10 +307,10 @@ child_main(void *arg)
 	struct nf_step_ctx	*ctx = c->ctx;
 	struct sigaction	 sa;
 	struct rlimit		 rl;
-	char			 ch, what[PATH_MAX + 64], err[512];
+	char			 ch, what[PATH_MAX + 64];
 	ssize_t			 n;
 	size_t			 i;
-	int			 e;
+	int			 e, lfd = -1;
 
 	/* The worker's handlers and SIGPIPE_IGN are not the program's. */
 	memset(&sa, 0, sizeof(sa));
@@ -316,12 +363,25 @@ child_main(void *arg)
 		    c->cwd);
 		child_fail(c, NF_CHILD_CHDIR, e, what);
 	}
-	if (c->policy != NULL && nf_sandbox_install(c->policy, err,
-	    sizeof(err)) == -1) {
+	if (c->policy != NULL && nf_policy_install_listen(c->policy,
+	    &lfd) == -1) {
 		e = errno;
 		snprintf(what, sizeof(what), "cannot install seccomp policy %s",
 		    ctx->policy);
 		child_fail(c, NF_CHILD_POLICY, e, what);
+	}
+	/*
+	 * The policy's deny rules notify whoever holds the listener: the
+	 * worker, never the program (which could answer for itself).
+	 */
+	if (lfd != -1) {
+		if (child_send_listener(c, lfd) == -1) {
+			e = errno;
+			snprintf(what, sizeof(what), "cannot hand the seccomp "
+			    "listener of policy %s to the worker", ctx->policy);
+			child_fail(c, NF_CHILD_POLICY, e, what);
+		}
+		close(lfd);
 	}
 	e = child_exec(c->path != NULL ? c->path : c->argv[0], c->argv,
 	    c->envp);
@@ -353,9 +413,13 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 		return nf_step_fail(ctx, "error", "job %s step %s: prctl "
 		    "PR_SET_CHILD_SUBREAPER: %s", ctx->job_id, ctx->step,
 		    strerror(errno));
-	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, st, 0) == -1 ||
-	    child_pipe(ctx, sig, O_NONBLOCK) == -1)
+	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, sig, O_NONBLOCK) ==
+	    -1)
 		return -1;
+	/* A socket, not a pipe: it carries the seccomp listener. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) == -1)
+		return nf_step_fail(ctx, "error", "job %s step %s: "
+		    "socketpair: %s", ctx->job_id, ctx->step, strerror(errno));
 	child_sig_r = sig[0];
 	child_sig_w = sig[1];
 	memset(&sa, 0, sizeof(sa));
@@ -426,22 +490,114 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 	return 0;
 }
 
-/* The child's status record or EOF (it exec'd or died). */
+/*
+ * One status record (and the descriptor it carries, if any) into s; 1, or
+ * 0 at EOF (the child exec'd or died) or on a short record.
+ */
+static int
+child_status_recv(struct nf_child *c, struct child_status *s, int *fd)
+{
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	}			 u;
+	size_t			 got = 0;
+	ssize_t			 n;
+
+	*fd = -1;
+	while (got < sizeof(*s)) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (char *)s + got;
+		iov.iov_len = sizeof(*s) - got;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		n = recvmsg(c->st_r, &msg, MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_RIGHTS &&
+			    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+				if (*fd != -1)
+					close(*fd);
+				memcpy(fd, CMSG_DATA(cm), sizeof(int));
+			}
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/*
+ * The child's status records until EOF (it exec'd or died): the seccomp
+ * listener, then a failure record if it could not exec.
+ */
 static void
 child_status_read(struct nf_child *c)
 {
 	struct child_status	s;
-	ssize_t			n;
+	int			fd;
 
-	do
-		n = read(c->st_r, &s, sizeof(s));
-	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)sizeof(s)) {
-		c->stage = (enum nf_child_stage)s.stage;
-		c->err = s.err;
+	while (child_status_recv(c, &s, &fd) == 1) {
+		if (s.stage == NF_CHILD_LISTENER && fd != -1 &&
+		    c->notify_fd == -1) {
+			c->notify_fd = fd;
+			continue;
+		}
+		if (fd != -1)
+			close(fd);
+		if (s.stage != NF_CHILD_LISTENER) {
+			c->stage = (enum nf_child_stage)s.stage;
+			c->err = s.err;
+			break;
+		}
 	}
 	close(c->st_r);
 	c->st_r = -1;
+}
+
+/*
+ * A deny rule stopped a syscall of the step: note the first one and kill
+ * the program; child_sweep takes what it started.  The stopped process
+ * stays blocked in the call until the SIGKILL (a reply would let it go on).
+ */
+static void
+child_notify_read(struct nf_child *c)
+{
+	struct seccomp_notif	n;
+
+	memset(&n, 0, sizeof(n));
+	if (ioctl(c->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &n) == -1)
+		return;		/* ENOENT: it died meanwhile */
+	if (!c->denied) {
+		c->denied = 1;
+		c->deny_nr = n.data.nr;
+		memcpy(c->deny_args, n.data.args, sizeof(c->deny_args));
+		c->deny_pid = (pid_t)n.pid;
+	}
+	(void)kill(c->pid, SIGKILL);
+	(void)kill((pid_t)n.pid, SIGKILL);
+}
+
+struct nf_val *
+nf_child_deny_result(struct nf_step_ctx *ctx, struct nf_child *c)
+{
+	char	call[128];
+
+	nf_policy_describe(c->deny_nr, c->deny_args, call, sizeof(call));
+	return nf_step_result_new(0, "sandbox", "job %s step %s: sandbox: %s "
+	    "denied by %s.policy: %s (pid %ld) was blocked by policy %s and "
+	    "the step's processes were killed; if the step needs this call, "
+	    "run it under a policy that grants it (nomaflow-policy(5))",
+	    ctx->job_id, ctx->step, call, ctx->policy, c->what,
+	    (long)c->deny_pid, ctx->policy);
 }
 
 /* The child's stack, once it has exec'd or been reaped. */
@@ -674,7 +830,7 @@ child_sweep(struct nf_step_ctx *ctx, struct nf_child *c)
 int
 nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 {
-	struct pollfd		 pfd[1 + NF_CHILD_STREAMS];
+	struct pollfd		 pfd[2 + NF_CHILD_STREAMS];
 	int64_t			 deadline = 0, now;
 	char			 ch = 1, drain[64];
 	pid_t			 r;
@@ -733,7 +889,10 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 			pfd[1 + i].fd = c->streams[i].fd;	/* -1: ignored */
 			pfd[1 + i].events = POLLIN;
 		}
-		n = poll(pfd, (nfds_t)(1 + c->nstreams), timeout);
+		pfd[1 + c->nstreams].fd = c->notify_fd;
+		pfd[1 + c->nstreams].events = POLLIN;
+		pfd[1 + c->nstreams].revents = 0;
+		n = poll(pfd, (nfds_t)(2 + c->nstreams), timeout);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -746,9 +905,20 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 			if (pfd[1 + i].revents != 0)
 				(void)child_stream_read(ctx, c,
 				    &c->streams[i]);
+		if (pfd[1 + c->nstreams].revents & POLLIN)
+			child_notify_read(c);
+		else if (pfd[1 + c->nstreams].revents != 0) {
+			/* POLLHUP: no process of the step is left under it. */
+			close(c->notify_fd);
+			c->notify_fd = -1;
+		}
 	}
 	child_stack_free(c);
 	child_sweep(ctx, c);
+	if (c->notify_fd != -1) {
+		close(c->notify_fd);
+		c->notify_fd = -1;
+	}
 
 	/*
 	 * The child and what it left are gone: what they wrote is in the

@@ -245,7 +245,12 @@ exec_report(struct nf_step_ctx *ctx, struct exec_state *st, int status)
 		    strerror(err));
 		goto never_ran;
 	}
-	if (WIFEXITED(status)) {
+	if (st->child.denied) {
+		/* Killed for it: its exit status says nothing more. */
+		res = nf_child_deny_result(ctx, &st->child);
+		if (WIFSIGNALED(status))
+			nf_val_map_set_int(res, "signal", WTERMSIG(status));
+	} else if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 		if (code == 0)
 			res = nf_step_result_new(1, NULL, NULL);

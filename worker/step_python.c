@@ -345,6 +345,10 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status)
 			res = nf_step_result_new(0, "error", "job %s step %s: "
 			    "cannot start %s: %s", ctx->job_id, ctx->step,
 			    st->python, strerror(st->child.err));
+	} else if (st->child.denied) {
+		res = nf_child_deny_result(ctx, &st->child);
+		if (WIFSIGNALED(status))
+			nf_val_map_set_int(res, "signal", WTERMSIG(status));
 	} else if (st->child.overflow)
 		res = nf_step_result_new(0, "error", "job %s step %s: %s "
 		    "sent a record of more than %u MiB (an output that large "
