@@ -1893,10 +1893,13 @@ crule_text(const struct pcrule *r)
 		if (r->nr == __NR_socket && a < 3)
 			hint = sockhint[a];
 #endif
-		if ((hint == NULL || (n = const_name(r->cond[c].val,
-		    r->cond[c].mask, hint)) == NULL) &&
-		    (n = const_name(r->cond[c].val, r->cond[c].mask,
-		    NULL)) == NULL && r->cond[c].mask != CMASK_INT)
+		/* socket's own names where they apply, else a number. */
+		n = hint != NULL ? const_name(r->cond[c].val,
+		    r->cond[c].mask, hint) : NULL;
+		if (n == NULL && (hint == NULL ||
+		    r->cond[c].mask != CMASK_INT))
+			n = const_name(r->cond[c].val, r->cond[c].mask, NULL);
+		if (n == NULL && r->cond[c].mask != CMASK_INT)
 			nf_panic("policy: condition without a name");
 		if (n != NULL)
 			nf_buf_adds(&b, n);
