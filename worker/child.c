@@ -35,6 +35,12 @@
  * SIGTERM, failure), child_sweep SIGKILLs and reaps every descendant left
  * before the pipes are drained and the result is sent.
  *
+ * Denied calls: the child installs its policy with a seccomp listener and
+ * sends it to the worker on the status socketpair (SCM_RIGHTS) before it
+ * execs, keeping no copy.  A "deny" rule then stops the call in whichever
+ * process of the step makes it and notifies the worker, which notes the
+ * call (nf_child_deny_result names it), SIGKILLs the program and sweeps.
+ *
  * Invariants: the child never inherits the channel to nomaflowd (fd 3 is
  * close-on-exec; python's fd 3 is its own channel pipe) nor any pipe but
  * its own; every LOG line is valid UTF-8 of at most NF_MAX_LOG_LINE bytes
