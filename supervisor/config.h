@@ -10,6 +10,8 @@
 #ifndef NF_CONFIG_H
 #define NF_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -112,6 +114,22 @@ struct nf_schedule {
 	int		 line, col;
 };
 
+/*
+ * The user a step's program runs as (run_as), resolved at load: a name
+ * unknown to the system is a load error, and spawning never looks a user
+ * up.  Fixed size so a preset's job can copy its job's by value.
+ */
+#define NF_RUNAS_GROUPS	64
+struct nf_runas {
+	int		 set;		/* 0: the worker's own user */
+	int		 implicit;	/* the "nomaflow" user, not configured */
+	char		 name[64];
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 ngroups;	/* supplementary, gid first */
+	gid_t		 groups[NF_RUNAS_GROUPS];
+};
+
 struct nf_job {
 	char		*id;
 	char		*description;
@@ -134,6 +152,7 @@ struct nf_job {
 	size_t		 nrequired_params;
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
+	struct nf_runas	 run_as;		/* set: overrides the global */
 	struct nf_step	*steps;
 	size_t		 nsteps;
 	/* Scheduling policies (scheduler.c). */
@@ -173,6 +192,12 @@ struct nf_config {
 	int64_t		 log_cap_bytes;	/* per run */
 	int		 output_max_rows;
 	int		 allow_unsandboxed;
+	/*
+	 * [worker] run_as; when nomaflowd runs as root and it is not set,
+	 * the "nomaflow" user if there is one (implicit).
+	 */
+	struct nf_runas	 run_as;
+	int		 steps_as_root;	/* root, no run_as, no "nomaflow" */
 	struct nf_pool	*pools;
 	size_t		 npools;
 	struct nf_job	*jobs;

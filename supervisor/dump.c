@@ -294,6 +294,8 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 	fprintf(fp, "allow_unsandboxed = %s\n", cfg->allow_unsandboxed ?
 	    "true" : "false");
 	fprintf(fp, "output_max_rows = %d\n", cfg->output_max_rows);
+	if (cfg->run_as.set && !cfg->run_as.implicit)
+		dump_kv_str(fp, "run_as", cfg->run_as.name);
 
 	for (i = 0; i < cfg->npools; i++) {
 		p = &cfg->pools[i];
@@ -344,6 +346,8 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		}
 		fputs("]\n", fp);
 		fprintf(fp, "timeout_seconds = %d\n", job->timeout_seconds);
+		if (job->run_as.set)
+			dump_kv_str(fp, "run_as", job->run_as.name);
 		fputs("params = ", fp);
 		dump_val(fp, job->params);
 		fputc('\n', fp);

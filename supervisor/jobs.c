@@ -1448,6 +1448,15 @@ job_catchup(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
 }
 
 static void
+job_run_as(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	struct nf_job	*job = obj;
+
+	(void)nf_load_runas(ld, kv->val, what, &job->run_as);
+}
+
+static void
 job_after(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
     const struct nf_toml_kv *kv, const char *what, const char *pfx)
 {
@@ -1468,6 +1477,7 @@ static const struct key job_keys[] = {
 	{ .name = "retry", .kind = K_FN, .fn = job_retry },
 	{ .name = "timeout_seconds", .kind = K_INT,
 	    .off = JOB(timeout_seconds), .max = MAX_TIMEOUT },
+	{ .name = "run_as", .kind = K_FN, .fn = job_run_as },
 	{ .name = "steps", .kind = K_FN, .fn = job_steps },
 	{ .name = "overlap", .kind = K_FN, .fn = job_overlap },
 	{ .name = "catchup", .kind = K_FN, .fn = job_catchup },

@@ -53,8 +53,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 
 #include <dirent.h>
@@ -234,6 +236,48 @@ child_fail(struct nf_child *c, int stage, int err, const char *what)
 	_exit(127);
 }
 
+/*
+ * In the child: become run_as (when set) with no capability at all and
+ * no_new_privs, so neither root's powers nor a setuid program are within
+ * the step's reach.  Raw system calls: glibc's setresuid would signal
+ * every thread it knows, and this child shares the worker's memory, so it
+ * would take the worker's threads for its own.  The bounding set goes
+ * first (that needs CAP_SETPCAP, which the uid change takes away); a
+ * worker that is not root has none to drop (EPERM).  0, or -1 with errno.
+ */
+static int
+child_drop(struct nf_child *c)
+{
+	struct nf_step_ctx		*ctx = c->ctx;
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[2];
+	int				 cap;
+
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
+			if (errno == EINVAL || errno == EPERM)
+				break;	/* past the last cap; not root */
+			return -1;
+		}
+	if (ctx->run_as) {
+		if (syscall(SYS_setgroups, (size_t)ctx->ngroups,
+		    ctx->groups) == -1 ||
+		    syscall(SYS_setresgid, ctx->gid, ctx->gid, ctx->gid) ==
+		    -1 ||
+		    syscall(SYS_setresuid, ctx->uid, ctx->uid, ctx->uid) == -1)
+			return -1;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		return -1;
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 /* In the child: the listener to the worker, with a LISTENER record. */
 static int
 child_send_listener(struct nf_child *c, int lfd)
@@ -363,6 +407,18 @@ child_main(void *arg)
 	rl.rlim_cur = rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		child_fail(c, NF_CHILD_SETUP, errno, "setrlimit RLIMIT_CORE");
+	/* Before chdir: the directory is entered as the step's user. */
+	if (child_drop(c) == -1) {
+		e = errno;
+		if (ctx->run_as)
+			snprintf(what, sizeof(what), "cannot run as uid %ld "
+			    "gid %ld without capabilities", (long)ctx->uid,
+			    (long)ctx->gid);
+		else
+			snprintf(what, sizeof(what), "cannot drop "
+			    "capabilities");
+		child_fail(c, NF_CHILD_USER, e, what);
+	}
 	if (c->cwd != NULL && chdir(c->cwd) == -1) {
 		e = errno;
 		snprintf(what, sizeof(what), "cannot change directory to %s",

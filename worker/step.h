@@ -36,6 +36,9 @@ struct nf_step_impl {
 	int		(*run)(struct nf_step_ctx *);
 };
 
+/* Supplementary groups of run_as (the supervisor sends at most 64). */
+#define NF_STEP_GROUPS	64
+
 struct nf_step_ctx {
 	int			 fd;		/* socket to nomaflowd (fd 3) */
 	/* From step_start; borrowed from msg, valid for the whole step. */
@@ -53,6 +56,12 @@ struct nf_step_ctx {
 	int64_t			 timeout_ms;
 	int64_t			 max_rows;	/* -1 when not given */
 	int			 sandbox;	/* install seccomp policies */
+	/* step_start uid/gid/groups: who the step's program runs as. */
+	int			 run_as;	/* 0: the worker's own user */
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 ngroups;
+	gid_t			 groups[NF_STEP_GROUPS];
 	const char		*policies_dir;
 	const struct nf_step_impl *impl;
 	void			*data;		/* the step's own state */

@@ -222,6 +222,12 @@ exec_report(struct nf_step_ctx *ctx, struct exec_state *st, int status)
 		    "install seccomp policy %s: %s", ctx->job_id, ctx->step,
 		    ctx->policy, strerror(err));
 		goto never_ran;
+	case NF_CHILD_USER:
+		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
+		    "run the command as uid %ld gid %ld without capabilities: "
+		    "%s (run_as needs nomaflowd to run as root)", ctx->job_id,
+		    ctx->step, (long)ctx->uid, (long)ctx->gid, strerror(err));
+		goto never_ran;
 	case NF_CHILD_CHDIR:
 		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
 		    "change directory to %s: %s (check spec.cwd)",

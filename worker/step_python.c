@@ -341,6 +341,12 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status)
 			    "%s: cannot install seccomp policy %s: %s",
 			    ctx->job_id, ctx->step, ctx->policy,
 			    strerror(st->child.err));
+		else if (st->child.stage == NF_CHILD_USER)
+			res = nf_step_result_new(0, "error", "job %s step %s: "
+			    "cannot run python as uid %ld gid %ld without "
+			    "capabilities: %s (run_as needs nomaflowd to run as "
+			    "root)", ctx->job_id, ctx->step, (long)ctx->uid,
+			    (long)ctx->gid, strerror(st->child.err));
 		else
 			res = nf_step_result_new(0, "error", "job %s step %s: "
 			    "cannot start %s: %s", ctx->job_id, ctx->step,

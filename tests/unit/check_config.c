@@ -443,7 +443,8 @@ START_TEST(test_errors_all_reported)
 		"@DIR@/jobs.d/a.toml:18:1: unknown key \"colour\" in job "
 		    "\"nosteps\" (allowed: id, description, schedule, "
 		    "timezone, "
-		    "enabled, tags, params, retry, timeout_seconds, steps, "
+		    "enabled, tags, params, retry, timeout_seconds, run_as, "
+		    "steps, "
 		    "overlap, catchup, catchup_window, jitter, after, "
 		    "after_on, presets, every, every_anchor, schedules, "
 		    "secret_params, required_params, on_interrupt)",
