@@ -172,6 +172,8 @@ EXTRA_DIST += tests/crash
 TESTS += tests/integration/python.sh
 # The deny matrix from exec and python steps.
 TESTS += tests/integration/deny.sh
+# run_as: who a step's program runs as (creates users; needs root).
+TESTS += tests/integration/runas.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
 EXTRA_DIST += tests/unit/config
 # http steps: pure parts (steptype.c, common/json.c), then against the
