@@ -91,6 +91,7 @@ static const struct msg_field step_start_fields[] = {
 	{ "uid",	NF_V_INT,	0, NULL, 0 },
 	{ "gid",	NF_V_INT,	0, NULL, 0 },
 	{ "groups",	NF_V_ARR,	0, NULL, 0 },
+	{ "isolation",	NF_V_ARR,	0, NULL, 0 },
 };
 
 static const struct msg_field step_ready_fields[] = {

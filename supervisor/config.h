@@ -120,6 +120,12 @@ struct nf_schedule {
  * up.  Fixed size so a preset's job can copy its job's by value.
  */
 #define NF_RUNAS_GROUPS	64
+
+/* isolation = [...]: namespaces of a step's program (worker/child.c). */
+#define NF_ISOLATE_NET		0x1	/* its own network: lo only */
+#define NF_ISOLATE_MOUNT	0x2	/* its own mounts: a private /tmp */
+#define NF_ISOLATE_PID		0x4	/* its own pids: it is pid 1 */
+extern const char *const nf_isolation_names[];	/* by bit, NULL-ended */
 struct nf_runas {
 	int		 set;		/* 0: the worker's own user */
 	int		 implicit;	/* the "nomaflow" user, not configured */
@@ -153,6 +159,7 @@ struct nf_job {
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
 	struct nf_runas	 run_as;		/* set: overrides the global */
+	int		 isolation;	/* NF_ISOLATE_* of its exec/python steps */
 	struct nf_step	*steps;
 	size_t		 nsteps;
 	/* Scheduling policies (scheduler.c). */

@@ -364,6 +364,16 @@ worker_send_start(struct nf_worker *w)
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
 	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
 	start_run_as(m, r->job->run_as.set ? &r->job->run_as : &cfg->run_as);
+	if (r->job->isolation != 0) {
+		struct nf_val	*iso = nf_val_arr();
+		int		 k;
+
+		for (k = 0; nf_isolation_names[k] != NULL; k++)
+			if (r->job->isolation & (1 << k))
+				nf_val_arr_push(iso,
+				    nf_val_str(nf_isolation_names[k]));
+		nf_val_map_set(m, "isolation", iso);
+	}
 	/* What only this type needs: its pools, the trigger's params. */
 	if (type->start_fields != NULL) {
 		ss.cfg = cfg;

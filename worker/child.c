@@ -50,11 +50,14 @@
 
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <net/if.h>
 
 #include <linux/capability.h>
 #include <linux/seccomp.h>
@@ -278,6 +281,51 @@ child_drop(struct nf_child *c)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/*
+ * In the child, which clone() put in the namespaces isolation asks for:
+ * mounts of its own that do not propagate back, a fresh tmpfs on /tmp, a
+ * /proc that shows its own pids, and lo up in its own network (a new one
+ * has lo, down, and nothing else).  0, or -1 with errno and *what.
+ */
+static int
+child_isolate(struct nf_child *c, const char **what)
+{
+	struct ifreq	ifr;
+	int		iso = c->ctx->isolation, s;
+
+	if (iso & NF_STEP_ISO_MOUNT) {
+		*what = "make the mounts private";
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+			return -1;
+		*what = "mount a private /tmp";
+		if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+		    "mode=1777") == -1)
+			return -1;
+		*what = "mount /proc for its pids";
+		if ((iso & NF_STEP_ISO_PID) && mount("proc", "/proc", "proc",
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
+			return -1;
+	}
+	if (iso & NF_STEP_ISO_NET) {
+		*what = "bring up lo";
+		if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, "lo", 3);
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1) {
+			close(s);
+			return -1;
+		}
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1) {
+			close(s);
+			return -1;
+		}
+		close(s);
+	}
+	return 0;
+}
+
 /* In the child: the listener to the worker, with a LISTENER record. */
 static int
 child_send_listener(struct nf_child *c, int lfd)
@@ -357,6 +405,7 @@ child_main(void *arg)
 	struct nf_step_ctx	*ctx = c->ctx;
 	struct sigaction	 sa;
 	struct rlimit		 rl;
+	const char		*iso_what = NULL;
 	char			 ch, what[PATH_MAX + 64];
 	ssize_t			 n;
 	size_t			 i;
@@ -370,8 +419,9 @@ child_main(void *arg)
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	(void)sigprocmask(SIG_SETMASK, &c->mask, NULL);
+	/* Pid 1 of its own namespace sees no parent: getppid() is 0. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-	    getppid() != c->self)
+	    getppid() != ((ctx->isolation & NF_STEP_ISO_PID) ? 0 : c->self))
 		_exit(127);
 	/* Our copies of the worker's ends would keep its pipes open. */
 	close(c->kid.go_w);
@@ -407,6 +457,11 @@ child_main(void *arg)
 	rl.rlim_cur = rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		child_fail(c, NF_CHILD_SETUP, errno, "setrlimit RLIMIT_CORE");
+	if (ctx->isolation != 0 && child_isolate(c, &iso_what) == -1) {
+		e = errno;
+		snprintf(what, sizeof(what), "cannot %s", iso_what);
+		child_fail(c, NF_CHILD_ISOLATE, e, what);
+	}
 	/* Before chdir: the directory is entered as the step's user. */
 	if (child_drop(c) == -1) {
 		e = errno;
@@ -458,7 +513,7 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 	struct sigaction	 sa;
 	sigset_t		 all;
 	char			 msg[1024];
-	int			 go[2], st[2], sig[2], e;
+	int			 go[2], st[2], sig[2], e, flags;
 	size_t			 i;
 	pid_t			 pid;
 
@@ -527,15 +582,23 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 	if (sigprocmask(SIG_BLOCK, &all, &c->mask) == -1)
 		return nf_step_fail(ctx, "error", "sigprocmask: %s",
 		    strerror(errno));
-	pid = clone(child_main, (char *)c->stack + CHILD_STACK,
-	    CLONE_VM | SIGCHLD, c);
+	/* The namespaces of isolation: the child is born in them. */
+	flags = CLONE_VM | SIGCHLD;
+	if (ctx->isolation & NF_STEP_ISO_NET)
+		flags |= CLONE_NEWNET;
+	if (ctx->isolation & NF_STEP_ISO_MOUNT)
+		flags |= CLONE_NEWNS;
+	if (ctx->isolation & NF_STEP_ISO_PID)
+		flags |= CLONE_NEWPID;
+	pid = clone(child_main, (char *)c->stack + CHILD_STACK, flags, c);
 	e = errno;
 	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)
 		nf_panic("sigprocmask: %s", strerror(errno));
 	if (pid == -1)
 		return nf_step_fail(ctx, "error", "job %s step %s: cannot "
-		    "start %s: clone: %s", ctx->job_id, ctx->step, c->what,
-		    strerror(e));
+		    "start %s: clone: %s%s", ctx->job_id, ctx->step, c->what,
+		    strerror(e), ctx->isolation != 0 && e == EPERM ?
+		    " (isolation needs nomaflowd to run as root)" : "");
 	c->pid = pid;
 	close(c->go_r);
 	close(c->st_w);

@@ -34,6 +34,7 @@ enum nf_child_stage {
 	NF_CHILD_POLICY,
 	NF_CHILD_EXEC,
 	NF_CHILD_USER,		/* run_as, capabilities */
+	NF_CHILD_ISOLATE,	/* namespaces: lo, /tmp, /proc */
 	NF_CHILD_LISTENER,	/* not a failure: the seccomp listener follows */
 };
 

@@ -355,6 +355,33 @@ worker_run_as(struct nf_step_ctx *ctx, const struct nf_val *msg)
 	ctx->ngroups = (int)g->u.a.n;
 }
 
+/* step_start "isolation": names among net, mount, pid, once each. */
+static void
+worker_isolation(struct nf_step_ctx *ctx, const struct nf_val *msg)
+{
+	static const struct {
+		const char	*name;
+		int		 flag;
+	} names[] = { { "net", NF_STEP_ISO_NET },
+	    { "mount", NF_STEP_ISO_MOUNT }, { "pid", NF_STEP_ISO_PID } };
+	const struct nf_val	*a, *e;
+	size_t			 i, k;
+
+	if ((a = nf_val_get(msg, "isolation")) == NULL)
+		return;
+	for (i = 0; i < a->u.a.n; i++) {
+		e = a->u.a.items[i];
+		for (k = 0; k < NF_NELEM(names); k++)
+			if (e->type == NF_V_STR &&
+			    strcmp(e->u.s.p, names[k].name) == 0)
+				break;
+		if (k == NF_NELEM(names) || (ctx->isolation & names[k].flag))
+			worker_die("step_start: isolation[%zu] is not a "
+			    "namespace name, or a repeated one", i);
+		ctx->isolation |= names[k].flag;
+	}
+}
+
 /* Fill ctx from a decoded step_start (the decoder checked the schema). */
 static void
 worker_ctx_init(struct nf_step_ctx *ctx, struct nf_val *msg)
@@ -387,6 +414,7 @@ worker_ctx_init(struct nf_step_ctx *ctx, struct nf_val *msg)
 	ctx->pool = v != NULL && v->type == NF_V_MAP ? v : NULL;
 	ctx->max_rows = nf_val_get_int(msg, "max_rows", &i) ? i : -1;
 	worker_run_as(ctx, msg);
+	worker_isolation(ctx, msg);
 }
 
 /*

@@ -228,6 +228,11 @@ exec_report(struct nf_step_ctx *ctx, struct exec_state *st, int status)
 		    "%s (run_as needs nomaflowd to run as root)", ctx->job_id,
 		    ctx->step, (long)ctx->uid, (long)ctx->gid, strerror(err));
 		goto never_ran;
+	case NF_CHILD_ISOLATE:
+		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
+		    "isolate the command: %s (see the log)", ctx->job_id,
+		    ctx->step, strerror(err));
+		goto never_ran;
 	case NF_CHILD_CHDIR:
 		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
 		    "change directory to %s: %s (check spec.cwd)",

@@ -341,6 +341,10 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status)
 			    "%s: cannot install seccomp policy %s: %s",
 			    ctx->job_id, ctx->step, ctx->policy,
 			    strerror(st->child.err));
+		else if (st->child.stage == NF_CHILD_ISOLATE)
+			res = nf_step_result_new(0, "error", "job %s step %s: "
+			    "cannot isolate python: %s (see the log)",
+			    ctx->job_id, ctx->step, strerror(st->child.err));
 		else if (st->child.stage == NF_CHILD_USER)
 			res = nf_step_result_new(0, "error", "job %s step %s: "
 			    "cannot run python as uid %ld gid %ld without "

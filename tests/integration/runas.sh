@@ -1,10 +1,13 @@
 #!/bin/sh
-# runas.sh: who a step's program runs as.  A job's run_as, [worker] run_as
-# (and the job's winning over it), the default of a root nomaflowd (the
-# "nomaflow" user, else root with a warning), an unknown user as a
-# file:line:col error of nomaflowd -n and of a reload; in every case the
-# program has no capability (CapEff, CapPrm, CapBnd all zero) and
-# no_new_privs.  Creates unix users (useradd), so it needs root.  Prints TAP.
+# runas.sh: who a step's program runs as, and in which namespaces.  A
+# job's run_as, [worker] run_as (and the job's winning over it), the
+# default of a root nomaflowd (the "nomaflow" user, else root with a
+# warning), an unknown user as a file:line:col error of nomaflowd -n and of
+# a reload; in every case the program has no capability (CapEff, CapPrm,
+# CapBnd all zero) and no_new_privs.  isolation = ["net", "mount", "pid"]:
+# only lo (and up), a private /tmp, pid 1 with a /proc of its own; bad
+# names are file:line:col errors.  Creates unix users (useradd) and
+# namespaces, so it needs root.  Prints TAP.
 #
 #   top_srcdir=... top_builddir=... tests/integration/runas.sh [TEST...]
 
@@ -129,7 +132,40 @@ t_unknown() {
 	end
 }
 
-ALL="t_job t_global t_default t_unknown"
+t_isolation() {
+	need_sandbox "isolation: net, mount, pid" || return 0
+	begin "isolation: lo only and up, a private /tmp, pid 1 with its own /proc; run_as still applies"
+	new_env isolation
+	echo "host" > "/tmp/nomaflow-host-$$"
+	job iso 'isolation = ["net", "mount", "pid"]' 'run_as = "'"$U1"'"' \
+	    '[[jobs.steps]]' 'name = "look"' 'type = "exec"' \
+	    'argv = ["/usr/bin/python3", "-I", "-c", "import os, socket\nl = socket.socket(); l.bind((\"127.0.0.1\", 0)); l.listen()\nc = socket.create_connection(l.getsockname(), timeout=2)\nprint(\"lo up\")\nprint(\"ifaces\", sorted(x.split(\":\")[0].strip() for x in open(\"/proc/net/dev\").readlines()[2:]))\nprint(\"pid\", os.getpid(), \"procs\", len([d for d in os.listdir(\"/proc\") if d.isdigit()]))\nprint(\"host file seen\", os.path.exists(\"/tmp/nomaflow-host-'"$$"'\"))\nopen(\"/tmp/nomaflow-step-'"$$"'\", \"w\").write(\"x\")\nprint(\"uid\", os.getuid())"]'
+	job open '[[jobs.steps]]' 'name = "look"' 'type = "exec"' \
+	    'argv = ["/bin/sh", "-c", "cat /proc/net/dev | tail -n +3 | wc -l; echo pid=$$"]'
+	start_daemon || { T_OK=0; end; return; }
+	out=$(nf run iso --follow 2>&1)
+	id=$(nfj runs --job iso | jq -r '.[0].id')
+	check "run succeeded" eq "$(run_state "$id")" succeeded
+	check "lo is up" contains "$out" "lo up"
+	check "no interface but lo" contains "$out" "ifaces ['lo']"
+	check "pid 1, a handful of processes" contains "$out" "pid 1 procs 1"
+	check "host /tmp not seen" contains "$out" "host file seen False"
+	check "the step's /tmp stays its own" test ! -e "/tmp/nomaflow-step-$$"
+	check "run_as applies inside" contains "$out" "uid $UID1"
+	out=$(nf run open --follow 2>&1)
+	check "without isolation: the host's network" sh -c "[ \$(echo '$out' | head -n 1 | tr -dc 0-9) -ge 1 ]"
+	check "without isolation: not pid 1" eval '! echo "$out" | grep -q "pid=1\$"'
+	rm -f "/tmp/nomaflow-host-$$"
+	printf '[[jobs]]\nid = "bad"\nisolation = ["net", "user", "net"]\n[[jobs.steps]]\nname = "s"\ntype = "exec"\nargv = ["/bin/true"]\n' > "$D/jobs.d/bad.toml"
+	out=$("$NOMAFLOWD" -n -f "$D/nomaflow.toml" 2>&1)
+	check "unknown namespace: file:line:col" contains "$out" \
+	    'bad.toml:3:21: job "bad": isolation: unknown namespace "user"; choose among "net", "mount" and "pid"'
+	check "repeated namespace" contains "$out" \
+	    'bad.toml:3:29: job "bad": isolation: "net" is listed twice'
+	end
+}
+
+ALL="t_job t_global t_default t_unknown t_isolation"
 for t in ${*:-$ALL}; do
 	$t
 done
