@@ -444,7 +444,7 @@ START_TEST(test_errors_all_reported)
 		    "\"nosteps\" (allowed: id, description, schedule, "
 		    "timezone, "
 		    "enabled, tags, params, retry, timeout_seconds, run_as, "
-		    "steps, "
+		    "isolation, steps, "
 		    "overlap, catchup, catchup_window, jitter, after, "
 		    "after_on, presets, every, every_anchor, schedules, "
 		    "secret_params, required_params, on_interrupt)",
