@@ -18,6 +18,11 @@
  *   multi-threaded (libcurl's resolver), and killing one thread would leave
  *   a half-dead process behind.
  * - syscalls of other architectures (and x32 on x86_64) are killed.
+ * - "deny" is SECCOMP_RET_USER_NOTIF only where someone listens
+ *   (nf_policy_install_listen); nf_policy_install turns it into
+ *   KILL_PROCESS, so a deny rule never degrades to a silent ENOSYS.
+ * - rules with arguments run before libseccomp's program (prefix_build)
+ *   and compare low 32 bits: an int argument's high bits cannot dodge them.
  */
 #include "autoconf.h"
 
