@@ -77,7 +77,7 @@ t_job() {
 t_global() {
 	begin "[worker] run_as for every job, a job's own run_as wins, groups are the user's"
 	new_env global
-	sed -i "s/^\[worker\]\$/[worker]\nrun_as = \"$U2\"/" "$D/nomaflow.toml"
+	sed -i "s/^run_as = .*/run_as = \"$U2\"/" "$D/nomaflow.toml"
 	job dflt '[[jobs.steps]]' 'name = "who"' 'type = "exec"' "$WHO"
 	job own 'run_as = "'"$U1"'"' '[[jobs.steps]]' 'name = "who"' \
 	    'type = "exec"' "$WHO"
@@ -96,6 +96,7 @@ t_global() {
 t_default() {
 	begin "root nomaflowd without run_as: the nomaflow user, else root without capabilities and a warning"
 	new_env default
+	sed -i '/^run_as = /d' "$D/nomaflow.toml"
 	job plain '[[jobs.steps]]' 'name = "who"' 'type = "exec"' "$WHO"
 	start_daemon || { T_OK=0; end; return; }
 	out=$(who plain)
@@ -124,7 +125,7 @@ t_unknown() {
 	check "reload rejected" eq "$rc" 1
 	check "reload names it" contains "$out" "ghost.toml:3:10: job \"ghost\": run_as: no user"
 	check "old config still runs" nf run keep --follow
-	sed -i "s/^\[worker\]\$/[worker]\nrun_as = \"nfnosuch_$$\"/" "$D/nomaflow.toml"
+	sed -i "s/^run_as = .*/run_as = \"nfnosuch_$$\"/" "$D/nomaflow.toml"
 	rm "$D/jobs.d/ghost.toml"
 	out=$("$NOMAFLOWD" -n -f "$D/nomaflow.toml" 2>&1); rc=$?
 	check "global unknown: -n fails" test "$rc" -ne 0
