@@ -262,7 +262,12 @@ child_drop(struct nf_child *c)
 				break;	/* past the last cap; not root */
 			return -1;
 		}
-	if (ctx->run_as) {
+	/*
+	 * A worker that is not root can only stay who it is: setgroups
+	 * would fail even for the same groups; setresuid tells the rest.
+	 */
+	if (ctx->run_as && (geteuid() == 0 || ctx->uid != geteuid() ||
+	    ctx->gid != getegid())) {
 		if (syscall(SYS_setgroups, (size_t)ctx->ngroups,
 		    ctx->groups) == -1 ||
 		    syscall(SYS_setresgid, ctx->gid, ctx->gid, ctx->gid) ==
