@@ -320,7 +320,8 @@ struct pstate {
 	struct prule	*rules;		/* sorted by nr */
 	size_t		 nrules;
 	size_t		 caprules;
-	struct pcrule	 crules[POLICY_MAX_CRULES];	/* in file order */
+	/* Rules with arguments, in file order. */
+	struct pcrule	 crules[POLICY_MAX_CRULES];
 	size_t		 ncrules;
 	char		**files;	/* interned file names */
 	size_t		 nfiles;

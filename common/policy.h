@@ -48,8 +48,8 @@ int		 nf_policy_has_deny(const struct nf_policy *);
  * "socket(AF_PACKET, SOCK_RAW)" or "ptrace": how a step's report names a
  * denied syscall of the native architecture from its number and arguments.
  */
-void		 nf_policy_describe(int nr, const uint64_t args[6], char *buf,
-		    size_t len);
+void		 nf_policy_describe(int nr, const uint64_t args[6],
+		    char *buf, size_t len);
 /*
  * The compiled BPF program of a loaded policy (made at load, kept in the
  * policy).  nomaflowd compiles each policy once per configuration and hands

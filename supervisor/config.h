@@ -128,7 +128,7 @@ struct nf_schedule {
 extern const char *const nf_isolation_names[];	/* by bit, NULL-ended */
 struct nf_runas {
 	int		 set;		/* 0: the worker's own user */
-	int		 implicit;	/* the "nomaflow" user, not configured */
+	int		 implicit;	/* "nomaflow", not configured */
 	char		 name[64];
 	uid_t		 uid;
 	gid_t		 gid;
@@ -158,8 +158,8 @@ struct nf_job {
 	size_t		 nrequired_params;
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
-	struct nf_runas	 run_as;		/* set: overrides the global */
-	int		 isolation;	/* NF_ISOLATE_* of its exec/python steps */
+	struct nf_runas	 run_as;	/* set: overrides the global */
+	int		 isolation;	/* NF_ISOLATE_* of exec/python */
 	struct nf_step	*steps;
 	size_t		 nsteps;
 	/* Scheduling policies (scheduler.c). */
@@ -204,7 +204,7 @@ struct nf_config {
 	 * the "nomaflow" user if there is one (implicit).
 	 */
 	struct nf_runas	 run_as;
-	int		 steps_as_root;	/* root, no run_as, no "nomaflow" */
+	int		 steps_as_root;	/* root; no run_as, no nomaflow */
 	struct nf_pool	*pools;
 	size_t		 npools;
 	struct nf_job	*jobs;

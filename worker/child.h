@@ -35,7 +35,7 @@ enum nf_child_stage {
 	NF_CHILD_EXEC,
 	NF_CHILD_USER,		/* run_as, capabilities */
 	NF_CHILD_ISOLATE,	/* namespaces: lo, /tmp, /proc */
-	NF_CHILD_LISTENER,	/* not a failure: the seccomp listener follows */
+	NF_CHILD_LISTENER,	/* not a failure: the listener follows */
 };
 
 struct nf_child_stream {
@@ -83,7 +83,7 @@ struct nf_child {
 	pid_t			  self;
 	int			  go_r, go_w;
 	int			  st_r, st_w;	/* status socketpair */
-	int			  notify_fd;	/* seccomp listener, or -1 */
+	int			  notify_fd;	/* seccomp listener/-1 */
 	void			 *stack;
 	sigset_t		  mask;		/* the worker's, for the child */
 	/*

@@ -62,7 +62,7 @@ struct nf_step_ctx {
 	int64_t			 max_rows;	/* -1 when not given */
 	int			 sandbox;	/* install seccomp policies */
 	/* step_start uid/gid/groups: who the step's program runs as. */
-	int			 run_as;	/* 0: the worker's own user */
+	int			 run_as;	/* 0: the worker's user */
 	uid_t			 uid;
 	gid_t			 gid;
 	int			 ngroups;

@@ -348,8 +348,8 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status)
 		else if (st->child.stage == NF_CHILD_USER)
 			res = nf_step_result_new(0, "error", "job %s step %s: "
 			    "cannot run python as uid %ld gid %ld without "
-			    "capabilities: %s (run_as needs nomaflowd to run as "
-			    "root)", ctx->job_id, ctx->step, (long)ctx->uid,
+			    "capabilities: %s (run_as needs nomaflowd to run "
+			    "as root)", ctx->job_id, ctx->step, (long)ctx->uid,
 			    (long)ctx->gid, strerror(st->child.err));
 		else
 			res = nf_step_result_new(0, "error", "job %s step %s: "
