@@ -88,6 +88,10 @@ static const struct msg_field step_start_fields[] = {
 	{ "pools",	NF_V_MAP,	0, NULL, 0 },
 	{ "outputs",	NF_V_MAP,	0, NULL, 0 },
 	{ "prev",	NF_V_MAP,	0, NULL, 0 },
+	{ "uid",	NF_V_INT,	0, NULL, 0 },
+	{ "gid",	NF_V_INT,	0, NULL, 0 },
+	{ "groups",	NF_V_ARR,	0, NULL, 0 },
+	{ "isolation",	NF_V_ARR,	0, NULL, 0 },
 };
 
 static const struct msg_field step_ready_fields[] = {

@@ -18,21 +18,31 @@
  *   multi-threaded (libcurl's resolver), and killing one thread would leave
  *   a half-dead process behind.
  * - syscalls of other architectures (and x32 on x86_64) are killed.
+ * - "deny" is SECCOMP_RET_USER_NOTIF only where someone listens
+ *   (nf_policy_install_listen); nf_policy_install turns it into
+ *   KILL_PROCESS, so a deny rule never degrades to a silent ENOSYS.
+ * - rules with arguments run before libseccomp's program (prefix_build)
+ *   and compare low 32 bits: an int argument's high bits cannot dodge them.
  */
 #include "autoconf.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +62,13 @@ enum pact {
 	PA_KILL,
 	PA_TRAP,
 	PA_LOG,
+	PA_DENY,	/* USER_NOTIF: the worker names it and ends the step */
 };
+
+/* Arguments of a rule with conditions ("socket(AF_PACKET)"). */
+#define POLICY_MAX_ARGS		6
+/* Conditional rules per policy (they run before the libseccomp tree). */
+#define POLICY_MAX_CRULES	64
 
 /*
  * Built-in groups.  Members are syscall names or other built-in groups.
@@ -151,6 +167,12 @@ static const struct {
 	    "clock_adjtime clock_adjtime64 stime" },
 	{ "@raw-io", "iopl ioperm pciconfig_read pciconfig_write "
 	    "pciconfig_iobase s390_pci_mmio_read s390_pci_mmio_write" },
+	{ "@perf", "perf_event_open" },
+	{ "@io-uring", "io_uring_setup io_uring_enter io_uring_register" },
+	{ "@userfaultfd", "userfaultfd" },
+	/* Administration a step never does; open_by_handle_at escapes. */
+	{ "@admin", "acct quotactl quotactl_fd vhangup lookup_dcookie "
+	    "nfsservctl fanotify_init open_by_handle_at" },
 	{ "@obsolete", "_sysctl afs_syscall bdflush break ftime getpmsg gtty "
 	    "idle lock mpx prof profil putpmsg security sgetmask ssetmask stty "
 	    "sysfs tuxcall ulimit uselib ustat vserver" },
@@ -177,6 +199,71 @@ static const struct {
 	{ "EADDRINUSE", EADDRINUSE }, { "EADDRNOTAVAIL", EADDRNOTAVAIL },
 	{ "ENETUNREACH", ENETUNREACH }, { "ECONNREFUSED", ECONNREFUSED },
 	{ "ETIMEDOUT", ETIMEDOUT },
+};
+
+/*
+ * Names a rule's argument may use.  Arguments are compared on their low 32
+ * bits (the kernel truncates an int argument, so a high word must not let a
+ * value slip past); a socket type ignores SOCK_NONBLOCK and SOCK_CLOEXEC.
+ */
+#define CMASK_INT	0xffffffffu
+#define CMASK_SOCKTYPE	0xfu
+static const struct {
+	const char	*name;
+	uint32_t	 val;
+	uint32_t	 mask;
+} const_names[] = {
+	{ "AF_UNIX", AF_UNIX, CMASK_INT }, { "AF_INET", AF_INET, CMASK_INT },
+	{ "AF_INET6", AF_INET6, CMASK_INT },
+	{ "AF_NETLINK", AF_NETLINK, CMASK_INT },
+	{ "AF_PACKET", AF_PACKET, CMASK_INT }, { "AF_KEY", AF_KEY, CMASK_INT },
+	{ "AF_ALG", AF_ALG, CMASK_INT }, { "AF_VSOCK", AF_VSOCK, CMASK_INT },
+	{ "AF_BLUETOOTH", AF_BLUETOOTH, CMASK_INT },
+	{ "AF_CAN", AF_CAN, CMASK_INT }, { "AF_TIPC", AF_TIPC, CMASK_INT },
+	{ "AF_RDS", AF_RDS, CMASK_INT }, { "AF_XDP", AF_XDP, CMASK_INT },
+	{ "AF_PPPOX", AF_PPPOX, CMASK_INT }, { "AF_LLC", AF_LLC, CMASK_INT },
+	{ "AF_X25", AF_X25, CMASK_INT }, { "AF_AX25", AF_AX25, CMASK_INT },
+	{ "AF_ATMPVC", AF_ATMPVC, CMASK_INT },
+	{ "AF_ATMSVC", AF_ATMSVC, CMASK_INT },
+	{ "AF_APPLETALK", AF_APPLETALK, CMASK_INT },
+	{ "AF_IPX", AF_IPX, CMASK_INT }, { "AF_SMC", AF_SMC, CMASK_INT },
+	{ "AF_MCTP", 45, CMASK_INT },
+	{ "SOCK_STREAM", SOCK_STREAM, CMASK_SOCKTYPE },
+	{ "SOCK_DGRAM", SOCK_DGRAM, CMASK_SOCKTYPE },
+	{ "SOCK_RAW", SOCK_RAW, CMASK_SOCKTYPE },
+	{ "SOCK_RDM", SOCK_RDM, CMASK_SOCKTYPE },
+	{ "SOCK_SEQPACKET", SOCK_SEQPACKET, CMASK_SOCKTYPE },
+	{ "SOCK_PACKET", SOCK_PACKET, CMASK_SOCKTYPE },
+	{ "NETLINK_ROUTE", NETLINK_ROUTE, CMASK_INT },
+	{ "NETLINK_SOCK_DIAG", NETLINK_SOCK_DIAG, CMASK_INT },
+	{ "NETLINK_XFRM", NETLINK_XFRM, CMASK_INT },
+	{ "NETLINK_AUDIT", NETLINK_AUDIT, CMASK_INT },
+	{ "NETLINK_NETFILTER", NETLINK_NETFILTER, CMASK_INT },
+	{ "NETLINK_KOBJECT_UEVENT", NETLINK_KOBJECT_UEVENT, CMASK_INT },
+	{ "NETLINK_GENERIC", NETLINK_GENERIC, CMASK_INT },
+	{ "NETLINK_CRYPTO", NETLINK_CRYPTO, CMASK_INT },
+	{ "NETLINK_RDMA", NETLINK_RDMA, CMASK_INT },
+	{ "SECCOMP_IOCTL_NOTIF_RECV", (uint32_t)SECCOMP_IOCTL_NOTIF_RECV,
+	    CMASK_INT },
+};
+
+struct pcond {
+	int		 arg;		/* 0..5 */
+	uint32_t	 mask;
+	uint32_t	 val;
+};
+
+/* A rule with argument conditions: matches when every condition holds. */
+struct pcrule {
+	int		 nr;
+	enum pact	 act;
+	int		 err;
+	int		 ncond;
+	int		 nargs;		/* as written, for the dump */
+	struct pcond	 cond[POLICY_MAX_ARGS];
+	const char	*file;
+	int		 line;
+	int		 col;
 };
 
 /* A set of syscall numbers, sorted, without duplicates. */
@@ -233,6 +320,9 @@ struct pstate {
 	struct prule	*rules;		/* sorted by nr */
 	size_t		 nrules;
 	size_t		 caprules;
+	/* Rules with arguments, in file order. */
+	struct pcrule	 crules[POLICY_MAX_CRULES];
+	size_t		 ncrules;
 	char		**files;	/* interned file names */
 	size_t		 nfiles;
 	struct sysset	 builtin[NF_NELEM(builtin_groups)];
@@ -259,6 +349,8 @@ struct nf_policy {
 	int		 def_err;
 	struct nf_rule	*rules;
 	size_t		 nrules;
+	struct pcrule	*crules;	/* checked before the rules */
+	size_t		 ncrules;
 	scmp_filter_ctx	 ctx;
 	/*
 	 * The BPF program, once exported (nf_policy_export), or the program
@@ -268,10 +360,17 @@ struct nf_policy {
 	 */
 	struct sock_filter *bpf;
 	size_t		 nbpf;
+	/*
+	 * The same program with every deny (USER_NOTIF) return turned into
+	 * KILL_PROCESS: what a process that installs the policy on itself
+	 * gets, since nobody listens for it.  NULL when there is no deny.
+	 */
+	struct sock_filter *bpf_kill;
 };
 
 static void	parse_file(struct pstate *, struct pfile *, const char *,
 		    size_t);
+static int	export(struct nf_policy *, const char *, struct nf_errs *);
 static void	perr(struct pstate *, const char *, int, int, const char *,
 		    ...) __attribute__((format(printf, 5, 6)));
 
@@ -348,6 +447,8 @@ act_name(enum pact a)
 		return "trap";
 	case PA_LOG:
 		return "log";
+	case PA_DENY:
+		return "deny";
 	}
 	nf_panic("policy: action %d", (int)a);
 }
@@ -400,6 +501,8 @@ act_scmp(enum pact a, int err)
 		return SCMP_ACT_TRAP;
 	case PA_LOG:
 		return SCMP_ACT_LOG;
+	case PA_DENY:
+		return SCMP_ACT_NOTIFY;
 	}
 	nf_panic("policy: action %d", (int)a);
 }
@@ -536,6 +639,12 @@ expand_item(struct pstate *st, struct pfile *pf, const struct ptok *t,
 	struct pdef	*d;
 	int		 i, nr;
 
+	if (memchr(t->s, '(', t->len) != NULL) {
+		perr(st, pf->path, line, t->col, "\"%.*s\": a syscall with "
+		    "arguments is a rule of its own (allow, errno, kill or "
+		    "deny), not a member of a group", (int)t->len, t->s);
+		return -1;
+	}
 	if (t->s[0] == '@') {
 		if ((i = builtin_index(t->s, t->len)) != -1) {
 			sysset_merge(set, builtin_expand(st, i, 0));
@@ -948,7 +1057,172 @@ parse_default(struct pstate *st, struct pfile *pf, int line)
 	return 0;
 }
 
-/* allow / errno ERRNAME / kill followed by items. */
+static int
+const_lookup(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(const_names); i++)
+		if (strlen(const_names[i].name) == len &&
+		    memcmp(const_names[i].name, s, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One argument: a name of const_names or a number (decimal or 0x). */
+static int
+parse_cond_arg(const char *s, size_t len, struct pcond *c)
+{
+	unsigned long long	v = 0;
+	size_t			i = 0;
+	int			k, base = 10, d;
+
+	if ((k = const_lookup(s, len)) != -1) {
+		c->val = const_names[k].val;
+		c->mask = const_names[k].mask;
+		return 0;
+	}
+	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == len)
+		return -1;
+	for (; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (base == 16 && s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (base == 16 && s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return -1;
+		v = v * (unsigned)base + (unsigned)d;
+		if (v > 0xffffffffULL)
+			return -1;
+	}
+	c->val = (uint32_t)v;
+	c->mask = CMASK_INT;
+	return 0;
+}
+
+static int
+crule_same_conds(const struct pcrule *a, const struct pcrule *b)
+{
+	int	i;
+
+	if (a->ncond != b->ncond)
+		return 0;
+	for (i = 0; i < a->ncond; i++)
+		if (a->cond[i].arg != b->cond[i].arg ||
+		    a->cond[i].mask != b->cond[i].mask ||
+		    a->cond[i].val != b->cond[i].val)
+			return 0;
+	return 1;
+}
+
+/*
+ * "name(ARG,ARG,...)": a rule that applies when every argument that is not
+ * "*" has that value.  Rules with arguments are checked before the plain
+ * ones, so they carve an exception out of whatever the syscall otherwise
+ * gets; every such rule of one syscall must share one action, or which one
+ * wins would depend on their order.
+ */
+static void
+parse_cond_item(struct pstate *st, struct pfile *pf, const struct ptok *t,
+    int line, enum pact a, int err)
+{
+	struct pcrule	 r;
+	const char	*open, *p, *e, *end = t->s + t->len;
+	char		 b1[32], b2[32], *name;
+	size_t		 i;
+	int		 nr, narg = 0;
+
+	memset(&r, 0, sizeof(r));
+	open = memchr(t->s, '(', t->len);
+	if (open == t->s || end[-1] != ')') {
+		perr(st, pf->path, line, t->col, "bad rule \"%.*s\"; write "
+		    "name(ARG,...) without spaces, e.g. socket(AF_PACKET) or "
+		    "socket(*,SOCK_RAW)", (int)t->len, t->s);
+		return;
+	}
+	if ((nr = resolve_syscall(t->s, (size_t)(open - t->s))) == -1) {
+		perr(st, pf->path, line, t->col, "unknown syscall \"%.*s\"; "
+		    "check the spelling against syscalls(2)",
+		    (int)(open - t->s), t->s);
+		return;
+	}
+	for (p = open + 1; p < end; p = e + 1) {
+		e = p;
+		while (e < end - 1 && *e != ',')
+			e++;
+		if (narg == POLICY_MAX_ARGS) {
+			perr(st, pf->path, line, t->col + (int)(p - t->s),
+			    "a syscall has at most %d arguments",
+			    POLICY_MAX_ARGS);
+			return;
+		}
+		if (e - p == 1 && *p == '*') {
+			narg++;
+			continue;
+		}
+		r.cond[r.ncond].arg = narg;
+		if (e == p || parse_cond_arg(p, (size_t)(e - p),
+		    &r.cond[r.ncond]) == -1) {
+			perr(st, pf->path, line, t->col + (int)(p - t->s),
+			    "bad argument \"%.*s\"; write *, a number below "
+			    "2^32 or a name such as AF_PACKET, SOCK_RAW or "
+			    "NETLINK_XFRM (see nomaflow-policy(5))",
+			    (int)(e - p), p);
+			return;
+		}
+		r.ncond++;
+		narg++;
+	}
+	if (r.ncond == 0) {
+		perr(st, pf->path, line, t->col, "\"%.*s\" has no argument "
+		    "to compare; write the syscall without parentheses",
+		    (int)t->len, t->s);
+		return;
+	}
+	if (nr == -2)
+		return;		/* another architecture's syscall */
+	r.nr = nr;
+	r.act = a;
+	r.err = err;
+	r.nargs = narg;
+	r.file = pf->path;
+	r.line = line;
+	r.col = t->col;
+	for (i = 0; i < st->ncrules; i++) {
+		if (st->crules[i].nr != nr)
+			continue;
+		if (st->crules[i].act != a || (a == PA_ERRNO &&
+		    st->crules[i].err != err)) {
+			name = syscall_name(nr);
+			perr(st, pf->path, line, t->col, "cannot %s \"%.*s\": "
+			    "%s with arguments is already %s at %s:%d:%d; "
+			    "the rules with arguments of one syscall share "
+			    "one action", act_text(a, err, b1, sizeof(b1)),
+			    (int)t->len, t->s, name, act_text(st->crules[i].act,
+			    st->crules[i].err, b2, sizeof(b2)),
+			    st->crules[i].file, st->crules[i].line,
+			    st->crules[i].col);
+			free(name);
+			return;
+		}
+		if (crule_same_conds(&st->crules[i], &r))
+			return;		/* the same rule again */
+	}
+	if (st->ncrules == POLICY_MAX_CRULES) {
+		perr(st, pf->path, line, t->col, "more than %d rules with "
+		    "arguments; merge some", POLICY_MAX_CRULES);
+		return;
+	}
+	st->crules[st->ncrules++] = r;
+}
+
+/* allow / errno ERRNAME / kill / deny followed by items. */
 static void
 parse_rule(struct pstate *st, struct pfile *pf, int line, enum pact a)
 {
@@ -978,6 +1252,10 @@ parse_rule(struct pstate *st, struct pfile *pf, int line, enum pact a)
 		return;
 	}
 	for (i = first; i < st->ntok; i++) {
+		if (memchr(st->tok[i].s, '(', st->tok[i].len) != NULL) {
+			parse_cond_item(st, pf, &st->tok[i], line, a, err);
+			continue;
+		}
 		memset(&set, 0, sizeof(set));
 		if (expand_item(st, pf, &st->tok[i], line, &set) == 0)
 			rules_add(st, pf, &set, a, err, line, &st->tok[i]);
@@ -1055,12 +1333,14 @@ parse_file(struct pstate *st, struct pfile *pf, const char *text,
 			parse_rule(st, pf, line, PA_ERRNO);
 		else if (tok_is(d, "kill"))
 			parse_rule(st, pf, line, PA_KILL);
+		else if (tok_is(d, "deny"))
+			parse_rule(st, pf, line, PA_DENY);
 		else if (tok_is(d, "define"))
 			parse_define(st, pf, line);
 		else
 			perr(st, pf->path, line, d->col, "unknown directive "
 			    "\"%.*s\"; expected include, default, allow, "
-			    "errno, kill or define", (int)d->len, d->s);
+			    "errno, kill, deny or define", (int)d->len, d->s);
 	}
 	if (!pf->own.set && pf->inc_conflict) {
 		char	b1[32], b2[32];
@@ -1188,7 +1468,12 @@ nf_policy_parse(const char *text, size_t len, const char *filename,
 		p->rules[i].act = st.rules[i].act;
 		p->rules[i].err = st.rules[i].err;
 	}
-	if (compile(p, filename, errs) == -1) {
+	p->ncrules = st.ncrules;
+	p->crules = nf_xcalloc(st.ncrules ? st.ncrules : 1,
+	    sizeof(*p->crules));
+	memcpy(p->crules, st.crules, st.ncrules * sizeof(*p->crules));
+	if (compile(p, filename, errs) == -1 || export(p, filename,
+	    errs) == -1) {
 		nf_policy_free(p);
 		p = NULL;
 	}
@@ -1236,7 +1521,9 @@ nf_policy_free(struct nf_policy *p)
 	if (p->ctx != NULL)
 		seccomp_release(p->ctx);
 	free(p->bpf);
+	free(p->bpf_kill);
 	free(p->rules);
+	free(p->crules);
 	free(p->name);
 	free(p);
 }
@@ -1247,48 +1534,186 @@ nf_policy_name(const struct nf_policy *p)
 	return p->name;
 }
 
+/* The native architecture's AUDIT_ARCH value, as seccomp_data.arch. */
+static uint32_t
+native_audit_arch(void)
+{
+	return seccomp_arch_native();
+}
+
+/*
+ * The rules with arguments, as BPF run before libseccomp's program: a rule
+ * that matches returns its action; anything else (another architecture
+ * too, which libseccomp's program then kills) falls through.  One block
+ * per syscall, so any other syscall pays a compare per such syscall, not
+ * per rule.  Arguments are compared on their low 32 bits (const_names).
+ * f has room for PREFIX_MAX instructions.
+ */
+#define PREFIX_MAX	(3 + POLICY_MAX_CRULES * (4 + 3 * POLICY_MAX_ARGS))
+
+static size_t
+prefix_build(const struct nf_policy *p, struct sock_filter *f)
+{
+	const struct pcrule	*r;
+	size_t			 n = 0, i, j, to_end, to_next, rule_start;
+	size_t			 len;
+	int			 c, off, nr, prev = -1, done;
+
+	if (p->ncrules == 0)
+		return 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	off = 0;
+#else
+	off = 4;
+#endif
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    native_audit_arch(), 1, 0);
+	to_end = n++;
+	/* Syscalls in ascending order, each with its rules in file order. */
+	for (done = 0; !done;) {
+		nr = -1;
+		for (i = 0; i < p->ncrules; i++)
+			if (p->crules[i].nr > prev && (nr == -1 ||
+			    p->crules[i].nr < nr))
+				nr = p->crules[i].nr;
+		if (nr == -1) {
+			done = 1;
+			continue;
+		}
+		prev = nr;
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)nr, 1, 0);
+		to_next = n++;
+		for (j = 0; j < p->ncrules; j++) {
+			r = &p->crules[j];
+			if (r->nr != nr)
+				continue;
+			rule_start = n;
+			len = 3 * (size_t)r->ncond + 1;
+			for (c = 0; c < r->ncond; c++) {
+				f[n++] = (struct sock_filter)BPF_STMT(BPF_LD |
+				    BPF_W | BPF_ABS, (uint32_t)(offsetof(
+				    struct seccomp_data, args) +
+				    8 * (size_t)r->cond[c].arg + (size_t)off));
+				f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU |
+				    BPF_AND | BPF_K, r->cond[c].mask);
+				f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP |
+				    BPF_JEQ | BPF_K, r->cond[c].val, 0,
+				    (uint8_t)(rule_start + len - n - 1));
+				n++;
+			}
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+			    act_scmp(r->act, r->err));
+		}
+		f[to_next] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
+		    (uint32_t)(n - to_next - 1));
+	}
+	f[to_end] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
+	    (uint32_t)(n - to_end - 1));
+	if (n > PREFIX_MAX)
+		nf_panic("policy: prefix of %zu instructions", n);
+	return n;
+}
+
+/* Does insn return USER_NOTIF? */
+static int
+insn_is_notify(const struct sock_filter *f)
+{
+	return f->code == (BPF_RET | BPF_K) &&
+	    (f->k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+}
+
+/* The kill variant of p->bpf (see struct nf_policy), if it has a deny. */
+static void
+bpf_kill_make(struct nf_policy *p)
+{
+	size_t	i;
+
+	free(p->bpf_kill);
+	p->bpf_kill = NULL;
+	for (i = 0; i < p->nbpf; i++) {
+		if (!insn_is_notify(&p->bpf[i]))
+			continue;
+		if (p->bpf_kill == NULL) {
+			p->bpf_kill = nf_xreallocarray(NULL, p->nbpf,
+			    sizeof(*p->bpf));
+			memcpy(p->bpf_kill, p->bpf, p->nbpf * sizeof(*p->bpf));
+		}
+		p->bpf_kill[i].k = SECCOMP_RET_KILL_PROCESS;
+	}
+}
+
+/*
+ * The whole program: the rules with arguments, then libseccomp's tree.
+ * 0, or -1 after reporting to errs.
+ */
+static int
+export(struct nf_policy *p, const char *path, struct nf_errs *errs)
+{
+	struct sock_filter	 pre[PREFIX_MAX];
+	struct stat		 sb;
+	size_t			 npre, nlib;
+	ssize_t			 n;
+	int			 fd, rc;
+
+	npre = prefix_build(p, pre);
+	/* libseccomp 2.5 exports to a descriptor only. */
+	if ((fd = memfd_create("nomaflow-bpf", MFD_CLOEXEC)) == -1) {
+		nf_errs_add(errs, path, 0, 0, "memfd_create: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((rc = seccomp_export_bpf(p->ctx, fd)) < 0) {
+		close(fd);
+		nf_errs_add(errs, path, 0, 0, "libseccomp: cannot export "
+		    "the filter: %s", strerror(-rc));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
+	    sb.st_size % sizeof(struct sock_filter) != 0 ||
+	    (size_t)sb.st_size / sizeof(struct sock_filter) + npre >
+	    BPF_MAXINSNS) {
+		close(fd);
+		nf_errs_add(errs, path, 0, 0, "the compiled filter is "
+		    "empty or longer than %d instructions; shorten the "
+		    "policy", BPF_MAXINSNS);
+		return -1;
+	}
+	nlib = (size_t)sb.st_size / sizeof(struct sock_filter);
+	p->bpf = nf_xreallocarray(NULL, npre + nlib, sizeof(*p->bpf));
+	memcpy(p->bpf, pre, npre * sizeof(*pre));
+	n = pread(fd, p->bpf + npre, (size_t)sb.st_size, 0);
+	close(fd);
+	if (n != sb.st_size) {
+		nf_errs_add(errs, path, 0, 0, "reading the compiled filter: "
+		    "short read");
+		return -1;
+	}
+	p->nbpf = npre + nlib;
+	bpf_kill_make(p);
+	return 0;
+}
+
 int
 nf_policy_export(struct nf_policy *p, const void **prog, size_t *len)
 {
-	struct stat	 sb;
-	ssize_t		 n;
-	int		 fd, rc;
-
 	if (p->bpf == NULL) {
-		if (p->ctx == NULL) {
-			errno = EINVAL;
-			return -1;
-		}
-		/* libseccomp 2.5 exports to a descriptor only. */
-		if ((fd = memfd_create("nomaflow-bpf", MFD_CLOEXEC)) == -1)
-			return -1;
-		if ((rc = seccomp_export_bpf(p->ctx, fd)) < 0) {
-			close(fd);
-			errno = -rc;
-			return -1;
-		}
-		if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
-		    sb.st_size % sizeof(struct sock_filter) != 0 ||
-		    sb.st_size > (off_t)(BPF_MAXINSNS *
-		    sizeof(struct sock_filter))) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		p->bpf = nf_xmalloc((size_t)sb.st_size);
-		n = pread(fd, p->bpf, (size_t)sb.st_size, 0);
-		close(fd);
-		if (n != sb.st_size) {
-			free(p->bpf);
-			p->bpf = NULL;
-			errno = EIO;
-			return -1;
-		}
-		p->nbpf = (size_t)sb.st_size / sizeof(struct sock_filter);
+		errno = EINVAL;
+		return -1;
 	}
 	*prog = p->bpf;
 	*len = p->nbpf * sizeof(struct sock_filter);
 	return 0;
+}
+
+int
+nf_policy_has_deny(const struct nf_policy *p)
+{
+	return p->bpf_kill != NULL;
 }
 
 struct nf_policy *
@@ -1308,39 +1733,98 @@ nf_policy_from_bpf(const char *name, const void *prog, size_t len,
 	p->bpf = nf_xmalloc(len);
 	memcpy(p->bpf, prog, len);
 	p->nbpf = len / sizeof(struct sock_filter);
+	bpf_kill_make(p);
 	return p;
+}
+
+static int
+install(const struct sock_filter *f, size_t n, unsigned int flags)
+{
+	struct sock_fprog	prog;
+	long			rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	prog.len = (unsigned short)n;
+	prog.filter = (struct sock_filter *)(uintptr_t)f;
+	if ((rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags,
+	    &prog)) < 0) {
+		if (errno == 0)
+			errno = EINVAL;
+		return -1;
+	}
+	return (int)rc;
 }
 
 int
 nf_policy_install(const struct nf_policy *p)
 {
-	struct sock_fprog	prog;
-	int			rc;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+	/* TSYNC: every thread, or one started earlier escapes. */
+	if (install(p->bpf_kill != NULL ? p->bpf_kill : p->bpf, p->nbpf,
+	    SECCOMP_FILTER_FLAG_TSYNC) == -1)
 		return -1;
-	if (p->bpf != NULL) {
-		prog.len = (unsigned short)p->nbpf;
-		prog.filter = p->bpf;
-		/* TSYNC: every thread, or one started earlier escapes. */
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-		    SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
-			if (errno == 0)
-				errno = EINVAL;
-			return -1;
-		}
-		return 0;
-	}
-	/* Every thread, or a thread started earlier escapes the filter. */
-	if ((rc = seccomp_attr_set(p->ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
-		errno = -rc;
-		return -1;
-	}
-	if ((rc = seccomp_load(p->ctx)) < 0) {
-		errno = -rc;
-		return -1;
-	}
 	return 0;
+}
+
+int
+nf_policy_install_listen(const struct nf_policy *p, int *listener)
+{
+	int	fd;
+
+	*listener = -1;
+	if (p->bpf_kill == NULL)
+		return install(p->bpf, p->nbpf, 0) == -1 ? -1 : 0;
+	if ((fd = install(p->bpf, p->nbpf,
+	    SECCOMP_FILTER_FLAG_NEW_LISTENER)) == -1)
+		return -1;
+	*listener = fd;
+	return 0;
+}
+
+/* A name of const_names for (val, mask), or NULL. */
+static const char *
+const_name(uint32_t val, uint32_t mask, const char *prefix)
+{
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(const_names); i++)
+		if (const_names[i].val == val && const_names[i].mask == mask &&
+		    (prefix == NULL || strncmp(const_names[i].name, prefix,
+		    strlen(prefix)) == 0))
+			return const_names[i].name;
+	return NULL;
+}
+
+void
+nf_policy_describe(int nr, const uint64_t args[6], char *buf, size_t len)
+{
+	const char	*fam, *type;
+	char		*name;
+
+	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	if (name == NULL) {
+		snprintf(buf, len, "syscall %d", nr);
+		return;
+	}
+#ifdef __NR_socket
+	if (nr == __NR_socket) {
+		fam = const_name((uint32_t)args[0], CMASK_INT, "AF_");
+		type = const_name((uint32_t)args[1] & CMASK_SOCKTYPE,
+		    CMASK_SOCKTYPE, "SOCK_");
+		if (fam != NULL && type != NULL)
+			snprintf(buf, len, "%s(%s, %s)", name, fam, type);
+		else if (fam != NULL)
+			snprintf(buf, len, "%s(%s, %u)", name, fam,
+			    (unsigned)args[1]);
+		else
+			snprintf(buf, len, "%s(%u, %u)", name,
+			    (unsigned)args[0], (unsigned)args[1]);
+		free(name);
+		return;
+	}
+#endif
+	snprintf(buf, len, "%s", name);
+	free(name);
 }
 
 struct dump_line {
@@ -1368,6 +1852,8 @@ act_order(enum pact a)
 		return 3;
 	case PA_LOG:
 		return 4;
+	case PA_DENY:
+		return 5;
 	}
 	nf_panic("policy: action %d", (int)a);
 }
@@ -1384,6 +1870,51 @@ dump_cmp(const void *a, const void *b)
 	    (c = strcmp(errno_name(x->err), errno_name(y->err))) != 0)
 		return c;
 	return strcmp(x->name, y->name);
+}
+
+/* "socket(AF_PACKET,*,NETLINK_XFRM)": a rule with arguments as written. */
+static char *
+crule_text(const struct pcrule *r)
+{
+	static const char *const sockhint[] = { "AF_", "SOCK_", "NETLINK_" };
+	struct nf_buf	 b;
+	const char	*n, *hint;
+	char		*name;
+	int		 a, c;
+
+	name = syscall_name(r->nr);
+	nf_buf_init(&b);
+	nf_buf_printf(&b, "%s(", name);
+	for (a = 0; a < r->nargs; a++) {
+		if (a > 0)
+			nf_buf_adds(&b, ",");
+		for (c = 0; c < r->ncond && r->cond[c].arg != a; c++)
+			;
+		if (c == r->ncond) {
+			nf_buf_adds(&b, "*");
+			continue;
+		}
+		hint = NULL;
+#ifdef __NR_socket
+		if (r->nr == __NR_socket && a < 3)
+			hint = sockhint[a];
+#endif
+		/* socket's own names where they apply, else a number. */
+		n = hint != NULL ? const_name(r->cond[c].val,
+		    r->cond[c].mask, hint) : NULL;
+		if (n == NULL && (hint == NULL ||
+		    r->cond[c].mask != CMASK_INT))
+			n = const_name(r->cond[c].val, r->cond[c].mask, NULL);
+		if (n == NULL && r->cond[c].mask != CMASK_INT)
+			nf_panic("policy: condition without a name");
+		if (n != NULL)
+			nf_buf_adds(&b, n);
+		else
+			nf_buf_printf(&b, "%u", r->cond[c].val);
+	}
+	nf_buf_adds(&b, ")");
+	free(name);
+	return nf_buf_steal(&b);
 }
 
 void
@@ -1410,6 +1941,20 @@ nf_policy_dump(const struct nf_policy *p, FILE *fp)
 	}
 	qsort(l, p->nrules, sizeof(*l), dump_cmp);
 	for (i = 0; i < p->nrules; i++) {
+		fprintf(fp, "%s %s\n", act_text(l[i].act, l[i].err, b,
+		    sizeof(b)), l[i].name);
+		free(l[i].name);
+	}
+	free(l);
+	/* Then the rules with arguments, in the same order. */
+	l = nf_xcalloc(p->ncrules ? p->ncrules : 1, sizeof(*l));
+	for (i = 0; i < p->ncrules; i++) {
+		l[i].name = crule_text(&p->crules[i]);
+		l[i].act = p->crules[i].act;
+		l[i].err = p->crules[i].err;
+	}
+	qsort(l, p->ncrules, sizeof(*l), dump_cmp);
+	for (i = 0; i < p->ncrules; i++) {
 		fprintf(fp, "%s %s\n", act_text(l[i].act, l[i].err, b,
 		    sizeof(b)), l[i].name);
 		free(l[i].name);

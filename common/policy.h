@@ -34,7 +34,24 @@ const char	*nf_policy_name(const struct nf_policy *);
  */
 int		 nf_policy_install(const struct nf_policy *);
 /*
- * The compiled BPF program of a loaded policy (exported once, kept in the
+ * Install in a single-threaded process whose parent listens: a "deny" rule
+ * becomes a user notification (SECCOMP_RET_USER_NOTIF) on *listener (-1
+ * when the policy has none), which the caller hands to the listener and
+ * closes.  nf_policy_install, with nobody listening, kills instead.  No
+ * allocation: safe between clone(CLONE_VM) and execve.
+ */
+int		 nf_policy_install_listen(const struct nf_policy *,
+		    int *listener);
+/* Does the policy have a "deny" rule? */
+int		 nf_policy_has_deny(const struct nf_policy *);
+/*
+ * "socket(AF_PACKET, SOCK_RAW)" or "ptrace": how a step's report names a
+ * denied syscall of the native architecture from its number and arguments.
+ */
+void		 nf_policy_describe(int nr, const uint64_t args[6],
+		    char *buf, size_t len);
+/*
+ * The compiled BPF program of a loaded policy (made at load, kept in the
  * policy).  nomaflowd compiles each policy once per configuration and hands
  * the program to workers in a sealed memfd; a worker rebuilds a policy from
  * it with nf_policy_from_bpf and installs it with one system call.  -1 with

@@ -30,7 +30,9 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +62,8 @@
 #define DEF_PLUGINS_DIR		"plugins"
 #define DEF_MAX_WORKERS		8
 #define DEF_GRACE		5
+/* Steps run as this user by default when nomaflowd runs as root. */
+#define DEF_RUN_AS		"nomaflow"
 #define DEF_SHUTDOWN_GRACE	30
 #define DEF_LOG_CAP		(10 * 1024 * 1024)
 #define DEF_OUTPUT_MAX_ROWS	100
@@ -374,11 +378,89 @@ load_web(struct nf_load *ld, const struct nf_toml_value *t)
 	}
 }
 
+/* Resolve name into out; 0, or -1 if there is no such user (errno 0). */
+static int
+runas_resolve(const char *name, struct nf_runas *out, char *err,
+    size_t errlen)
+{
+	struct passwd	*pw;
+	int		 n;
+
+	memset(out, 0, sizeof(*out));
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		if (errno != 0)
+			snprintf(err, errlen, "cannot look up user \"%s\": %s",
+			    name, strerror(errno));
+		else
+			snprintf(err, errlen, "no user \"%s\" on this system "
+			    "(getent passwd %s finds nothing); create it or "
+			    "name another", name, name);
+		return -1;
+	}
+	if (strlen(name) >= sizeof(out->name)) {
+		snprintf(err, errlen, "user name \"%s\" is too long", name);
+		return -1;
+	}
+	n = NF_RUNAS_GROUPS;
+	if (getgrouplist(name, pw->pw_gid, out->groups, &n) == -1) {
+		snprintf(err, errlen, "user \"%s\" is in more than %d groups; "
+		    "nomaflow cannot switch to it", name, NF_RUNAS_GROUPS);
+		return -1;
+	}
+	out->set = 1;
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->uid = pw->pw_uid;
+	out->gid = pw->pw_gid;
+	out->ngroups = n;
+	return 0;
+}
+
+int
+nf_load_runas(struct nf_load *ld, const struct nf_toml_value *v,
+    const char *what, struct nf_runas *out)
+{
+	char	*s, err[512];
+	int	 rc = 0;
+
+	if ((s = nf_load_str(ld, v, what)) == NULL)
+		return -1;
+	if (*s == '\0' || runas_resolve(s, out, err, sizeof(err)) == -1) {
+		nf_load_err(ld, v->line, v->col, "%s: %s", what, *s == '\0' ?
+		    "empty user name" : err);
+		memset(out, 0, sizeof(*out));
+		rc = -1;
+	}
+	free(s);
+	return rc;
+}
+
+/*
+ * Who runs steps when nothing says: nomaflowd's own user, except that a
+ * root nomaflowd hands them to the "nomaflow" user if there is one (when
+ * there is none, steps run as root without capabilities and nomaflowd
+ * warns at start).
+ */
+static void
+runas_default(struct nf_config *cfg)
+{
+	char	err[512];
+
+	if (cfg->run_as.set || geteuid() != 0)
+		return;
+	if (runas_resolve(DEF_RUN_AS, &cfg->run_as, err, sizeof(err)) == 0) {
+		cfg->run_as.implicit = 1;
+		return;
+	}
+	cfg->steps_as_root = 1;	/* nomaflowd warns at start */
+}
+
 static void
 load_worker(struct nf_load *ld, const struct nf_toml_value *t)
 {
 	static const char *const keys[] = { "path", "max_concurrent",
-	    "grace_seconds", "allow_unsandboxed", "output_max_rows", NULL };
+	    "grace_seconds", "allow_unsandboxed", "output_max_rows", "run_as",
+	    NULL };
 	const struct nf_toml_kv *kv;
 	struct nf_config *cfg = ld->cfg;
 	size_t		 i;
@@ -403,6 +485,9 @@ load_worker(struct nf_load *ld, const struct nf_toml_value *t)
 		else if (strcmp(kv->key, "output_max_rows") == 0)
 			nf_load_set_int(ld, kv->val, "worker.output_max_rows",
 			    0, 100000, &cfg->output_max_rows);
+		else if (strcmp(kv->key, "run_as") == 0)
+			(void)nf_load_runas(ld, kv->val, "worker.run_as",
+			    &cfg->run_as);
 		else
 			nf_load_unknown_key(ld, kv, "[worker]", keys);
 	}
@@ -789,6 +874,8 @@ nf_config_load(const char *path, int with_policies, struct nf_errs *errs)
 	ld.cfg->path = nf_xstrdup(path);
 
 	load_daemon(&ld, root);
+	if (!nf_load_failed(&ld))
+		runas_default(ld.cfg);
 	/*
 	 * Jobs are checked even when nomaflow.toml had errors, so one
 	 * nomaflowd -n lists everything.

@@ -10,6 +10,8 @@
 #ifndef NF_CONFIG_H
 #define NF_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -123,6 +125,28 @@ struct nf_schedule {
 	int		 line, col;
 };
 
+/*
+ * The user a step's program runs as (run_as), resolved at load: a name
+ * unknown to the system is a load error, and spawning never looks a user
+ * up.  Fixed size so a preset's job can copy its job's by value.
+ */
+#define NF_RUNAS_GROUPS	64
+
+/* isolation = [...]: namespaces of a step's program (worker/child.c). */
+#define NF_ISOLATE_NET		0x1	/* its own network: lo only */
+#define NF_ISOLATE_MOUNT	0x2	/* its own mounts: a private /tmp */
+#define NF_ISOLATE_PID		0x4	/* its own pids: it is pid 1 */
+extern const char *const nf_isolation_names[];	/* by bit, NULL-ended */
+struct nf_runas {
+	int		 set;		/* 0: the worker's own user */
+	int		 implicit;	/* "nomaflow", not configured */
+	char		 name[64];
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 ngroups;	/* supplementary, gid first */
+	gid_t		 groups[NF_RUNAS_GROUPS];
+};
+
 struct nf_job {
 	char		*id;
 	char		*description;
@@ -145,6 +169,8 @@ struct nf_job {
 	size_t		 nrequired_params;
 	struct nf_retry	 retry;
 	int		 timeout_seconds;	/* whole run; 0 = none */
+	struct nf_runas	 run_as;	/* set: overrides the global */
+	int		 isolation;	/* NF_ISOLATE_* of exec/python */
 	struct nf_step	*steps;
 	size_t		 nsteps;
 	/* Scheduling policies (scheduler.c). */
@@ -205,6 +231,12 @@ struct nf_config {
 	int		 output_max_rows;
 	int		 allow_unsandboxed;
 	struct nf_retention retention;	/* [retention]; 0: no limit */
+	/*
+	 * [worker] run_as; when nomaflowd runs as root and it is not set,
+	 * the "nomaflow" user if there is one (implicit).
+	 */
+	struct nf_runas	 run_as;
+	int		 steps_as_root;	/* root; no run_as, no nomaflow */
 	struct nf_pool	*pools;
 	size_t		 npools;
 	struct nf_job	*jobs;

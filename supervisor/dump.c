@@ -272,6 +272,7 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 	const struct nf_job *job;
 	const struct nf_step *st;
 	size_t		 i, j;
+	int		 k;
 
 	fputs("# nomaflow configuration, defaults filled in\n", fp);
 	dump_kv_str(fp, "state_dir", cfg->state_dir);
@@ -329,6 +330,8 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 	fprintf(fp, "allow_unsandboxed = %s\n", cfg->allow_unsandboxed ?
 	    "true" : "false");
 	fprintf(fp, "output_max_rows = %d\n", cfg->output_max_rows);
+	if (cfg->run_as.set && !cfg->run_as.implicit)
+		dump_kv_str(fp, "run_as", cfg->run_as.name);
 
 	fputs("\n[retention]\n", fp);
 	fprintf(fp, "runs = %d\ndays = %d\nlog_days = %d\n",
@@ -384,6 +387,16 @@ nf_config_dump(const struct nf_config *cfg, FILE *fp)
 		}
 		fputs("]\n", fp);
 		fprintf(fp, "timeout_seconds = %d\n", job->timeout_seconds);
+		if (job->run_as.set)
+			dump_kv_str(fp, "run_as", job->run_as.name);
+		if (job->isolation != 0) {
+			fputs("isolation = [", fp);
+			for (j = 0, k = 0; nf_isolation_names[j] != NULL; j++)
+				if (job->isolation & (1 << j))
+					fprintf(fp, "%s\"%s\"", k++ > 0 ? ", " :
+					    "", nf_isolation_names[j]);
+			fputs("]\n", fp);
+		}
 		fputs("params = ", fp);
 		dump_val(fp, job->params);
 		fputc('\n', fp);

@@ -1447,6 +1447,59 @@ job_catchup(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
 	job->catchup = (enum nf_catchup)e;
 }
 
+const char *const nf_isolation_names[] = { "net", "mount", "pid", NULL };
+
+static void
+job_isolation(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	const struct nf_toml_value *v = kv->val, *e;
+	struct nf_job	*job = obj;
+	char		*s;
+	size_t		 j;
+	int		 k;
+
+	if (v->type != NF_TOML_ARRAY) {
+		nf_load_err(ld, v->line, v->col, "%s must be an array of "
+		    "strings (\"net\", \"mount\", \"pid\"), not %s", what,
+		    nf_load_toml_what(v->type));
+		return;
+	}
+	for (j = 0; j < v->u.arr.n; j++) {
+		e = v->u.arr.items[j];
+		if (e->type != NF_TOML_STRING) {
+			nf_load_err(ld, e->line, e->col, "%s must be an array "
+			    "of strings; this element is %s", what,
+			    nf_load_toml_what(e->type));
+			continue;
+		}
+		if ((s = nf_load_str(ld, e, what)) == NULL)
+			continue;
+		for (k = 0; nf_isolation_names[k] != NULL; k++)
+			if (strcmp(s, nf_isolation_names[k]) == 0)
+				break;
+		if (nf_isolation_names[k] == NULL)
+			nf_load_err(ld, e->line, e->col, "%s: unknown "
+			    "namespace \"%s\"; choose among \"net\", "
+			    "\"mount\" and \"pid\"", what, s);
+		else if (job->isolation & (1 << k))
+			nf_load_err(ld, e->line, e->col, "%s: \"%s\" is "
+			    "listed twice", what, s);
+		else
+			job->isolation |= 1 << k;
+		free(s);
+	}
+}
+
+static void
+job_run_as(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
+    const struct nf_toml_kv *kv, const char *what, const char *pfx)
+{
+	struct nf_job	*job = obj;
+
+	(void)nf_load_runas(ld, kv->val, what, &job->run_as);
+}
+
 static void
 job_after(struct nf_load *ld, void *obj, const struct nf_toml_value *t,
     const struct nf_toml_kv *kv, const char *what, const char *pfx)
@@ -1480,6 +1533,8 @@ static const struct key job_keys[] = {
 	{ .name = "retry", .kind = K_FN, .fn = job_retry },
 	{ .name = "timeout_seconds", .kind = K_INT,
 	    .off = JOB(timeout_seconds), .max = MAX_TIMEOUT },
+	{ .name = "run_as", .kind = K_FN, .fn = job_run_as },
+	{ .name = "isolation", .kind = K_FN, .fn = job_isolation },
 	{ .name = "steps", .kind = K_FN, .fn = job_steps },
 	{ .name = "overlap", .kind = K_FN, .fn = job_overlap },
 	{ .name = "catchup", .kind = K_FN, .fn = job_catchup },

@@ -75,6 +75,14 @@ char		*nf_load_path(struct nf_load *,
 		    const struct nf_toml_value *, const char *what);
 void		 nf_load_set_path(struct nf_load *,
 		    const struct nf_toml_value *, const char *what, char **out);
+/*
+ * A run_as value: a user name known to the system, resolved with its
+ * groups into out.  0, or -1 after reporting at the value.
+ */
+struct nf_runas;
+int		 nf_load_runas(struct nf_load *,
+		    const struct nf_toml_value *, const char *what,
+		    struct nf_runas *out);
 void		 nf_load_unknown_key(struct nf_load *,
 		    const struct nf_toml_kv *, const char *where,
 		    const char *const *allowed);

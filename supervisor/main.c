@@ -508,6 +508,10 @@ main(int argc, char *argv[])
 	}
 	if (!debug)
 		nf_log_set_level(cfg->log_level);
+	if (cfg->steps_as_root)
+		nf_warnx("%s: nomaflowd runs as root and no run_as is set: "
+		    "steps run as root (without capabilities); create the "
+		    "user nomaflow or set [worker] run_as", nfd.config_path);
 	if (!nf_daemon_sandboxed() && !cfg->allow_unsandboxed)
 		nf_fatalx("this nomaflowd was built with --disable-sandbox and "
 		    "would run steps without seccomp; refusing to start. Set "

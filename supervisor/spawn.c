@@ -117,6 +117,7 @@ struct nf_probe {
 static void	worker_send_probe_start(struct nf_worker *);
 static void	probe_free(struct nf_probe *);
 static void	worker_read_cb(struct ev_loop *, ev_io *, int);
+static void	start_run_as(struct nf_val *, const struct nf_runas *);
 static void	worker_write_cb(struct ev_loop *, ev_io *, int);
 static void	worker_child_cb(struct ev_loop *, ev_child *, int);
 static void	worker_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -362,6 +363,17 @@ worker_send_start(struct nf_worker *w)
 	    (int64_t)st->timeout_seconds * 1000);
 	nf_val_map_set_bool(m, "sandbox", nf_daemon_sandboxed());
 	nf_val_map_set_int(m, "max_rows", cfg->output_max_rows);
+	start_run_as(m, r->job->run_as.set ? &r->job->run_as : &cfg->run_as);
+	if (r->job->isolation != 0) {
+		struct nf_val	*iso = nf_val_arr();
+		int		 k;
+
+		for (k = 0; nf_isolation_names[k] != NULL; k++)
+			if (r->job->isolation & (1 << k))
+				nf_val_arr_push(iso,
+				    nf_val_str(nf_isolation_names[k]));
+		nf_val_map_set(m, "isolation", iso);
+	}
 	/* What only this type needs: its pools, the trigger's params. */
 	if (type->start_fields != NULL) {
 		ss.cfg = cfg;
@@ -741,6 +753,23 @@ worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
 	}
 	o->output = w->output;
 	w->output = NULL;
+}
+
+/* Who the step's program runs as: the job's run_as, else the global. */
+static void
+start_run_as(struct nf_val *m, const struct nf_runas *ra)
+{
+	struct nf_val	*g;
+	int		 i;
+
+	if (!ra->set)
+		return;
+	nf_val_map_set_int(m, "uid", (int64_t)ra->uid);
+	nf_val_map_set_int(m, "gid", (int64_t)ra->gid);
+	g = nf_val_arr();
+	for (i = 0; i < ra->ngroups; i++)
+		nf_val_arr_push(g, nf_val_int((int64_t)ra->groups[i]));
+	nf_val_map_set(m, "groups", g);
 }
 
 static void

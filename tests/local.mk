@@ -169,6 +169,10 @@ tests_integration_fakes_fake_silent_LDADD = $(NF_CORE_LIBS)
 check_PROGRAMS += tests/integration/fakes/fake-scripted \
 	tests/integration/fakes/fake-noread \
 	tests/integration/fakes/fake-silent
+# One denied system call by name, for tests/integration/deny.sh.
+check_PROGRAMS += tests/integration/fakes/try-syscall
+tests_integration_fakes_try_syscall_SOURCES = \
+	tests/integration/fakes/try-syscall.c
 # Worker fault matrix and store faults (real daemon, fakes).
 TESTS += tests/integration/faults.sh tests/integration/service.sh
 # Crash-injection harness: 200 kill/restart cycles (needs a build with
@@ -177,6 +181,10 @@ TESTS += tests/crash/crash.sh
 EXTRA_DIST += tests/crash
 # Python steps (plugins in tests/integration/plugins/).
 TESTS += tests/integration/python.sh
+# The deny matrix from exec and python steps.
+TESTS += tests/integration/deny.sh
+# run_as: who a step's program runs as (creates users; needs root).
+TESTS += tests/integration/runas.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
 EXTRA_DIST += tests/unit/config
 # http steps: pure parts (steptype.c, common/json.c), then against the

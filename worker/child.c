@@ -35,6 +35,12 @@
  * SIGTERM, failure), child_sweep SIGKILLs and reaps every descendant left
  * before the pipes are drained and the result is sent.
  *
+ * Denied calls: the child installs its policy with a seccomp listener and
+ * sends it to the worker on the status socketpair (SCM_RIGHTS) before it
+ * execs, keeping no copy.  A "deny" rule then stops the call in whichever
+ * process of the step makes it and notifies the worker, which notes the
+ * call (nf_child_deny_result names it), SIGKILLs the program and sweeps.
+ *
  * Invariants: the child never inherits the channel to nomaflowd (fd 3 is
  * close-on-exec; python's fd 3 is its own channel pipe) nor any pipe but
  * its own; every LOG line is valid UTF-8 of at most NF_MAX_LOG_LINE bytes
@@ -42,10 +48,19 @@
  */
 #include "autoconf.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <net/if.h>
+
+#include <linux/capability.h>
+#include <linux/seccomp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +80,7 @@
 #include "proto.h"
 #include "step.h"
 #include "util.h"
+#include "val.h"
 
 #define CHILD_READ_CHUNK	(64u << 10)
 /* How long a SIGTERM'd child may keep writing before SIGKILL. */
@@ -102,6 +118,7 @@ nf_child_init(struct nf_child *c, const char *what)
 	c->what = what;
 	c->in_fd = -1;
 	c->go_r = c->go_w = c->st_r = c->st_w = -1;
+	c->notify_fd = -1;
 }
 
 static int
@@ -222,6 +239,139 @@ child_fail(struct nf_child *c, int stage, int err, const char *what)
 	_exit(127);
 }
 
+/*
+ * In the child: become run_as (when set) with no capability at all and
+ * no_new_privs, so neither root's powers nor a setuid program are within
+ * the step's reach.  Raw system calls: glibc's setresuid would signal
+ * every thread it knows, and this child shares the worker's memory, so it
+ * would take the worker's threads for its own.  The bounding set goes
+ * first (that needs CAP_SETPCAP, which the uid change takes away); a
+ * worker that is not root has none to drop (EPERM).  0, or -1 with errno.
+ */
+static int
+child_drop(struct nf_child *c)
+{
+	struct nf_step_ctx		*ctx = c->ctx;
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[2];
+	int				 cap;
+
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
+			if (errno == EINVAL || errno == EPERM)
+				break;	/* past the last cap; not root */
+			return -1;
+		}
+	/*
+	 * A worker that is not root can only stay who it is: setgroups
+	 * would fail even for the same groups; setresuid tells the rest.
+	 */
+	if (ctx->run_as && (geteuid() == 0 || ctx->uid != geteuid() ||
+	    ctx->gid != getegid())) {
+		if (syscall(SYS_setgroups, (size_t)ctx->ngroups,
+		    ctx->groups) == -1 ||
+		    syscall(SYS_setresgid, ctx->gid, ctx->gid, ctx->gid) ==
+		    -1 ||
+		    syscall(SYS_setresuid, ctx->uid, ctx->uid, ctx->uid) == -1)
+			return -1;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		return -1;
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/*
+ * In the child, which clone() put in the namespaces isolation asks for:
+ * mounts of its own that do not propagate back, a fresh tmpfs on /tmp, a
+ * /proc that shows its own pids, and lo up in its own network (a new one
+ * has lo, down, and nothing else).  0, or -1 with errno and *what.
+ */
+static int
+child_isolate(struct nf_child *c, const char **what)
+{
+	struct ifreq	ifr;
+	int		iso = c->ctx->isolation, s;
+
+	if (iso & NF_STEP_ISO_MOUNT) {
+		*what = "make the mounts private";
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+			return -1;
+		*what = "mount a private /tmp";
+		if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+		    "mode=1777") == -1)
+			return -1;
+		*what = "mount /proc for its pids";
+		if ((iso & NF_STEP_ISO_PID) && mount("proc", "/proc", "proc",
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
+			return -1;
+	}
+	if (iso & NF_STEP_ISO_NET) {
+		*what = "bring up lo";
+		if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, "lo", 3);
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1) {
+			close(s);
+			return -1;
+		}
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1) {
+			close(s);
+			return -1;
+		}
+		close(s);
+	}
+	return 0;
+}
+
+/* In the child: the listener to the worker, with a LISTENER record. */
+static int
+child_send_listener(struct nf_child *c, int lfd)
+{
+	struct child_status	 s;
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	}			 u;
+	ssize_t			 n;
+
+	s.stage = NF_CHILD_LISTENER;
+	s.err = 0;
+	memset(&msg, 0, sizeof(msg));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &s;
+	iov.iov_len = sizeof(s);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+	do
+		n = sendmsg(c->kid.st_w, &msg, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if (n != (ssize_t)sizeof(s)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 /* Make fd become target (dup2 clears close-on-exec; so must we). */
 static int
 child_dup(int fd, int target)
@@ -260,10 +410,11 @@ child_main(void *arg)
 	struct nf_step_ctx	*ctx = c->ctx;
 	struct sigaction	 sa;
 	struct rlimit		 rl;
-	char			 ch, what[PATH_MAX + 64], err[512];
+	const char		*iso_what = NULL;
+	char			 ch, what[PATH_MAX + 64];
 	ssize_t			 n;
 	size_t			 i;
-	int			 e;
+	int			 e, lfd = -1;
 
 	/* The worker's handlers and SIGPIPE_IGN are not the program's. */
 	memset(&sa, 0, sizeof(sa));
@@ -273,8 +424,9 @@ child_main(void *arg)
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	(void)sigprocmask(SIG_SETMASK, &c->mask, NULL);
+	/* Pid 1 of its own namespace sees no parent: getppid() is 0. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-	    getppid() != c->self)
+	    getppid() != ((ctx->isolation & NF_STEP_ISO_PID) ? 0 : c->self))
 		_exit(127);
 	/* Our copies of the worker's ends would keep its pipes open. */
 	close(c->kid.go_w);
@@ -310,18 +462,48 @@ child_main(void *arg)
 	rl.rlim_cur = rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		child_fail(c, NF_CHILD_SETUP, errno, "setrlimit RLIMIT_CORE");
+	if (ctx->isolation != 0 && child_isolate(c, &iso_what) == -1) {
+		e = errno;
+		snprintf(what, sizeof(what), "cannot %s", iso_what);
+		child_fail(c, NF_CHILD_ISOLATE, e, what);
+	}
+	/* Before chdir: the directory is entered as the step's user. */
+	if (child_drop(c) == -1) {
+		e = errno;
+		if (ctx->run_as)
+			snprintf(what, sizeof(what), "cannot run as uid %ld "
+			    "gid %ld without capabilities", (long)ctx->uid,
+			    (long)ctx->gid);
+		else
+			snprintf(what, sizeof(what), "cannot drop "
+			    "capabilities");
+		child_fail(c, NF_CHILD_USER, e, what);
+	}
 	if (c->cwd != NULL && chdir(c->cwd) == -1) {
 		e = errno;
 		snprintf(what, sizeof(what), "cannot change directory to %s",
 		    c->cwd);
 		child_fail(c, NF_CHILD_CHDIR, e, what);
 	}
-	if (c->policy != NULL && nf_sandbox_install(c->policy, err,
-	    sizeof(err)) == -1) {
+	if (c->policy != NULL && nf_policy_install_listen(c->policy,
+	    &lfd) == -1) {
 		e = errno;
 		snprintf(what, sizeof(what), "cannot install seccomp policy %s",
 		    ctx->policy);
 		child_fail(c, NF_CHILD_POLICY, e, what);
+	}
+	/*
+	 * The policy's deny rules notify whoever holds the listener: the
+	 * worker, never the program (which could answer for itself).
+	 */
+	if (lfd != -1) {
+		if (child_send_listener(c, lfd) == -1) {
+			e = errno;
+			snprintf(what, sizeof(what), "cannot hand the seccomp "
+			    "listener of policy %s to the worker", ctx->policy);
+			child_fail(c, NF_CHILD_POLICY, e, what);
+		}
+		close(lfd);
 	}
 	e = child_exec(c->path != NULL ? c->path : c->argv[0], c->argv,
 	    c->envp);
@@ -336,7 +518,7 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 	struct sigaction	 sa;
 	sigset_t		 all;
 	char			 msg[1024];
-	int			 go[2], st[2], sig[2], e;
+	int			 go[2], st[2], sig[2], e, flags;
 	size_t			 i;
 	pid_t			 pid;
 
@@ -353,9 +535,13 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 		return nf_step_fail(ctx, "error", "job %s step %s: prctl "
 		    "PR_SET_CHILD_SUBREAPER: %s", ctx->job_id, ctx->step,
 		    strerror(errno));
-	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, st, 0) == -1 ||
-	    child_pipe(ctx, sig, O_NONBLOCK) == -1)
+	if (child_pipe(ctx, go, 0) == -1 || child_pipe(ctx, sig, O_NONBLOCK) ==
+	    -1)
 		return -1;
+	/* A socket, not a pipe: it carries the seccomp listener. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) == -1)
+		return nf_step_fail(ctx, "error", "job %s step %s: "
+		    "socketpair: %s", ctx->job_id, ctx->step, strerror(errno));
 	child_sig_r = sig[0];
 	child_sig_w = sig[1];
 	memset(&sa, 0, sizeof(sa));
@@ -401,15 +587,23 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 	if (sigprocmask(SIG_BLOCK, &all, &c->mask) == -1)
 		return nf_step_fail(ctx, "error", "sigprocmask: %s",
 		    strerror(errno));
-	pid = clone(child_main, (char *)c->stack + CHILD_STACK,
-	    CLONE_VM | SIGCHLD, c);
+	/* The namespaces of isolation: the child is born in them. */
+	flags = CLONE_VM | SIGCHLD;
+	if (ctx->isolation & NF_STEP_ISO_NET)
+		flags |= CLONE_NEWNET;
+	if (ctx->isolation & NF_STEP_ISO_MOUNT)
+		flags |= CLONE_NEWNS;
+	if (ctx->isolation & NF_STEP_ISO_PID)
+		flags |= CLONE_NEWPID;
+	pid = clone(child_main, (char *)c->stack + CHILD_STACK, flags, c);
 	e = errno;
 	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)
 		nf_panic("sigprocmask: %s", strerror(errno));
 	if (pid == -1)
 		return nf_step_fail(ctx, "error", "job %s step %s: cannot "
-		    "start %s: clone: %s", ctx->job_id, ctx->step, c->what,
-		    strerror(e));
+		    "start %s: clone: %s%s", ctx->job_id, ctx->step, c->what,
+		    strerror(e), ctx->isolation != 0 && e == EPERM ?
+		    " (isolation needs nomaflowd to run as root)" : "");
 	c->pid = pid;
 	close(c->go_r);
 	close(c->st_w);
@@ -426,22 +620,114 @@ nf_child_start(struct nf_step_ctx *ctx, struct nf_child *c)
 	return 0;
 }
 
-/* The child's status record or EOF (it exec'd or died). */
+/*
+ * One status record (and the descriptor it carries, if any) into s; 1, or
+ * 0 at EOF (the child exec'd or died) or on a short record.
+ */
+static int
+child_status_recv(struct nf_child *c, struct child_status *s, int *fd)
+{
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	}			 u;
+	size_t			 got = 0;
+	ssize_t			 n;
+
+	*fd = -1;
+	while (got < sizeof(*s)) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (char *)s + got;
+		iov.iov_len = sizeof(*s) - got;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		n = recvmsg(c->st_r, &msg, MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_RIGHTS &&
+			    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+				if (*fd != -1)
+					close(*fd);
+				memcpy(fd, CMSG_DATA(cm), sizeof(int));
+			}
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/*
+ * The child's status records until EOF (it exec'd or died): the seccomp
+ * listener, then a failure record if it could not exec.
+ */
 static void
 child_status_read(struct nf_child *c)
 {
 	struct child_status	s;
-	ssize_t			n;
+	int			fd;
 
-	do
-		n = read(c->st_r, &s, sizeof(s));
-	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)sizeof(s)) {
-		c->stage = (enum nf_child_stage)s.stage;
-		c->err = s.err;
+	while (child_status_recv(c, &s, &fd) == 1) {
+		if (s.stage == NF_CHILD_LISTENER && fd != -1 &&
+		    c->notify_fd == -1) {
+			c->notify_fd = fd;
+			continue;
+		}
+		if (fd != -1)
+			close(fd);
+		if (s.stage != NF_CHILD_LISTENER) {
+			c->stage = (enum nf_child_stage)s.stage;
+			c->err = s.err;
+			break;
+		}
 	}
 	close(c->st_r);
 	c->st_r = -1;
+}
+
+/*
+ * A deny rule stopped a syscall of the step: note the first one and kill
+ * the program; child_sweep takes what it started.  The stopped process
+ * stays blocked in the call until the SIGKILL (a reply would let it go on).
+ */
+static void
+child_notify_read(struct nf_child *c)
+{
+	struct seccomp_notif	n;
+
+	memset(&n, 0, sizeof(n));
+	if (ioctl(c->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &n) == -1)
+		return;		/* ENOENT: it died meanwhile */
+	if (!c->denied) {
+		c->denied = 1;
+		c->deny_nr = n.data.nr;
+		memcpy(c->deny_args, n.data.args, sizeof(c->deny_args));
+		c->deny_pid = (pid_t)n.pid;
+	}
+	(void)kill(c->pid, SIGKILL);
+	(void)kill((pid_t)n.pid, SIGKILL);
+}
+
+struct nf_val *
+nf_child_deny_result(struct nf_step_ctx *ctx, struct nf_child *c)
+{
+	char	call[128];
+
+	nf_policy_describe(c->deny_nr, c->deny_args, call, sizeof(call));
+	return nf_step_result_new(0, "sandbox", "job %s step %s: sandbox: %s "
+	    "denied by %s.policy: %s (pid %ld) was blocked by policy %s and "
+	    "the step's processes were killed; if the step needs this call, "
+	    "run it under a policy that grants it (nomaflow-policy(5))",
+	    ctx->job_id, ctx->step, call, ctx->policy, c->what,
+	    (long)c->deny_pid, ctx->policy);
 }
 
 /* The child's stack, once it has exec'd or been reaped. */
@@ -674,7 +960,7 @@ child_sweep(struct nf_step_ctx *ctx, struct nf_child *c)
 int
 nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 {
-	struct pollfd		 pfd[1 + NF_CHILD_STREAMS];
+	struct pollfd		 pfd[2 + NF_CHILD_STREAMS];
 	int64_t			 deadline = 0, now;
 	char			 ch = 1, drain[64];
 	pid_t			 r;
@@ -733,7 +1019,10 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 			pfd[1 + i].fd = c->streams[i].fd;	/* -1: ignored */
 			pfd[1 + i].events = POLLIN;
 		}
-		n = poll(pfd, (nfds_t)(1 + c->nstreams), timeout);
+		pfd[1 + c->nstreams].fd = c->notify_fd;
+		pfd[1 + c->nstreams].events = POLLIN;
+		pfd[1 + c->nstreams].revents = 0;
+		n = poll(pfd, (nfds_t)(2 + c->nstreams), timeout);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -746,9 +1035,20 @@ nf_child_run(struct nf_step_ctx *ctx, struct nf_child *c)
 			if (pfd[1 + i].revents != 0)
 				(void)child_stream_read(ctx, c,
 				    &c->streams[i]);
+		if (pfd[1 + c->nstreams].revents & POLLIN)
+			child_notify_read(c);
+		else if (pfd[1 + c->nstreams].revents != 0) {
+			/* POLLHUP: no process of the step is left under it. */
+			close(c->notify_fd);
+			c->notify_fd = -1;
+		}
 	}
 	child_stack_free(c);
 	child_sweep(ctx, c);
+	if (c->notify_fd != -1) {
+		close(c->notify_fd);
+		c->notify_fd = -1;
+	}
 
 	/*
 	 * The child and what it left are gone: what they wrote is in the

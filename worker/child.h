@@ -33,6 +33,9 @@ enum nf_child_stage {
 	NF_CHILD_CHDIR,
 	NF_CHILD_POLICY,
 	NF_CHILD_EXEC,
+	NF_CHILD_USER,		/* run_as, capabilities */
+	NF_CHILD_ISOLATE,	/* namespaces: lo, /tmp, /proc */
+	NF_CHILD_LISTENER,	/* not a failure: the listener follows */
 };
 
 struct nf_child_stream {
@@ -64,6 +67,14 @@ struct nf_child {
 	enum nf_child_stage	  stage;
 	int			  err;		/* errno at that stage */
 	int			  overflow;	/* a record over max_record */
+	/*
+	 * A "deny" rule of the step's policy stopped a syscall (the first
+	 * one reported): the worker killed the step's processes.
+	 */
+	int			  denied;
+	int			  deny_nr;
+	uint64_t		  deny_args[6];
+	pid_t			  deny_pid;
 
 	/* Private to child.c. */
 	struct nf_policy	 *policy;	/* the step's; NULL: unsandboxed */
@@ -71,7 +82,8 @@ struct nf_child {
 	pid_t			  pid;
 	pid_t			  self;
 	int			  go_r, go_w;
-	int			  st_r, st_w;	/* status pipe */
+	int			  st_r, st_w;	/* status socketpair */
+	int			  notify_fd;	/* seccomp listener/-1 */
 	void			 *stack;
 	sigset_t		  mask;		/* the worker's, for the child */
 	/*
@@ -95,6 +107,11 @@ int	nf_child_start(struct nf_step_ctx *, struct nf_child *);
 int	nf_child_run(struct nf_step_ctx *, struct nf_child *);
 /* PATH in envp (the child's environment), else NF_CHILD_DEFAULT_PATH. */
 const char *nf_child_env_path(char **envp);
+/*
+ * The result of a step whose program was denied a syscall (c->denied):
+ * reason "sandbox", the call and the policy named.
+ */
+struct nf_val *nf_child_deny_result(struct nf_step_ctx *, struct nf_child *);
 /* "SIGSEGV" or "signal 42" into buf. */
 const char *nf_child_signame(int sig, char *buf, size_t len);
 

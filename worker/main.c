@@ -321,6 +321,67 @@ worker_recv(struct nf_msg_reader *r, enum nf_msg_type want)
 	return msg;
 }
 
+/* uid, gid and groups of step_start (all or none), checked. */
+static void
+worker_run_as(struct nf_step_ctx *ctx, const struct nf_val *msg)
+{
+	const struct nf_val	*g, *e;
+	int64_t			 uid, gid;
+	size_t			 i;
+
+	g = nf_val_get(msg, "groups");
+	if (!nf_val_get_int(msg, "uid", &uid)) {
+		if (nf_val_get(msg, "gid") != NULL || g != NULL)
+			worker_die("step_start: gid or groups without uid");
+		return;
+	}
+	if (!nf_val_get_int(msg, "gid", &gid) || g == NULL ||
+	    g->type != NF_V_ARR)
+		worker_die("step_start: uid without gid and groups");
+	if (uid < 0 || uid > UINT32_MAX - 1 || gid < 0 ||
+	    gid > UINT32_MAX - 1 || g->u.a.n > NF_STEP_GROUPS)
+		worker_die("step_start: uid, gid or groups out of range");
+	for (i = 0; i < g->u.a.n; i++) {
+		e = g->u.a.items[i];
+		if (e->type != NF_V_INT || e->u.i < 0 ||
+		    e->u.i > UINT32_MAX - 1)
+			worker_die("step_start: groups[%zu] is not a group id",
+			    i);
+		ctx->groups[i] = (gid_t)e->u.i;
+	}
+	ctx->run_as = 1;
+	ctx->uid = (uid_t)uid;
+	ctx->gid = (gid_t)gid;
+	ctx->ngroups = (int)g->u.a.n;
+}
+
+/* step_start "isolation": names among net, mount, pid, once each. */
+static void
+worker_isolation(struct nf_step_ctx *ctx, const struct nf_val *msg)
+{
+	static const struct {
+		const char	*name;
+		int		 flag;
+	} names[] = { { "net", NF_STEP_ISO_NET },
+	    { "mount", NF_STEP_ISO_MOUNT }, { "pid", NF_STEP_ISO_PID } };
+	const struct nf_val	*a, *e;
+	size_t			 i, k;
+
+	if ((a = nf_val_get(msg, "isolation")) == NULL)
+		return;
+	for (i = 0; i < a->u.a.n; i++) {
+		e = a->u.a.items[i];
+		for (k = 0; k < NF_NELEM(names); k++)
+			if (e->type == NF_V_STR &&
+			    strcmp(e->u.s.p, names[k].name) == 0)
+				break;
+		if (k == NF_NELEM(names) || (ctx->isolation & names[k].flag))
+			worker_die("step_start: isolation[%zu] is not a "
+			    "namespace name, or a repeated one", i);
+		ctx->isolation |= names[k].flag;
+	}
+}
+
 /* Fill ctx from a decoded step_start (the decoder checked the schema). */
 static void
 worker_ctx_init(struct nf_step_ctx *ctx, struct nf_val *msg)
@@ -352,6 +413,8 @@ worker_ctx_init(struct nf_step_ctx *ctx, struct nf_val *msg)
 	v = nf_val_get(msg, "pool");
 	ctx->pool = v != NULL && v->type == NF_V_MAP ? v : NULL;
 	ctx->max_rows = nf_val_get_int(msg, "max_rows", &i) ? i : -1;
+	worker_run_as(ctx, msg);
+	worker_isolation(ctx, msg);
 }
 
 /*

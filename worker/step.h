@@ -36,6 +36,14 @@ struct nf_step_impl {
 	int		(*run)(struct nf_step_ctx *);
 };
 
+/* Supplementary groups of run_as (the supervisor sends at most 64). */
+#define NF_STEP_GROUPS	64
+
+/* step_start "isolation": namespaces of the step's program. */
+#define NF_STEP_ISO_NET		0x1
+#define NF_STEP_ISO_MOUNT	0x2
+#define NF_STEP_ISO_PID		0x4
+
 struct nf_step_ctx {
 	int			 fd;		/* socket to nomaflowd (fd 3) */
 	/* From step_start; borrowed from msg, valid for the whole step. */
@@ -53,6 +61,13 @@ struct nf_step_ctx {
 	int64_t			 timeout_ms;
 	int64_t			 max_rows;	/* -1 when not given */
 	int			 sandbox;	/* install seccomp policies */
+	/* step_start uid/gid/groups: who the step's program runs as. */
+	int			 run_as;	/* 0: the worker's user */
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 ngroups;
+	gid_t			 groups[NF_STEP_GROUPS];
+	int			 isolation;	/* NF_STEP_ISO_* */
 	const char		*policies_dir;
 	const struct nf_step_impl *impl;
 	void			*data;		/* the step's own state */

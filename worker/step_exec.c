@@ -222,6 +222,17 @@ exec_report(struct nf_step_ctx *ctx, struct exec_state *st, int status)
 		    "install seccomp policy %s: %s", ctx->job_id, ctx->step,
 		    ctx->policy, strerror(err));
 		goto never_ran;
+	case NF_CHILD_USER:
+		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
+		    "run the command as uid %ld gid %ld without capabilities: "
+		    "%s (run_as needs nomaflowd to run as root)", ctx->job_id,
+		    ctx->step, (long)ctx->uid, (long)ctx->gid, strerror(err));
+		goto never_ran;
+	case NF_CHILD_ISOLATE:
+		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
+		    "isolate the command: %s (see the log)", ctx->job_id,
+		    ctx->step, strerror(err));
+		goto never_ran;
 	case NF_CHILD_CHDIR:
 		res = nf_step_result_new(0, "error", "job %s step %s: cannot "
 		    "change directory to %s: %s (check spec.cwd)",
@@ -245,7 +256,12 @@ exec_report(struct nf_step_ctx *ctx, struct exec_state *st, int status)
 		    strerror(err));
 		goto never_ran;
 	}
-	if (WIFEXITED(status)) {
+	if (st->child.denied) {
+		/* Killed for it: its exit status says nothing more. */
+		res = nf_child_deny_result(ctx, &st->child);
+		if (WIFSIGNALED(status))
+			nf_val_map_set_int(res, "signal", WTERMSIG(status));
+	} else if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 		if (code == 0)
 			res = nf_step_result_new(1, NULL, NULL);

@@ -341,10 +341,24 @@ py_report(struct nf_step_ctx *ctx, struct py_state *st, int status)
 			    "%s: cannot install seccomp policy %s: %s",
 			    ctx->job_id, ctx->step, ctx->policy,
 			    strerror(st->child.err));
+		else if (st->child.stage == NF_CHILD_ISOLATE)
+			res = nf_step_result_new(0, "error", "job %s step %s: "
+			    "cannot isolate python: %s (see the log)",
+			    ctx->job_id, ctx->step, strerror(st->child.err));
+		else if (st->child.stage == NF_CHILD_USER)
+			res = nf_step_result_new(0, "error", "job %s step %s: "
+			    "cannot run python as uid %ld gid %ld without "
+			    "capabilities: %s (run_as needs nomaflowd to run "
+			    "as root)", ctx->job_id, ctx->step, (long)ctx->uid,
+			    (long)ctx->gid, strerror(st->child.err));
 		else
 			res = nf_step_result_new(0, "error", "job %s step %s: "
 			    "cannot start %s: %s", ctx->job_id, ctx->step,
 			    st->python, strerror(st->child.err));
+	} else if (st->child.denied) {
+		res = nf_child_deny_result(ctx, &st->child);
+		if (WIFSIGNALED(status))
+			nf_val_map_set_int(res, "signal", WTERMSIG(status));
 	} else if (st->child.overflow)
 		res = nf_step_result_new(0, "error", "job %s step %s: %s "
 		    "sent a record of more than %u MiB (an output that large "

@@ -45,6 +45,13 @@ shutdown_grace_seconds = 3
 [worker]
 grace_seconds = 1
 EOT
+	# As root, steps run as root, also on a machine that has a "nomaflow"
+	# user (a root nomaflowd's default for steps, which could not read
+	# the test directories).
+	if [ "$(id -u)" = 0 ]; then
+		sed -i 's/^\[worker\]$/[worker]\nrun_as = "root"/' \
+		    "$D/nomaflow.toml"
+	fi
 	# Sanitizer builds (--disable-sandbox) run the same tests unsandboxed.
 	if [ "${NF_UNSANDBOXED:-0}" = 1 ]; then
 		sed -i 's/^\[worker\]$/[worker]\nallow_unsandboxed = true/' \

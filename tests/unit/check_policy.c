@@ -12,13 +12,18 @@
  */
 #include "autoconf.h"
 
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <sys/wait.h>
+
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -260,6 +266,60 @@ START_TEST(test_contradictions)
 	/* Repeating the same action is fine. */
 	expect_err("default kill\nallow read\nallow read @basic-io\n"
 	    "kill\n", "t.policy:4:1: \"kill\" needs");
+}
+END_TEST
+
+/* Rules with arguments: syntax, positions, clashes, the dump. */
+START_TEST(test_argument_rules)
+{
+	struct nf_policy	*p;
+	char			*e, *d;
+
+	expect_err("default kill\nallow socket(AF_NOPE)\n",
+	    "t.policy:2:14: bad argument \"AF_NOPE\"; write *, a number");
+	expect_err("default kill\nallow socket(*,,1)\n",
+	    "t.policy:2:16: bad argument \"\"");
+	expect_err("default kill\nallow socket(4294967296)\n",
+	    "t.policy:2:14: bad argument \"4294967296\"");
+	expect_err("default kill\nallow sockt(1)\n",
+	    "t.policy:2:7: unknown syscall \"sockt\"");
+	expect_err("default kill\nallow socket(AF_INET\n",
+	    "t.policy:2:7: bad rule \"socket(AF_INET\"; write name(ARG,...)");
+	expect_err("default kill\nallow (1)\n",
+	    "t.policy:2:7: bad rule \"(1)\"");
+	expect_err("default kill\nallow socket(*,*)\n",
+	    "t.policy:2:7: \"socket(*,*)\" has no argument to compare");
+	expect_err("default kill\nallow socket(1,2,3,4,5,6,7)\n",
+	    "t.policy:2:26: a syscall has at most 6 arguments");
+	expect_err("default kill\ndefine @s socket(AF_INET)\n",
+	    "t.policy:2:11: \"socket(AF_INET)\": a syscall with arguments "
+	    "is a rule of its own");
+	/* One action for the rules with arguments of one syscall. */
+	expect_err("default kill\ndeny socket(AF_PACKET)\n"
+	    "allow socket(*,SOCK_STREAM)\n",
+	    "t.policy:3:7: cannot allow \"socket(*,SOCK_STREAM)\": socket "
+	    "with arguments is already deny at t.policy:2:6");
+	/* ...which may differ from the plain rule: they are its exception. */
+	expect_err("default errno EPERM\nallow socket\n"
+	    "deny socket(AF_PACKET)\nkill socket(16,0x3,6)\n",
+	    "t.policy:4:6: cannot kill \"socket(16,0x3,6)\": socket with "
+	    "arguments is already deny at t.policy:3:6; the rules with "
+	    "arguments of one syscall share one action\n");
+	e = parse_errs("default errno EPERM\nallow socket ioctl\n"
+	    "deny socket(AF_PACKET) socket(*,SOCK_RAW) socket(AF_PACKET)\n"
+	    "deny socket(16,0x3,6)\n"
+	    "allow ioctl(*,SECCOMP_IOCTL_NOTIF_RECV)\n", NULL, &p);
+	ck_assert_str_eq(e, "");
+	free(e);
+	ck_assert(nf_policy_has_deny(p));
+	d = dump_text(p);
+	ck_assert_msg(strstr(d, "default errno EPERM\nallow ioctl\n"
+	    "allow socket\nallow ioctl(*,SECCOMP_IOCTL_NOTIF_RECV)\n"
+	    "deny socket(*,SOCK_RAW)\ndeny socket(AF_NETLINK,3,NETLINK_XFRM)\n"
+	    "deny socket(AF_PACKET)\n") != NULL, "dump:\n%s",
+	    d);
+	free(d);
+	nf_policy_free(p);
 }
 END_TEST
 
@@ -921,6 +981,248 @@ START_TEST(test_sql_no_exec)
 }
 END_TEST
 
+/* The deny matrix (deny.policy), as a worker's own policy sees it. */
+static int
+do_packet(void)
+{
+	(void)socket(AF_PACKET, SOCK_RAW, 0);
+	return 0;
+}
+
+static int
+do_packet_hiword(void)
+{
+	/* The kernel reads an int: the high word must not slip past. */
+	(void)syscall(SYS_socket, (1ULL << 32) | AF_PACKET, SOCK_RAW, 0);
+	return 0;
+}
+
+static int
+do_raw(void)
+{
+	(void)socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	return 0;
+}
+
+static int
+do_netlink_xfrm(void)
+{
+	(void)socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM);
+	return 0;
+}
+
+static int
+do_io_uring(void)
+{
+	(void)syscall(SYS_io_uring_setup, 1, NULL);
+	return 0;
+}
+
+static int
+do_perf(void)
+{
+	(void)syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0);
+	return 0;
+}
+
+static int
+do_userfaultfd(void)
+{
+	(void)syscall(SYS_userfaultfd, 0);
+	return 0;
+}
+
+static int
+do_keyctl(void)
+{
+	(void)syscall(SYS_keyctl, 0, -1, 0);
+	return 0;
+}
+
+static int
+do_add_key(void)
+{
+	(void)syscall(SYS_add_key, "user", "nomaflow-test", "x", 1, -2);
+	return 0;
+}
+
+static int
+do_process_vm_readv(void)
+{
+	(void)syscall(SYS_process_vm_readv, getppid(), NULL, 0, NULL, 0, 0);
+	return 0;
+}
+
+static int
+do_kexec(void)
+{
+	(void)syscall(SYS_kexec_load, 0, 0, NULL, 0);
+	return 0;
+}
+
+static int
+do_init_module(void)
+{
+	(void)syscall(SYS_init_module, NULL, 0, "");
+	return 0;
+}
+
+static int
+do_inet(void)
+{
+	int	fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 3;
+	close(fd);
+	return 0;
+}
+
+static int
+do_tcgets(void)
+{
+	struct termios	t;
+
+	(void)ioctl(STDIN_FILENO, TCGETS, &t);
+	return 0;
+}
+
+static int
+do_notif_recv(void)
+{
+	struct seccomp_notif	n;
+
+	/* Not a listener: the call fails, but it is let through. */
+	memset(&n, 0, sizeof(n));
+	return ioctl(STDIN_FILENO, SECCOMP_IOCTL_NOTIF_RECV, &n) == -1 ? 0 :
+	    1;
+}
+
+/*
+ * sql, http and relay are the worker's own policies: nobody listens, so
+ * every call of the deny matrix kills the worker (SIGSYS), sockets it may
+ * otherwise open included.
+ */
+START_TEST(test_workers_deny_matrix)
+{
+	static const char *const pols[] = { "sql", "http", "relay" };
+	static int (*const fns[])(void) = { do_packet, do_packet_hiword,
+	    do_raw, do_netlink_xfrm, do_io_uring, do_perf, do_userfaultfd,
+	    do_keyctl, do_add_key, do_process_vm_readv, do_kexec,
+	    do_init_module, do_ptrace, do_bpf, do_mount, do_unshare };
+	size_t	i;
+
+	for (i = 0; i < NF_NELEM(fns); i++)
+		assert_sigsys(sandboxed(pols[_i], fns[i], NULL, 0));
+	if (_i < 2)	/* sql and http may still open a TCP socket */
+		assert_exit(sandboxed(pols[_i], do_inet, NULL, 0), 0);
+	if (_i == 2) {	/* relay reads the listener and nothing else */
+		assert_exit(sandboxed("relay", do_notif_recv, NULL, 0), 0);
+		assert_sigsys(sandboxed("relay", do_tcgets, NULL, 0));
+	}
+}
+END_TEST
+
+/*
+ * exec.policy installed as a worker's child does: a deny rule stops the
+ * call and notifies the listener, which learns the call and its
+ * arguments; an allowed socket goes through.
+ */
+static pid_t
+listened(struct nf_policy *p, int (*fn)(void), int *lfd)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	}		 u;
+	char		 c = 0;
+	int		 sv[2], fd = -1;
+	pid_t		 pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[0]);
+		if (nf_policy_install_listen(p, &fd) == -1 || fd == -1)
+			_exit(121);
+		memset(&msg, 0, sizeof(msg));
+		memset(&u, 0, sizeof(u));
+		iov.iov_base = &c;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		if (sendmsg(sv[1], &msg, 0) != 1)
+			_exit(122);
+		close(fd);
+		close(sv[1]);
+		_exit(fn());
+	}
+	close(sv[1]);
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	ck_assert_int_eq(recvmsg(sv[0], &msg, 0), 1);
+	ck_assert_ptr_nonnull(cm = CMSG_FIRSTHDR(&msg));
+	memcpy(lfd, CMSG_DATA(cm), sizeof(int));
+	close(sv[0]);
+	return pid;
+}
+
+START_TEST(test_exec_deny_notifies)
+{
+	struct nf_policy	*p;
+	struct seccomp_notif	 n;
+	struct pollfd		 pfd;
+	uint64_t		 args[6];
+	char			 what[128];
+	int			 lfd, status;
+	pid_t			 pid;
+
+	p = shipped("exec");
+	ck_assert(nf_policy_has_deny(p));
+	pid = listened(p, do_raw, &lfd);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &n), 0);
+	ck_assert_int_eq(n.pid, pid);
+	ck_assert_int_eq(n.data.nr, SYS_socket);
+	memcpy(args, n.data.args, sizeof(args));
+	nf_policy_describe(n.data.nr, args, what, sizeof(what));
+	ck_assert_str_eq(what, "socket(AF_INET, SOCK_RAW)");
+	/* The call stays stopped until the listener ends it. */
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(lfd);
+
+	pid = listened(p, do_inet, &lfd);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	assert_exit(status, 0);
+	close(lfd);
+
+	nf_policy_describe(SYS_ptrace, args, what, sizeof(what));
+	ck_assert_str_eq(what, "ptrace");
+	nf_policy_free(p);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -935,6 +1237,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_every_builtin_group);
 	tcase_add_test(tc, test_error_positions);
 	tcase_add_test(tc, test_contradictions);
+	tcase_add_test(tc, test_argument_rules);
 	tcase_add_test(tc, test_every_error_reported);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("include");
@@ -953,6 +1256,8 @@ policy_suite(void)
 	tcase_add_test(tc, test_sql_sandbox);
 	tcase_add_test(tc, test_sql_no_exec);
 	tcase_add_test(tc, test_http_sandbox);
+	tcase_add_loop_test(tc, test_workers_deny_matrix, 0, 3);
+	tcase_add_test(tc, test_exec_deny_notifies);
 	suite_add_tcase(s, tc);
 	return s;
 }
