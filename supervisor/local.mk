@@ -34,7 +34,10 @@ nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/secret.c supervisor/secret.h \
 	supervisor/webauth.c supervisor/webauth.h \
 	supervisor/notify_sd.c supervisor/notify_sd.h \
-	supervisor/web.c supervisor/web.h supervisor/webui.h
+	supervisor/web.c supervisor/web.h \
+	supervisor/webui.c supervisor/webui.h
+# The web UI's static files, generated from web/ (web/local.mk).
+nodist_nomaflowd_SOURCES = web/assets.c
 nomaflowd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(SODIUM_CFLAGS) $(MHD_CFLAGS)
 nomaflowd_LDADD = $(NF_CONF_LIBS) $(NF_CORE_LIBS) $(NF_JSON_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
