@@ -99,6 +99,16 @@ tests_unit_check_engine_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) $(EV_LIBS) \
 	$(SODIUM_LIBS)
 TESTS += tests/unit/check_engine
 
+# The web UI's pages from hand-built control replies (supervisor/webui.c)
+# and its embedded assets (web/embed.sh).
+check_PROGRAMS += tests/unit/check_webui
+tests_unit_check_webui_SOURCES = tests/unit/check_webui.c \
+	tests/unit/nf_check.h supervisor/webui.c supervisor/webui.h
+nodist_tests_unit_check_webui_SOURCES = web/assets.c
+tests_unit_check_webui_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_webui_LDADD = $(NF_CHECK_LIBS)
+TESTS += tests/unit/check_webui
+
 # Scheduler slot arithmetic (pure): jitter and catch-up selection.
 check_PROGRAMS += tests/unit/check_slots
 tests_unit_check_slots_SOURCES = tests/unit/check_slots.c tests/unit/nf_check.h \
