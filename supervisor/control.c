@@ -380,6 +380,26 @@ may_view_job(void *arg, const char *job_id)
 }
 
 /*
+ * "may" of jobs, job.show and run.show: the verbs beyond view the client
+ * holds on a job, so a front end shows only the buttons that will work
+ * (the command itself still checks).
+ */
+static struct nf_val *
+may_list(const struct nf_caller *c, const char *job_id)
+{
+	static const enum nf_acl_verb verbs[] = { NF_ACL_RUN, NF_ACL_CANCEL,
+	    NF_ACL_REPLAY, NF_ACL_ENABLE };
+	struct nf_val	*a = nf_val_arr();
+	size_t		 i;
+
+	for (i = 0; i < NF_NELEM(verbs); i++)
+		if (job_id != NULL && may(c, verbs[i], job_id))
+			nf_val_arr_push(a, nf_val_str(nf_acl_verb_name(
+			    verbs[i])));
+	return a;
+}
+
+/*
  * What a denied request is audited with: its arguments, with the values
  * of the job's secret params and any argument carrying a secret value
  * replaced by "***"; job names the job of a run (permit() adds the verb
@@ -651,7 +671,7 @@ cmd_jobs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 		{ NULL, 0, 0 }
 	};
 	const struct nf_config	*cfg = nfd.cur->cfg;
-	struct nf_val		*a;
+	struct nf_val		*a, *b;
 	size_t			 i;
 
 	if (check_args(c, id, "jobs", args, spec) == -1)
@@ -660,8 +680,11 @@ cmd_jobs(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	for (i = 0; i < cfg->njobs; i++)
 		if (job_matches(&cfg->jobs[i], nf_val_get_str(args, "tag"),
 		    nf_val_get_str(args, "search")) &&
-		    may(c, NF_ACL_VIEW, cfg->jobs[i].id))
-			nf_val_arr_push(a, job_brief(&cfg->jobs[i]));
+		    may(c, NF_ACL_VIEW, cfg->jobs[i].id)) {
+			b = job_brief(&cfg->jobs[i]);
+			nf_val_map_set(b, "may", may_list(c, cfg->jobs[i].id));
+			nf_val_arr_push(a, b);
+		}
 	reply_ok(c, id, a);
 }
 
@@ -718,7 +741,12 @@ cmd_job_show(struct nf_caller *c, int64_t id, const struct nf_val *args)
 	    (j = find_job(c, id, nf_val_get_str(args, "id"))) == NULL)
 		return;
 	m = job_brief(j);
+	nf_val_map_set(m, "may", may_list(c, j->id));
 	nf_val_map_set(m, "params", nf_val_dup(j->params));
+	nf_val_map_set(m, "required_params", str_array(j->required_params,
+	    j->nrequired_params));
+	nf_val_map_set(m, "secret_params", str_array(j->secret_params,
+	    j->nsecret_params));
 	rt = nf_val_map();
 	nf_val_map_set_int(rt, "attempts", j->retry.attempts);
 	nf_val_map_set_str(rt, "backoff", j->retry.backoff ==
@@ -903,6 +931,7 @@ cmd_run_show(struct nf_caller *c, int64_t id, const struct nf_val *args)
 		    (long long)run_id);
 		return;
 	}
+	nf_val_map_set(r, "may", may_list(c, nf_val_get_str(r, "job_id")));
 	/* A running step's last progress (sql_copy: rows, rate). */
 	if ((active = nf_run_find(run_id)) != NULL &&
 	    active->last_progress != NULL)

@@ -229,6 +229,15 @@ t_views() {
 	check "bob may not read a payroll run's log" eq "$rc" 77
 	check "bob may show a report run" as "$BOB" run show "$rep"
 	check "bob may read its log" contains "$(as "$BOB" logs "$rep")" report
+	# "may": the verbs beyond view, for a front end's buttons.
+	check "alice may run and cancel nightly-a (jobs)" eq \
+	    "$(asj "$ALICE" jobs | jq -r '.[] | select(.id == "nightly-a") | .may | join(",")')" "run,cancel"
+	check "bob may nothing but view report (job show)" eq \
+	    "$(asj "$BOB" job show report | jq -r '.may | length')" 0
+	check "root may everything on a run of report (run show)" eq \
+	    "$(nfj run show "$rep" | jq -r '.may | join(",")')" "run,cancel,replay,enable"
+	check "job show lists the secret params" eq \
+	    "$(nfj job show payroll | jq -r '.secret_params | join(",")')" token
 	end
 }
 
