@@ -976,7 +976,7 @@ param_input(struct page *p, const char *name, const struct nf_val *def,
 	if (def != NULL && def->type == NF_V_BOOL) {
 		nf_buf_adds(b, "<select id=\"p-");
 		esc(b, name);
-		nf_buf_adds(b, "\" name=\"param.");
+		nf_buf_adds(b, "\" name=\"p.");
 		esc(b, name);
 		nf_buf_adds(b, "\">\n<option value=\"\">default (");
 		esc(b, dtext);
@@ -991,7 +991,7 @@ param_input(struct page *p, const char *name, const struct nf_val *def,
 	 */
 	nf_buf_printf(b, "<input id=\"p-");
 	esc(b, name);
-	nf_buf_printf(b, "\" name=\"param.");
+	nf_buf_printf(b, "\" name=\"p.");
 	esc(b, name);
 	nf_buf_printf(b, "\" type=\"%s\"", type);
 	if (def != NULL && def->type == NF_V_INT)

@@ -86,9 +86,9 @@
 		run: (f) => {
 			const params = {};
 			for (const e of f.elements)
-				if (e.name && e.name.startsWith('param.') &&
+				if (e.name && e.name.startsWith('p.') &&
 				    e.value !== '')
-					params[e.name.slice(6)] = e.value;
+					params[e.name.slice(2)] = e.value;
 			const b = { params };
 			if (f.elements.preset && f.elements.preset.value)
 				b.preset = f.elements.preset.value;
@@ -308,7 +308,7 @@
 
 	if (log && runBox && log.dataset.follow) {
 		let last = Number(log.dataset.after) || 0;
-		const url = `/api/runs/${runBox.dataset.run}/log/stream?after=${last}`;
+		const url = `/api/runs/${runBox.dataset.run}/log/stream?last_event_id=${last}`;
 		const es = new EventSource(url);
 		const onLine = (e) => {
 			let l;

@@ -201,17 +201,17 @@ START_TEST(test_job_form)
 	ck_assert(has(&b, "every 15 minutes"));
 	ck_assert(has(&b, "action=\"/api/jobs/load/run\""));
 	ck_assert(has(&b, "name=\"csrf\" value=\"tok&quot;en\""));
-	ck_assert(has(&b, "name=\"param.n\" type=\"number\" step=\"1\" "
+	ck_assert(has(&b, "name=\"p.n\" type=\"number\" step=\"1\" "
 	    "placeholder=\"10\""));
-	ck_assert(has(&b, "name=\"param.ratio\" type=\"number\" "
+	ck_assert(has(&b, "name=\"p.ratio\" type=\"number\" "
 	    "step=\"any\""));
-	ck_assert(has(&b, "<select id=\"p-dry\" name=\"param.dry\">"));
+	ck_assert(has(&b, "<select id=\"p-dry\" name=\"p.dry\">"));
 	ck_assert(has(&b, "placeholder=\"&lt;me&gt;\""));
 	/* A secret's default never reaches the page. */
-	ck_assert(has(&b, "name=\"param.pw\" type=\"password\" "
+	ck_assert(has(&b, "name=\"p.pw\" type=\"password\" "
 	    "autocomplete=\"off\">"));
 	ck_assert(!has(&b, "s3"));
-	ck_assert(has(&b, "name=\"param.day\" type=\"text\" required"));
+	ck_assert(has(&b, "name=\"p.day\" type=\"text\" required"));
 	ck_assert(has(&b, "<label for=\"p-day\">day <span class=\"hint\">"
 	    "(text, required)</span></label>"));
 	ck_assert(has(&b, "<option>big</option>"));
