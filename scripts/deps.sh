@@ -10,7 +10,10 @@ pkgs="build-essential autoconf automake pkg-config libev-dev libmsgpack-dev
 if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs jq clang libclang-rt-14-dev util-linux procps sqlite3
 	    postgresql-15 postgresql-client-15 python3-croniter python3 openssl
-	    systemd libfaketime python3-prometheus-client"
+	    systemd libfaketime python3-prometheus-client curl chromium nodejs"
+	# The browser test (tests/integration/web-ui.sh) installs
+	# puppeteer-core with npm; NodeSource's nodejs carries its own npm.
+	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 fi
 missing=""
 for p in $pkgs; do

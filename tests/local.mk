@@ -108,6 +108,10 @@ nodist_tests_unit_check_webui_SOURCES = web/assets.c
 tests_unit_check_webui_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_webui_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_webui
+# The web UI in headless Chromium (puppeteer-core from npm, installed into
+# tests/web/node of the build tree by the test itself).
+TESTS += tests/integration/web-ui.sh
+EXTRA_DIST += tests/web/ui.js
 
 # Scheduler slot arithmetic (pure): jitter and catch-up selection.
 check_PROGRAMS += tests/unit/check_slots
