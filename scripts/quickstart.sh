@@ -56,6 +56,9 @@ The daemon keeps running (the demo job also runs every hour).  Try:
   build/nfctl -s $sock run orders -f -p currency=USD
   build/nfctl -s $sock runs
   build/nfctl -s $sock run show 1
+The web UI: set a password for its admin account, then open
+http://127.0.0.1:8080/
+  build/nfctl -s $sock user passwd admin
 Stop it (and the example API on port 8765) with:
   kill \$(pgrep -f 'nomaflowd -f examples/nomaflow.toml') \
       \$(pgrep -f 'http.server --bind 127.0.0.1 --directory examples/api')
