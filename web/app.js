@@ -146,11 +146,17 @@
 
 	// The run page: parts re-read from the server when a step moves.
 	const runBox = document.querySelector('div.run[data-run]');
-	let refreshing = null;
-	async function refreshRun() {
-		if (!runBox || refreshing)
+	let refreshing = false, again = false;
+	function refreshRun() {
+		if (!runBox)
 			return;
-		refreshing = setTimeout(async () => {
+		// One at a time; a change during a refresh asks for another.
+		if (refreshing) {
+			again = true;
+			return;
+		}
+		refreshing = true;
+		setTimeout(async () => {
 			try {
 				const r = await fetch(location.pathname,
 				    { credentials: 'same-origin' });
@@ -163,20 +169,27 @@
 				    'section[aria-labelledby="out-h"]']) {
 					const now = document.querySelector(sel);
 					const fresh = doc.querySelector(sel);
-					if (now && fresh) {
+					if (now && fresh)
 						now.replaceWith(fresh);
+					else if (!now && fresh)
+						document.querySelector(
+						    'section[aria-labelledby="log-h"]')
+						    .before(fresh);
+					if (fresh)
 						localTimes(fresh);
-					} else if (!now && fresh) {
-						const log = document.querySelector(
-						    'section[aria-labelledby="log-h"]');
-						log.before(fresh);
-						localTimes(fresh);
-					}
 				}
+				runBox.dataset.refreshed = String(
+				    Number(runBox.dataset.refreshed || 0) + 1);
+			} catch (e) {
+				// The next event refreshes again.
 			} finally {
-				refreshing = null;
+				refreshing = false;
+				if (again) {
+					again = false;
+					refreshRun();
+				}
 			}
-		}, 250);
+		}, 200);
 	}
 
 	// Live states from /api/events.

@@ -71,7 +71,7 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 	page.on('console', (m) => {
 		if (m.type() === 'error' &&
-		    !/Failed to load resource.*40[134]/.test(m.text()))
+		    !/Failed to load resource: the server responded with a status of 4[0-9][0-9]/.test(m.text()))
 			problems.push(`console: ${m.text()}`);
 	});
 
@@ -121,9 +121,10 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		return /\/runs\/\d+$/.test(new URL(runUrl).pathname);
 	});
 	await check('log lines arrive live on the run page', async () => {
-		const at = await page.$$eval('#log .ll', (l) => l.length);
+		const at = await page.$$eval('#log .ll', (l) => l.filter((e) =>
+		    e.textContent.includes('hello browser')).length);
 		if (at >= 3)
-			throw new Error(`all ${at} lines were there at load`);
+			throw new Error('the 3 lines were all there at load');
 		await page.waitForFunction(() =>
 		    document.querySelector('#log').textContent
 			.includes('hello browser line 3'), { timeout: T });
@@ -137,6 +138,16 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		}, { timeout: T });
 		return new URL(page.url()).pathname ===
 		    new URL(runUrl).pathname;
+	});
+	await check('the steps and actions follow: step succeeded, no Cancel',
+	    async () => {
+		await page.waitForFunction(() => {
+			const s = document.querySelector(
+			    'section[aria-labelledby="steps-h"]');
+			return s && s.textContent.includes('succeeded') &&
+			    !document.querySelector('form[data-api="cancel"]');
+		}, { timeout: T });
+		return true;
 	});
 	await check('the parameter reached the run', async () =>
 	    (await text(page, 'dl.facts')).includes('browser'));
@@ -159,7 +170,10 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		await page.click('form[data-api="cancel"] button');
 		await page.waitForFunction(() => {
 			const s = document.querySelector('dl.facts .state-cell');
-			return s && s.textContent.includes('canceled');
+			const a = document.querySelector(
+			    'section[aria-labelledby="steps-h"]');
+			return s && s.textContent.includes('canceled') &&
+			    a.textContent.includes('canceled');
 		}, { timeout: T });
 		return true;
 	});
