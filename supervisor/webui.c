@@ -579,7 +579,8 @@ page_head(struct page *p, const char *title, const char *nav)
 		nf_buf_adds(b, "</strong></span>\n");
 		nf_buf_adds(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
 		esc(b, p->req->csrf);
-		nf_buf_adds(b, "\">\n<button type=\"submit\">Sign out</button>"
+		nf_buf_adds(b, "\">\n<input type=\"hidden\" name=\"next\" "
+		    "value=\"/login\">\n<button type=\"submit\">Sign out</button>"
 		    "\n</form>\n");
 	}
 	nf_buf_adds(b, "</header>\n<main id=\"main\">\n");
@@ -675,12 +676,26 @@ csrf_field(struct page *p)
 }
 
 /*
+ * Where web.c sends a browser without JavaScript after its form post (a
+ * 303 to this local path); app.js sends the forms itself and goes on from
+ * the reply.
+ */
+static void
+next_field(struct page *p, const char *next)
+{
+	nf_buf_adds(p->out, "<input type=\"hidden\" name=\"next\" value=\"");
+	esc(p->out, next);
+	nf_buf_adds(p->out, "\">\n");
+}
+
+/*
  * A one-button POST form to an API route; app.js sends it with fetch
- * (data-api names the action), a browser without JavaScript posts it.
+ * (data-api names the action), a browser without JavaScript posts it and
+ * comes back to next.
  */
 static void
 button_form(struct page *p, const char *action, const char *api,
-    const char *label, const char *cls)
+    const char *label, const char *cls, const char *next)
 {
 	nf_buf_adds(p->out, "<form class=\"inline\" method=\"post\" "
 	    "action=\"");
@@ -689,6 +704,7 @@ button_form(struct page *p, const char *action, const char *api,
 	esc(p->out, api);
 	nf_buf_adds(p->out, "\">\n");
 	csrf_field(p);
+	next_field(p, next);
 	nf_buf_printf(p->out, "<button type=\"submit\" class=\"%s\">", cls);
 	esc(p->out, label);
 	nf_buf_adds(p->out, "</button>\n<span class=\"form-error\" "
@@ -701,27 +717,40 @@ static int
 page_login(struct page *p)
 {
 	struct nf_buf	*b = p->out;
-	char		 buf[64];
-	const char	*v;
+	char		 buf[64], nbuf[512];
+	const char	*v, *next;
 
 	page_head(p, "Sign in", "");
 	nf_buf_adds(b, "<h1>Sign in</h1>\n");
-	if (qget(p->req->query, "failed", buf, sizeof(buf)) != NULL)
-		nf_buf_adds(b, "<p class=\"error\" role=\"alert\">Wrong user "
-		    "name or password.</p>\n");
-	if ((v = qget(p->req->query, "retry", buf, sizeof(buf))) != NULL &&
-	    all_digits(v))
-		nf_buf_printf(b, "<p class=\"error\" role=\"alert\">Too many "
-		    "attempts: try again in %s seconds.</p>\n", v);
+	/* web.c's answers to a form login: ?error=bad|missing|rate&retry=N */
+	if ((v = qget(p->req->query, "error", buf, sizeof(buf))) != NULL) {
+		nf_buf_adds(b, "<p class=\"error\" role=\"alert\">");
+		if (strcmp(v, "rate") == 0) {
+			v = qget(p->req->query, "retry", buf, sizeof(buf));
+			nf_buf_printf(b, "Too many attempts: try again in %s "
+			    "seconds.", v != NULL && all_digits(v) ? v :
+			    "a few");
+		} else if (strcmp(v, "missing") == 0)
+			nf_buf_adds(b, "Give a user name and a password.");
+		else
+			nf_buf_adds(b, "Wrong user name or password.");
+		nf_buf_adds(b, "</p>\n");
+	}
 	if (p->req->user != NULL) {
 		nf_buf_adds(b, "<p>You are signed in as <strong>");
 		esc(b, p->req->user);
 		nf_buf_adds(b, "</strong>. <a href=\"/jobs\">Go to the jobs"
 		    "</a></p>\n");
 	}
+	/* Back where the sign-in was asked for: a path of ours only. */
+	next = qget(p->req->query, "next", nbuf, sizeof(nbuf));
+	if (next == NULL || next[0] != '/' || next[1] == '/' ||
+	    next[1] == '\\')
+		next = "/jobs";
 	nf_buf_adds(b, "<form class=\"login\" method=\"post\" "
-	    "action=\"/api/login\" data-api=\"login\">\n"
-	    "<p><label for=\"login-user\">User name</label>\n"
+	    "action=\"/api/login\" data-api=\"login\">\n");
+	next_field(p, next);
+	nf_buf_adds(b, "<p><label for=\"login-user\">User name</label>\n"
 	    "<input id=\"login-user\" name=\"user\" autocomplete=\"username\" "
 	    "required autofocus></p>\n"
 	    "<p><label for=\"login-password\">Password</label>\n"
@@ -787,7 +816,7 @@ put_last_run(struct page *p, const struct nf_val *job)
 }
 
 static void
-enable_form(struct page *p, const char *id, int enabled)
+enable_form(struct page *p, const char *id, int enabled, const char *next)
 {
 	struct nf_buf	a;
 
@@ -796,7 +825,7 @@ enable_form(struct page *p, const char *id, int enabled)
 	urlenc(&a, id);
 	nf_buf_adds(&a, enabled ? "/disable" : "/enable");
 	button_form(p, a.data, enabled ? "disable" : "enable",
-	    enabled ? "Disable" : "Enable", "secondary");
+	    enabled ? "Disable" : "Enable", "secondary", next);
 	nf_buf_free(&a);
 }
 
@@ -838,7 +867,7 @@ job_row(struct page *p, const struct nf_val *j)
 	nf_buf_printf(b, "</td>\n<td>%s", en ? "enabled" :
 	    "<strong>disabled</strong>");
 	if (has_str(may, "enable"))
-		enable_form(p, id, en);
+		enable_form(p, id, en, "/jobs");
 	nf_buf_adds(b, "</td>\n<td>");
 	if (has_str(may, "run")) {
 		nf_buf_adds(b, "<a class=\"button run\" href=\"/jobs/");
@@ -1028,6 +1057,10 @@ run_form(struct page *p, const struct nf_val *j, const char *id)
 	urlenc(b, id);
 	nf_buf_adds(b, "/run\" data-api=\"run\">\n");
 	csrf_field(p);
+	/* Without JavaScript: the job's runs, the new one first. */
+	nf_buf_adds(b, "<input type=\"hidden\" name=\"next\" value=\"/runs?job=");
+	urlenc(b, id);
+	nf_buf_adds(b, "\">\n");
 	if (params != NULL && params->type == NF_V_MAP)
 		for (i = 0; i < params->u.m.n; i++)
 			param_input(p, params->u.m.kv[i].key,
@@ -1076,7 +1109,7 @@ dl_item(struct nf_buf *b, const char *label, const char *value)
 static int
 page_job(struct page *p, const char *id)
 {
-	struct nf_buf		*b = p->out;
+	struct nf_buf		*b = p->out, next;
 	struct nf_val		*j, *args;
 	const struct nf_val	*steps, *presets, *nexts, *s, *rt;
 	char			 err[512], *txt;
@@ -1111,8 +1144,13 @@ page_job(struct page *p, const char *id)
 		nf_buf_adds(b, "/schedule\">next fires</a>");
 	}
 	nf_buf_printf(b, "</dd>\n<dt>Enabled</dt><dd>%s", en ? "yes" : "no");
-	if (has_str(varr(j, "may"), "enable"))
-		enable_form(p, id, en);
+	if (has_str(varr(j, "may"), "enable")) {
+		nf_buf_init(&next);
+		nf_buf_adds(&next, "/jobs/");
+		urlenc(&next, id);
+		enable_form(p, id, en, next.data);
+		nf_buf_free(&next);
+	}
 	nf_buf_adds(b, "</dd>\n<dt>Next fire</dt><dd>");
 	if (vint(j, "next_fire", &t))
 		put_time(b, t, 0);
@@ -1655,11 +1693,11 @@ outputs(struct nf_buf *b, const struct nf_val *atts)
 static int
 page_run(struct page *p, int64_t run_id)
 {
-	struct nf_buf		*b = p->out;
+	struct nf_buf		*b = p->out, next;
 	struct nf_val		*r, *logs, *args;
 	const struct nf_val	*atts, *lines, *may, *pr;
 	const char		*state, *job;
-	char			 err[512], *txt, action[64];
+	char			 err[512], *txt, action[64], here[48];
 	int64_t			 v, last = 0;
 	int			 status, active;
 	size_t			 i;
@@ -1736,15 +1774,22 @@ page_run(struct page *p, int64_t run_id)
 		nf_buf_adds(b, "</code></dd>\n");
 	}
 	nf_buf_adds(b, "</dl>\n<div class=\"actions\">\n");
+	snprintf(here, sizeof(here), "/runs/%" PRId64, run_id);
 	if (active && has_str(may, "cancel")) {
 		snprintf(action, sizeof(action), "/api/runs/%" PRId64
 		    "/cancel", run_id);
-		button_form(p, action, "cancel", "Cancel run", "danger");
+		button_form(p, action, "cancel", "Cancel run", "danger", here);
 	}
 	if (!active && has_str(may, "replay")) {
+		/* Without JavaScript: the job's runs, the replay first. */
+		nf_buf_init(&next);
+		nf_buf_adds(&next, "/runs?job=");
+		urlenc(&next, job);
 		snprintf(action, sizeof(action), "/api/runs/%" PRId64
 		    "/replay", run_id);
-		button_form(p, action, "replay", "Replay", "secondary");
+		button_form(p, action, "replay", "Replay", "secondary",
+		    next.data);
+		nf_buf_free(&next);
 	}
 	nf_buf_adds(b, "</div>\n");
 

@@ -217,6 +217,9 @@ START_TEST(test_job_form)
 	ck_assert(has(&b, "<option>big</option>"));
 	ck_assert(has(&b, "&lt;big&gt;"));
 	ck_assert(has(&b, "action=\"/api/jobs/load/disable\""));
+	/* Without JavaScript, web.c redirects to next after the post. */
+	ck_assert(has(&b, "name=\"next\" value=\"/runs?job=load\""));
+	ck_assert(has(&b, "name=\"next\" value=\"/jobs/load\""));
 	ck_assert(has(&b, "<code>n &gt; 1</code>"));
 	ck_assert(has(&b, "href=\"/jobs/load/schedule\""));
 	nf_buf_free(&b);
@@ -352,6 +355,7 @@ START_TEST(test_run_page)
 	ck_assert(has(&b, "data-after=\"9\" data-follow=\"1\""));
 	ck_assert(has(&b, "role=\"log\""));
 	ck_assert(has(&b, "action=\"/api/runs/42/cancel\""));
+	ck_assert(has(&b, "name=\"next\" value=\"/runs/42\""));
 	/* A running run is not replayed. */
 	ck_assert(!has(&b, "/api/runs/42/replay"));
 	ck_assert(has(&b, "1m05s"));
@@ -449,12 +453,20 @@ START_TEST(test_errors)
 	ck_assert_int_eq(nf_webui_page(&req, &b), 401);
 	nf_buf_reset(&b);
 	req.path = "/login";
-	req.query = "failed=1";
+	req.query = "error=bad&next=%2Fruns%2F5";
 	ck_assert_int_eq(nf_webui_page(&req, &b), 0);
 	ck_assert(has(&b, "action=\"/api/login\""));
 	ck_assert(has(&b, "Wrong user name or password"));
 	ck_assert(has(&b, "<label for=\"login-user\">"));
+	ck_assert(has(&b, "name=\"next\" value=\"/runs/5\""));
 	ck_assert(!has(&b, "Sign out"));
+	nf_buf_reset(&b);
+	/* Only a path of ours to go back to. */
+	req.query = "error=rate&retry=30&next=%2F%2Fevil.example";
+	ck_assert_int_eq(nf_webui_page(&req, &b), 0);
+	ck_assert(has(&b, "try again in 30 seconds"));
+	ck_assert(has(&b, "name=\"next\" value=\"/jobs\""));
+	ck_assert(!has(&b, "evil"));
 	nf_buf_free(&b);
 }
 END_TEST

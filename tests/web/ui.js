@@ -205,6 +205,38 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		return n >= 2;
 	});
 
+	await check('without JavaScript: sign in, the catalogue, Run now by a ' +
+	    'plain form post', async () => {
+		const ctx = await browser.createBrowserContext();
+		try {
+			const p2 = await ctx.newPage();
+			await p2.setJavaScriptEnabled(false);
+			await login(p2, process.env.OP_USER, process.env.OP_PASS);
+			if (new URL(p2.url()).pathname !== '/jobs')
+				throw new Error(`signed in to ${p2.url()}`);
+			await p2.waitForSelector('tr[data-job="greet"] a.run');
+			await p2.goto(`${BASE}/jobs/greet`, { waitUntil: 'load' });
+			await p2.type('input[name="p.who"]', 'nojs');
+			await Promise.all([
+				p2.waitForNavigation({ waitUntil: 'load',
+				    timeout: T }),
+				p2.click('form.run-form button[type="submit"]'),
+			]);
+			const u = new URL(p2.url());
+			if (u.pathname !== '/runs' ||
+			    u.searchParams.get('job') !== 'greet')
+				throw new Error(`after the post: ${p2.url()}`);
+			const first = await p2.$eval('table.runs tbody tr',
+			    (r) => r.dataset.run);
+			await p2.goto(`${BASE}/runs/${first}`, { waitUntil: 'load' });
+			await shot(p2, '09-nojs-run');
+			return (await p2.$eval('dl.facts', (e) => e.textContent))
+			    .includes('nojs');
+		} finally {
+			await ctx.close();
+		}
+	});
+
 	await check('signing out leads to the login form', async () => {
 		await Promise.all([
 			page.waitForNavigation({ waitUntil: 'load', timeout: T }),
@@ -224,7 +256,7 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 	});
 	await check('a viewer gets no Run-now form on a job', async () => {
 		await page.goto(`${BASE}/jobs/greet`, { waitUntil: 'load' });
-		await shot(page, '09-viewer-job');
+		await shot(page, '10-viewer-job');
 		return await page.$('form.run-form') === null;
 	});
 	await check('the API answers a viewer\'s run with 403', async () => {
