@@ -196,6 +196,12 @@
 	const runsTable = document.querySelector('table[data-live="runs"]');
 	const jobsTable = document.querySelector('table[data-live="jobs"]');
 	const runJob = new Map();	// run id -> job id
+	const runGets = new Map();	// run id -> its GET /api/runs/N
+	const getRun = (id) => {
+		if (!runGets.has(id))
+			runGets.set(id, api('GET', `/api/runs/${id}`));
+		return runGets.get(id);
+	};
 
 	function runRow(r) {
 		const tr = el('tr', { 'data-run': r.id, 'data-job': r.job_id,
@@ -244,7 +250,7 @@
 					tr.querySelector('.err').textContent = d.error;
 			} else if (!tr) {
 				try {
-					const r = await api('GET', `/api/runs/${id}`);
+					const r = await getRun(id);
 					job = r.job_id;
 					if (matches(r) && !runsTable.querySelector(
 					    `tr[data-run="${id}"]`))
@@ -257,7 +263,7 @@
 		if (jobsTable && state) {
 			if (!job) {
 				try {
-					job = (await api('GET', `/api/runs/${id}`)).job_id;
+					job = (await getRun(id)).job_id;
 				} catch (e) {
 					return;
 				}

@@ -204,6 +204,40 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		await shot(page, '08-runs');
 		return n >= 2;
 	});
+	await check('a run started elsewhere appears in the history live',
+	    async () => {
+		const id = await page.evaluate(async () => {
+			const tok = document.querySelector(
+			    'meta[name="csrf-token"]').content;
+			const r = await fetch('/api/jobs/nightly/run', {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json',
+				    'X-CSRF-Token': tok },
+				body: '{}',
+			});
+			return (await r.json()).run_id;
+		});
+		await page.waitForSelector(`table.runs tr[data-run="${id}"]`,
+		    { timeout: T });
+		return true;
+	});
+	await check('the history filters by trigger and pages by run id',
+	    async () => {
+		const ids = await page.$$eval('table.runs tbody tr',
+		    (r) => r.map((e) => Number(e.dataset.run)));
+		const top = Math.max(...ids);
+		await page.goto(`${BASE}/runs?before=${top}`,
+		    { waitUntil: 'load' });
+		const older = await page.$$eval('table.runs tbody tr',
+		    (r) => r.map((e) => Number(e.dataset.run)));
+		if (older.length !== ids.length - 1 ||
+		    older.some((i) => i >= top))
+			throw new Error(`before=${top}: ${older}`);
+		await page.goto(`${BASE}/runs?trigger=cron`,
+		    { waitUntil: 'load' });
+		return await page.$('table.runs') === null &&
+		    (await text(page, 'main')).includes('No runs.');
+	});
 
 	await check('without JavaScript: sign in, the catalogue, Run now by a ' +
 	    'plain form post', async () => {
