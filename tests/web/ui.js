@@ -179,6 +179,29 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 	});
 	await shot(page, '06-canceled');
 
+	await check('Replay starts a new run of the same job and shows it',
+	    async () => {
+		const was = new URL(page.url()).pathname;
+		await page.waitForSelector('form[data-api="replay"] button',
+		    { timeout: T });
+		await Promise.all([
+			page.waitForNavigation({ waitUntil: 'load', timeout: T }),
+			page.click('form[data-api="replay"] button'),
+		]);
+		const now = new URL(page.url()).pathname;
+		if (now === was || !/^\/runs\/\d+$/.test(now))
+			throw new Error(`${was} -> ${now}`);
+		const facts = await text(page, 'dl.facts');
+		// Stop it: the rest of the session needs no long run.
+		await page.waitForSelector('form[data-api="cancel"] button',
+		    { timeout: T });
+		await page.click('form[data-api="cancel"] button');
+		await page.waitForFunction(() => document.querySelector(
+		    'dl.facts .state-cell').textContent.includes('canceled'),
+		    { timeout: T });
+		return facts.includes('replay');
+	});
+
 	await check('an error of the API is shown in the form', async () => {
 		await page.goto(`${BASE}/jobs/greet`, { waitUntil: 'load' });
 		// The number input refuses letters: make it text, as an
