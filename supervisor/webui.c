@@ -580,8 +580,8 @@ page_head(struct page *p, const char *title, const char *nav)
 		nf_buf_adds(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
 		esc(b, p->req->csrf);
 		nf_buf_adds(b, "\">\n<input type=\"hidden\" name=\"next\" "
-		    "value=\"/login\">\n<button type=\"submit\">Sign out</button>"
-		    "\n</form>\n");
+		    "value=\"/login\">\n<button type=\"submit\">Sign out"
+		    "</button>\n</form>\n");
 	}
 	nf_buf_adds(b, "</header>\n<main id=\"main\">\n");
 }
@@ -1058,7 +1058,8 @@ run_form(struct page *p, const struct nf_val *j, const char *id)
 	nf_buf_adds(b, "/run\" data-api=\"run\">\n");
 	csrf_field(p);
 	/* Without JavaScript: the job's runs, the new one first. */
-	nf_buf_adds(b, "<input type=\"hidden\" name=\"next\" value=\"/runs?job=");
+	nf_buf_adds(b, "<input type=\"hidden\" name=\"next\" "
+	    "value=\"/runs?job=");
 	urlenc(b, id);
 	nf_buf_adds(b, "\">\n");
 	if (params != NULL && params->type == NF_V_MAP)
@@ -1091,7 +1092,8 @@ run_form(struct page *p, const struct nf_val *j, const char *id)
 	    "name=\"force\" type=\"checkbox\" value=\"true\">\n<label "
 	    "for=\"run-force\">Run even if a run of this job is active"
 	    "</label></p>\n<p class=\"form-error\" role=\"alert\"></p>\n"
-	    "<p><button type=\"submit\" class=\"run\">▶ Run now</button></p>\n"
+	    "<p><button type=\"submit\" class=\"run\">▶ Run now</button>"
+	    "</p>\n"
 	    "</form>\n</section>\n");
 }
 
@@ -1449,7 +1451,8 @@ page_runs(struct page *p)
 	struct nf_val		*runs, *jobs, *args;
 	const struct nf_val	*r;
 	const char		*vals[NF_NELEM(keys)], *before, *id;
-	char			 bufs[NF_NELEM(keys)][256], bbuf[32], err[512];
+	char			 bufs[NF_NELEM(keys)][256], bbuf[32];
+	char			 err[512];
 	long long		 bid = 0;
 	int64_t			 ms, rid, min = 0;
 	int			 status;
@@ -1570,7 +1573,8 @@ page_runs(struct page *p)
 static void
 log_line(struct nf_buf *b, const struct nf_val *l)
 {
-	const char	*stream = vstr(l, "stream"), *level = vstr(l, "level");
+	const char	*stream = vstr(l, "stream");
+	const char	*level = vstr(l, "level");
 	int64_t		 seq = 0, ts, att;
 	int		 err;
 

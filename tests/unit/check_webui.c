@@ -21,7 +21,7 @@
 /* The fake daemon: one canned reply (JSON text) or error per command. */
 struct canned {
 	const char	*cmd;
-	const char	*json;		/* NULL: fails with code and err */
+	const char	*json;	/* NULL: fails with code and err */
 	int		 code;
 	const char	*err;
 };
@@ -29,7 +29,7 @@ struct canned {
 struct fake {
 	const struct canned	*replies;
 	size_t			 n;
-	char			 args[8][512];	/* the args of each call */
+	char			 args[8][512];	/* of each call */
 	const char		*cmds[8];
 	size_t			 ncalls;
 };
@@ -252,7 +252,8 @@ runs_reply(int top, int n)
 		    "\"cron\", \"triggered_by\": \"cron\", \"scheduled_for\": "
 		    "null, \"created_at\": 1764800000000, \"started_at\": "
 		    "1764800000000, \"finished_at\": 1764800001500, "
-		    "\"error\": null, \"rows_affected\": null, \"preset\": null}",
+		    "\"error\": null, \"rows_affected\": null, "
+		    "\"preset\": null}",
 		    i > 0 ? ", " : "", top - i);
 	nf_buf_addc(&b, ']');
 	return nf_buf_steal(&b);
@@ -424,7 +425,8 @@ END_TEST
 
 START_TEST(test_errors)
 {
-	struct canned		c[] = { { "job.show", NULL, NF_EXIT_NOTFOUND,
+	struct canned		c[] = {
+	    { "job.show", NULL, NF_EXIT_NOTFOUND,
 	    "no job \"<x>\" (nfctl jobs lists them)" },
 	    { "run.show", NULL, NF_EXIT_PERM, "permission denied" } };
 	struct nf_webui_req	req;
