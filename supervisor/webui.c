@@ -691,11 +691,12 @@ next_field(struct page *p, const char *next)
 /*
  * A one-button POST form to an API route; app.js sends it with fetch
  * (data-api names the action), a browser without JavaScript posts it and
- * comes back to next.
+ * comes back to next.  what (or NULL) completes the label for a screen
+ * reader, where the row around the button is not seen ("Disable" what).
  */
 static void
 button_form(struct page *p, const char *action, const char *api,
-    const char *label, const char *cls, const char *next)
+    const char *label, const char *cls, const char *next, const char *what)
 {
 	nf_buf_adds(p->out, "<form class=\"inline\" method=\"post\" "
 	    "action=\"");
@@ -707,6 +708,11 @@ button_form(struct page *p, const char *action, const char *api,
 	next_field(p, next);
 	nf_buf_printf(p->out, "<button type=\"submit\" class=\"%s\">", cls);
 	esc(p->out, label);
+	if (what != NULL) {
+		nf_buf_adds(p->out, "<span class=\"sr\"> ");
+		esc(p->out, what);
+		nf_buf_adds(p->out, "</span>");
+	}
 	nf_buf_adds(p->out, "</button>\n<span class=\"form-error\" "
 	    "role=\"alert\"></span>\n</form>\n");
 }
@@ -825,7 +831,7 @@ enable_form(struct page *p, const char *id, int enabled, const char *next)
 	urlenc(&a, id);
 	nf_buf_adds(&a, enabled ? "/disable" : "/enable");
 	button_form(p, a.data, enabled ? "disable" : "enable",
-	    enabled ? "Disable" : "Enable", "secondary", next);
+	    enabled ? "Disable" : "Enable", "secondary", next, id);
 	nf_buf_free(&a);
 }
 
@@ -1782,7 +1788,8 @@ page_run(struct page *p, int64_t run_id)
 	if (active && has_str(may, "cancel")) {
 		snprintf(action, sizeof(action), "/api/runs/%" PRId64
 		    "/cancel", run_id);
-		button_form(p, action, "cancel", "Cancel run", "danger", here);
+		button_form(p, action, "cancel", "Cancel run", "danger", here,
+		    NULL);
 	}
 	if (!active && has_str(may, "replay")) {
 		/* Without JavaScript: the job's runs, the replay first. */
@@ -1792,7 +1799,7 @@ page_run(struct page *p, int64_t run_id)
 		snprintf(action, sizeof(action), "/api/runs/%" PRId64
 		    "/replay", run_id);
 		button_form(p, action, "replay", "Replay", "secondary",
-		    next.data);
+		    next.data, NULL);
 		nf_buf_free(&next);
 	}
 	nf_buf_adds(b, "</div>\n");

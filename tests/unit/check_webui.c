@@ -217,6 +217,7 @@ START_TEST(test_job_form)
 	ck_assert(has(&b, "<option>big</option>"));
 	ck_assert(has(&b, "&lt;big&gt;"));
 	ck_assert(has(&b, "action=\"/api/jobs/load/disable\""));
+	ck_assert(has(&b, ">Disable<span class=\"sr\"> load</span></button>"));
 	/* Without JavaScript, web.c redirects to next after the post. */
 	ck_assert(has(&b, "name=\"next\" value=\"/runs?job=load\""));
 	ck_assert(has(&b, "name=\"next\" value=\"/jobs/load\""));
