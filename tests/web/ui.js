@@ -244,6 +244,29 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		    { timeout: T });
 		return true;
 	});
+	await check('the catalogue shows a job\'s new last run live',
+	    async () => {
+		await page.goto(`${BASE}/jobs`, { waitUntil: 'load' });
+		const id = await page.evaluate(async () => {
+			const tok = document.querySelector(
+			    'meta[name="csrf-token"]').content;
+			const r = await fetch('/api/jobs/nightly/run', {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json',
+				    'X-CSRF-Token': tok },
+				body: '{}',
+			});
+			return (await r.json()).run_id;
+		});
+		await page.waitForFunction((n) => {
+			const td = document.querySelector(
+			    'tr[data-job="nightly"] td.last');
+			return td && td.textContent.includes(`#${n}`) &&
+			    td.textContent.includes('succeeded');
+		}, { timeout: T }, id);
+		await page.goto(`${BASE}/runs`, { waitUntil: 'load' });
+		return true;
+	});
 	await check('the history filters by trigger and pages by run id',
 	    async () => {
 		const ids = await page.$$eval('table.runs tbody tr',
