@@ -67,6 +67,7 @@
 #define SSE_BUF_MAX		(256 * 1024)	/* per stream */
 #define SSE_HEARTBEAT		15.		/* seconds */
 #define SSE_RETRY_MS		2000
+#define SSE_POLL_MS		20		/* a woken stream's data */
 #define EVENTS_RING		512		/* /api/events, for resume */
 
 #define WEB_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
@@ -1544,13 +1545,37 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* The loop: MHD's epoll fd and its timeout. */
 
+/* A stream woken with data that MHD has not taken yet? */
+static int
+streams_awake(void)
+{
+	struct sse	*s;
+
+	LIST_FOREACH(s, &streams, entry)
+		if (!s->suspended && !s->dropped && s->buf.len > 0)
+			return 1;
+	return 0;
+}
+
 static void
 mhd_arm(void)
 {
 	MHD_UNSIGNED_LONG_LONG	to;
+	int			have;
 
 	ev_timer_stop(nfd.loop, &mhd_timer);
-	if (MHD_get_timeout(mhd, &to) == MHD_YES) {
+	have = MHD_get_timeout(mhd, &to) == MHD_YES;
+	/*
+	 * libmicrohttpd (0.9.75, epoll, external loop) may leave a resumed
+	 * stream unserved until its socket has another event, while saying
+	 * it has nothing to do: look again shortly while a stream holds data
+	 * (a stalled one is dropped when its buffer fills).
+	 */
+	if (streams_awake() && (!have || to > SSE_POLL_MS)) {
+		to = SSE_POLL_MS;
+		have = 1;
+	}
+	if (have) {
 		ev_timer_set(&mhd_timer, (double)to / 1000., 0.);
 		ev_timer_start(nfd.loop, &mhd_timer);
 	}

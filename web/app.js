@@ -300,6 +300,13 @@
 		for (const k of ['message', 'state', 'step', 'end', 'run',
 		    'progress'])
 			es.addEventListener(k, handle(k));
+		// Whether the page is live (the browser test waits for it).
+		es.addEventListener('open', () => {
+			document.body.dataset.live = 'on';
+		});
+		es.addEventListener('error', () => {
+			document.body.dataset.live = 'off';
+		});
 	}
 
 	// The live log tail of a running run.

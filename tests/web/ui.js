@@ -57,6 +57,9 @@ async function login(page, user, pass) {
 }
 
 const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
+// Submit a form as its button would, in one step in the page (a live
+// refresh may replace the button between a lookup and a click).
+const submit = (page, sel) => page.$eval(sel, (f) => f.requestSubmit());
 
 (async () => {
 	const browser = await puppeteer.launch({
@@ -167,7 +170,7 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		await page.waitForSelector('form[data-api="cancel"] button',
 		    { timeout: T });
 		await shot(page, '05-slow-running');
-		await page.click('form[data-api="cancel"] button');
+		await submit(page, 'form[data-api="cancel"]');
 		await page.waitForFunction(() => {
 			const s = document.querySelector('dl.facts .state-cell');
 			const a = document.querySelector(
@@ -186,7 +189,7 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		    { timeout: T });
 		await Promise.all([
 			page.waitForNavigation({ waitUntil: 'load', timeout: T }),
-			page.click('form[data-api="replay"] button'),
+			submit(page, 'form[data-api="replay"]'),
 		]);
 		const now = new URL(page.url()).pathname;
 		if (now === was || !/^\/runs\/\d+$/.test(now))
@@ -195,7 +198,7 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 		// Stop it: the rest of the session needs no long run.
 		await page.waitForSelector('form[data-api="cancel"] button',
 		    { timeout: T });
-		await page.click('form[data-api="cancel"] button');
+		await submit(page, 'form[data-api="cancel"]');
 		await page.waitForFunction(() => document.querySelector(
 		    'dl.facts .state-cell').textContent.includes('canceled'),
 		    { timeout: T });
@@ -229,6 +232,8 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 	});
 	await check('a run started elsewhere appears in the history live',
 	    async () => {
+		await page.waitForSelector('body[data-live="on"]',
+		    { timeout: T });
 		const id = await page.evaluate(async () => {
 			const tok = document.querySelector(
 			    'meta[name="csrf-token"]').content;
@@ -247,6 +252,8 @@ const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 	await check('the catalogue shows a job\'s new last run live',
 	    async () => {
 		await page.goto(`${BASE}/jobs`, { waitUntil: 'load' });
+		await page.waitForSelector('body[data-live="on"]',
+		    { timeout: T });
 		const id = await page.evaluate(async () => {
 			const tok = document.querySelector(
 			    'meta[name="csrf-token"]').content;
