@@ -1827,6 +1827,12 @@ page_run(struct page *p, int64_t run_id)
 		nf_buf_adds(b, "<p class=\"error\">");
 		esc(b, err);
 		nf_buf_adds(b, "</p>\n");
+	} else if (vint(logs, "log_pruned_at", &v)) {
+		/* Retention deleted the lines and kept the run. */
+		nf_buf_adds(b, "<p class=\"none\">The log was deleted by the "
+		    "retention policy on ");
+		put_time(b, v, 0);
+		nf_buf_adds(b, ".</p>\n");
 	} else if (lines == NULL || lines->u.a.n == 0)
 		nf_buf_adds(b, "<p class=\"none\">No log lines yet.</p>\n");
 	for (i = 0; lines != NULL && i < lines->u.a.n; i++)

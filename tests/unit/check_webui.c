@@ -382,6 +382,18 @@ START_TEST(test_run_page)
 	ck_assert(!has(&b, "/replay"));
 	nf_buf_free(&b);
 	free(js);
+
+	/* A log that retention deleted says so. */
+	js = nf_xprintf(run_show, "succeeded", "[]");
+	c[0].json = js;
+	c[1].json = "{\"state\": \"succeeded\", \"lines\": [], "
+	    "\"log_pruned_at\": 1764900000000}";
+	ck_assert_int_eq(render("/runs/42", NULL, c, 2, &f, &b), 0);
+	ck_assert(has(&b, "The log was deleted by the retention policy on "
+	    "<time datetime=\"2025-12-05T02:00:00.000Z\">"));
+	ck_assert(!has(&b, "No log lines yet"));
+	nf_buf_free(&b);
+	free(js);
 }
 END_TEST
 
