@@ -92,10 +92,12 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen [-s socket] [-n runs] [-w window] [-c conns] "
-	    "[-j job]\n"
+	    "[-j job] [-L file]\n"
 	    "       loadgen --spawn-baseline N [-w window]\n"
 	    "  -s socket  control socket of nomaflowd (default %s)\n"
 	    "  -n runs    total runs to trigger (default 2000)\n"
+	    "  -L file    append each run's latency in ms to file, one a "
+	    "line\n"
 	    "  -w window  runs (or spawns) in flight at once (default 8; "
 	    "baseline: 1)\n"
 	    "  -c conns   control connections shared by the window "
@@ -445,8 +447,11 @@ conn_read(struct load *l, struct conn *c)
 }
 
 static int
-load(const char *path, const char *job, long total, int window, int nconns)
+load(const char *path, const char *job, long total, int window, int nconns,
+    const char *latfile)
 {
+	FILE		*lf;
+	long		 k;
 	struct load	 l;
 	struct pollfd	*pfd;
 	int64_t		 begin, end, last;
@@ -507,6 +512,15 @@ load(const char *path, const char *job, long total, int window, int nconns)
 	}
 out:
 	end = nf_mono_us();
+	if (rc == 0 && latfile != NULL) {
+		/* Before report(), which sorts them. */
+		if ((lf = fopen(latfile, "a")) == NULL)
+			nf_fatal("%s", latfile);
+		for (k = 0; k < l.nlat; k++)
+			fprintf(lf, "%.3f\n", l.lat_ms[k]);
+		if (fclose(lf) == EOF)
+			nf_fatal("%s", latfile);
+	}
 	if (rc == 0)
 		report(l.nlat, (double)(end - begin) / 1e6, l.lat_ms, l.nlat,
 		    l.failed, -1);
@@ -530,13 +544,13 @@ main(int argc, char **argv)
 		{ "spawn-baseline", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*path = DEFAULT_SOCKET, *job = "bench";
+	const char	*path = DEFAULT_SOCKET, *job = "bench", *latfile = NULL;
 	long long	 v;
 	long		 total = 2000, baseline = 0;
 	int		 window = -1, nconns = 0, ch;
 
 	nf_log_init("loadgen", 0);
-	while ((ch = getopt_long(argc, argv, "c:j:n:s:w:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:j:L:n:s:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'B':
@@ -553,6 +567,9 @@ main(int argc, char **argv)
 			if (!nf_valid_ident(optarg))
 				usage();
 			job = optarg;
+			break;
+		case 'L':
+			latfile = optarg;
 			break;
 		case 'n':
 			if (nf_parse_int(optarg, 1, 100000000, &v) == -1)
@@ -584,5 +601,5 @@ main(int argc, char **argv)
 		window = (int)total;
 	if (nconns < 1 || nconns > window)
 		nconns = window;
-	return load(path, job, total, window, nconns);
+	return load(path, job, total, window, nconns, latfile);
 }

@@ -2,6 +2,9 @@
 # deps.sh: install what building and testing Nomaflow needs on Debian 12.
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   plus what the test suite uses
+#   scripts/deps.sh --bench  plus what bench/*.sh use beyond the build
+#                            (gnuplot for bench/peers.sh's plot; npm, curl
+#                            and python3 for its Dagu side)
 set -e
 pkgs="build-essential autoconf automake pkg-config libev-dev libmsgpack-dev
       libsqlite3-dev libseccomp-dev libpq-dev libcurl4-openssl-dev
@@ -14,6 +17,9 @@ if [ "${1:-}" = "--test" ]; then
 	# The browser test (tests/integration/web-ui.sh) installs
 	# puppeteer-core with npm; NodeSource's nodejs carries its own npm.
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+fi
+if [ "${1:-}" = "--bench" ]; then
+	pkgs="$pkgs gnuplot-nox npm curl python3 sqlite3"
 fi
 missing=""
 for p in $pkgs; do
