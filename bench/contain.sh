@@ -139,6 +139,7 @@ EOT
 	}
 	"$b/nomaflowd" -f "$d/nomaflow.toml" 2>"$d/daemon.log" &
 	PIDS="$PIDS $!"
+	echo $! >"$d/pid"
 	i=0
 	until [ -S "$d/nomaflow.sock" ]; do
 		i=$((i + 1))
@@ -147,6 +148,13 @@ EOT
 		sleep 0.1
 	done
 }
+
+# ticks VARIANT: CPU of the daemon and its reaped children (the workers
+# and the programs their steps ran), in clock ticks.
+ticks() {
+	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$(cat "$TMP/$1/pid")/stat"
+}
+HZ=$(getconf CLK_TCK)
 
 kv() {
 	echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'
@@ -175,9 +183,13 @@ while [ $r -le "$ROUNDS" ]; do
 		echo "# round $r w$w baseline: $l"
 		echo "$l" >>"$TMP/base.w$w"
 		for v in $VARIANTS; do
+			c0=$(ticks "$v")
 			l=$("$LOADGEN" -s "$TMP/$v/nomaflow.sock" -n "$RUNS" \
 			    -w $w) || die "$v round $r failed" \
 			    "($TMP/$v/daemon.log)"
+			l="$l cpu_ms_per_run=$(awk -v a="$c0" -v b="$(ticks \
+			    "$v")" -v hz="$HZ" -v n="$RUNS" 'BEGIN {
+			    printf("%.3f", (b - a) * 1000 / hz / n) }')"
 			echo "# round $r w$w $v: $l"
 			echo "$l" >>"$TMP/$v.w$w"
 		done
@@ -197,28 +209,34 @@ col() {
 }
 
 echo
-printf '%-8s %3s %9s %9s %9s %9s %15s\n' daemon W runs/s p50_ms p99_ms \
-    "/runbase" "/root"
+F='%-8s %2s %7s %8s %8s %8s %9s %9s %9s\n'
+printf "$F" daemon W runs/s p50_ms p99_ms cpu_ms "/runbase" "/root" \
+    "cpu/root"
 for w in 1 8; do
-	printf '%-8s %3s %9s %9s %9s %9s %15s\n' runbase $w \
-	    "$(col runs_per_s base.w$w)" "$(col p50_ms base.w$w)" \
-	    "$(col p99_ms base.w$w)" 1 -
+	printf "$F" runbase $w "$(col runs_per_s base.w$w)" \
+	    "$(col p50_ms base.w$w)" "$(col p99_ms base.w$w)" \
+	    "$(col cpu_ms_per_run base.w$w)" 1 - -
 	for v in $VARIANTS; do
-		rr=-
+		rr=- rc=-
 		[ "$v" = root ] || case " $VARIANTS " in
-		*" root "*) rr=$(ratio $v.w$w root.w$w runs_per_s) ;;
+		*" root "*)
+			rr=$(ratio $v.w$w root.w$w runs_per_s)
+			rc=$(ratio $v.w$w root.w$w cpu_ms_per_run)
+			;;
 		esac
-		printf '%-8s %3s %9s %9s %9s %9s %15s\n' "$v" $w \
-		    "$(col runs_per_s $v.w$w)" "$(col p50_ms $v.w$w)" \
-		    "$(col p99_ms $v.w$w)" \
-		    "$(ratio $v.w$w base.w$w runs_per_s)" "$rr"
+		printf "$F" "$v" $w "$(col runs_per_s $v.w$w)" \
+		    "$(col p50_ms $v.w$w)" "$(col p99_ms $v.w$w)" \
+		    "$(col cpu_ms_per_run $v.w$w)" \
+		    "$(ratio $v.w$w base.w$w runs_per_s)" "$rr" "$rc"
 	done
 done
 echo
+echo "# cpu_ms: CPU per run of the daemon with its workers and programs"
+echo "# (runbase: itself and its stubs)"
 echo "# /runbase: median of per-round runs/s ratios, goal >= 0.8"
 echo "# /root: the variant's runs/s over root's, median of per-round" \
     "ratios; for pre, root keeps 1/x of pre's runs/s (goal: x <= 1.11," \
-    "containment costs <= 10 %)"
+    "containment costs <= 10 %); cpu/root likewise for CPU per run"
 for v in $VARIANTS; do
 	n=$(grep -c . "$TMP/$v/daemon.log" || true)
 	[ "$n" = 0 ] || echo "# $v: $n daemon log lines ($TMP/$v/daemon.log)"
