@@ -13,7 +13,10 @@
 #              adds up to POLL_MS to its latency).  Dagu refuses a second
 #              run of a running DAG, so its slot i triggers its own DAG
 #              bench-i (Nomaflow uses one job and force: true).
-#   runs/s     at window 8; only succeeded runs count.
+#   runs/s     at window 8; only succeeded runs count (a run that did not
+#              succeed is named on stderr and counted in failed=; one
+#              that Dagu reported failed, then succeeded within a second,
+#              counts as succeeded and in flapped=).
 #   idle RSS   of the daemon (Dagu: `dagu start-all`, its web server and
 #              scheduler in one process) 5 s after start with 1,000 jobs
 #              loaded, half of them with a schedule that does not fire
@@ -218,8 +221,21 @@ import http.client, json, sys, threading, time
 port, total, window, poll, latfile = (int(sys.argv[1]), int(sys.argv[2]),
     int(sys.argv[3]), int(sys.argv[4]) / 1000.0, sys.argv[5])
 lock = threading.Lock()
-state = {"started": 0, "lat": [], "failed": 0, "err": None}
+state = {"started": 0, "lat": [], "failed": 0, "flapped": 0, "err": None}
 FINAL = {2: "failed", 3: "aborted", 4: "succeeded", 6: "partial"}
+
+def seen_final(st, t0):
+    # Dagu 1.30 at times reports a run that has just ended as failed, and
+    # as succeeded a moment later (its own log says succeeded): a final
+    # status other than success counts once it has held for a second.
+    k = ("first", t0)
+    now = time.monotonic()
+    with lock:
+        first = state.setdefault("first", {}).setdefault(k, now)
+        if now - first < 1.0:
+            return False
+        state["first"].pop(k)
+    return True
 
 def slot(i):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -247,15 +263,20 @@ def slot(i):
             body = r.read()
             if r.status == 200:
                 st = json.loads(body)["dagRunDetails"].get("status")
-                if st in FINAL:
+                if st == 4 or (st in FINAL and seen_final(st, t0)):
                     break
             time.sleep(poll)
         t1 = time.monotonic()
         with lock:
+            if st == 4 and ("first", t0) in state.get("first", {}):
+                state["first"].pop(("first", t0))
+                state["flapped"] += 1
             if st == 4:
                 state["lat"].append((t1 - t0) * 1000.0)
             else:
                 state["failed"] += 1
+                sys.stderr.write("dagu load: run %s %s ended %s\n" %
+                                 (name, rid, FINAL[st]))
 
 begin = time.monotonic()
 ts = [threading.Thread(target=slot, args=(i,)) for i in range(window)]
@@ -272,9 +293,11 @@ with open(latfile, "a") as f:
     for v in lat:
         f.write("%.3f\n" % v)
 print("runs=%d seconds=%.3f runs_per_s=%.1f p50_ms=%.3f p99_ms=%.3f "
-      "max_ms=%.3f failed=%d" % (n, secs, n / secs, lat[(n - 1) // 2],
-      lat[int((n - 1) * 0.99)], lat[-1], state["failed"]))
-sys.exit(1 if state["failed"] else 0)
+      "max_ms=%.3f failed=%d flapped=%d" % (n, secs, n / secs,
+      lat[(n - 1) // 2], lat[int((n - 1) * 0.99)], lat[-1], state["failed"],
+      state["flapped"]))
+# A run Dagu itself failed is a result (failed=N, named above), not an
+# error of the benchmark.
 EOPY
 }
 
@@ -315,7 +338,8 @@ nf_start "$TMP/nf"
 dagu_start "$TMP/dg"
 "$LOADGEN" -s "$TMP/nf/nomaflow.sock" -n 50 -w 8 >/dev/null ||
     die "nomaflowd warm-up failed"
-dagu_load 16 8 /dev/null >/dev/null || die "dagu warm-up failed"
+dagu_load 16 8 /dev/null >/dev/null ||
+    die "dagu warm-up failed ($TMP/dg/dagu.log)"
 : >"$TMP/nf.lat"
 : >"$TMP/dg.lat"
 r=1
