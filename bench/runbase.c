@@ -262,5 +262,10 @@ main(int argc, char *argv[])
 	    nlat ? lat[nlat - 1] : 0.0, failed, cpu / (double)total);
 	sqlite3_finalize(ins);
 	sqlite3_close(db);
+	close(polfd);
+	nf_policy_free(pol);
+	nf_errs_free(&errs);
+	free(slots);
+	free(lat);
 	return failed > 0;
 }
