@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "control.h"
 #include "fault.h"
@@ -546,6 +547,12 @@ main(int argc, char *argv[])
 	nfd.reload_ok = 1;
 	nf_run_init();
 	nf_metrics_feed_start();
+	/* Before any spawn, also of interrupted runs replayed below. */
+	if ((p = realpath(cfg->state_dir, NULL)) != NULL) {
+		nf_cgroup_init(nfd.loop, p);
+		free(p);
+	} else
+		nf_cgroup_init(nfd.loop, cfg->state_dir);
 
 	if (nf_store_open(cfg->store_path, cfg->store_sync_full) == -1)
 		nf_fatalx("store %s: %s", cfg->store_path, nf_store_error());
@@ -597,6 +604,7 @@ main(int argc, char *argv[])
 	ev_run(nfd.loop, 0);
 
 	nf_store_flush();
+	nf_cgroup_shutdown();
 	nf_web_close();
 	nf_metrics_feed_stop();
 	nf_retention_stop();

@@ -20,7 +20,10 @@
  *                              flood MB (MB megabytes of 1 KiB log lines,
  *                              then a successful RESULT), grandchild
  *                              (leave a /bin/sleep 61 in its process
- *                              group, answer, exit)
+ *                              group, answer, exit), escape SECONDS
+ *                              (leave a setsid'd /bin/sleep SECONDS,
+ *                              out of its process group, answer, exit:
+ *                              what only the attempt's cgroup catches)
  *   NF_FAKE_NOREAD             HELLO, then never reads its socket (the
  *                              supervisor's STEP_START stays buffered)
  *                              and waits to be killed
@@ -212,6 +215,23 @@ fake_scripted(void)
 		nf_val_map_set_str(m, "stream", "worker");
 		snprintf(line, sizeof(line), "grandchild %d left behind",
 		    (int)pid);
+		nf_val_map_set_str(m, "line", line);
+		fake_send(m);
+		fake_result_ok();
+		_exit(0);
+	}
+	if (strcmp(mode, "escape") == 0 && arg != NULL) {
+		if ((pid = fork()) == -1)
+			fake_die("fork");
+		if (pid == 0) {
+			/* No sweep, and out of the group the daemon kills. */
+			(void)setsid();
+			execl("/bin/sleep", "/bin/sleep", arg, (char *)NULL);
+			_exit(127);
+		}
+		m = nf_msg_new(NF_MSG_STEP_LOG);
+		nf_val_map_set_str(m, "stream", "worker");
+		snprintf(line, sizeof(line), "escaped %d", (int)pid);
 		nf_val_map_set_str(m, "line", line);
 		fake_send(m);
 		fake_result_ok();

@@ -1,0 +1,169 @@
+#!/bin/sh
+# cgroup.sh: each step attempt in a cgroup v2 of its own.  A step sees its
+# per-attempt cgroup in /proc/self/cgroup and the directory is gone after
+# the run; a setsid'd process that a worker leaves out of its process
+# group, with no sweep (a fake worker), dies by cgroup.kill; a fork bomb
+# stops at pids.max (when the pids controller is there); what a killed
+# nomaflowd left is killed and removed at the next start.  Skips where the
+# daemon finds no writable cgroup2 (it then says so and relies on the
+# worker's sweep, tested by run.sh).  Prints TAP.
+#
+#   top_srcdir=... top_builddir=... tests/integration/cgroup.sh [TEST...]
+
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v jq >/dev/null 2>&1; then
+	echo "1..0 # SKIP jq is not installed"
+	exit 0
+fi
+
+use_fake() {
+	printf 'path = "%s"\n' "$FAKES/fake-$1" > "$D/w"
+	sed -i "/^\[worker\]/r $D/w" "$D/nomaflow.toml"
+}
+
+# The steps' cgroup of the running daemon (from its log), or fail.
+steps_cgroup() {
+	BASE=$(sed -n 's/.*cgroups: each step attempt in a cgroup of its own under //p' \
+	    "$D/daemon.log" | tail -n 1)
+	[ -n "$BASE" ] && [ -d "$BASE" ]
+}
+
+# skip_unless_cgroups: after start_daemon; 1 (and a SKIP) without them.
+skip_unless_cgroups() {
+	steps_cgroup && return 0
+	T_NUM=$((T_NUM + 1))
+	why=$(sed -n 's/.*cgroups: not available (\(.*\)); .*/\1/p' \
+	    "$D/daemon.log" | head -n 1)
+	echo "ok $T_NUM - $T_CUR # SKIP no writable cgroup2: ${why:-see the daemon log}" >&3
+	stop_daemon
+	DPID=
+	return 1
+}
+
+# Where cgroup2 is mounted (the steps read their pids.* there).
+BASE_MNT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") {
+	if ($(i + 1) == "cgroup2") print $5; break } }' /proc/self/mountinfo |
+    head -n 1)
+
+# Unique sleep lengths: only this test's processes match.
+M="400.$$$(date +%N | cut -c1-6)"
+
+t_own() {
+	begin "a step runs in its attempt's own cgroup, removed after the run"
+	new_env own
+	job j '[[jobs.steps]]' 'name = "a"' 'type = "exec"' \
+	    'argv = ["/bin/echo", "first"]' \
+	    '[[jobs.steps]]' 'name = "b"' 'type = "exec"' \
+	    'argv = ["/bin/cat", "/proc/self/cgroup"]'
+	start_daemon || { T_OK=0; end; return; }
+	skip_unless_cgroups || return
+	id=$(nfj run j | jq -r .run_id)
+	check "run ends" wait_run "$id" 20
+	check "run succeeded" eq "$(run_state "$id")" succeeded
+	logs=$(nf logs "$id")
+	check "step b in run-R-s-1-a-1 under the steps' cgroup" contains \
+	    "$logs" "/$(basename "$BASE")/run-$id-s-1-a-1"
+	check "the attempt's directory is removed" wait_for 3 eval \
+	    "! ls -d '$BASE'/run-$id-* >/dev/null 2>&1"
+	check "nothing left in the steps' cgroup" eq \
+	    "$(find "$BASE" -mindepth 1 -maxdepth 1 -type d | wc -l)" 0
+	stop_daemon
+	check "the steps' cgroup is removed at exit" eval "[ ! -d '$BASE' ]"
+	end
+}
+
+t_escape() {
+	begin "a setsid'd process a worker leaves behind without a sweep dies by cgroup.kill"
+	new_env escape
+	use_fake scripted
+	job j '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    "argv = [\"escape\", \"${M}1\"]"
+	start_daemon || { T_OK=0; end; return; }
+	skip_unless_cgroups || return
+	id=$(nfj run j | jq -r .run_id)
+	check "run ends" wait_run "$id" 20
+	check "step succeeded" eq "$(run_state "$id")" succeeded
+	check "the process was left" contains "$(nf logs "$id")" "escaped"
+	check "0 survivors" wait_for 3 eval \
+	    "! pgrep -f '^/bin/sleep ${M}1' >/dev/null"
+	check "the attempt's directory is removed" wait_for 3 eval \
+	    "! ls -d '$BASE'/run-$id-* >/dev/null 2>&1"
+	for p in $(pgrep -f "^/bin/sleep ${M}1"); do kill -KILL "$p"; done
+	check "daemon alive" daemon_alive
+	end
+}
+
+t_forkbomb() {
+	begin "a fork bomb stops at pids.max"
+	new_env forkbomb
+	# Forks until refused (at most 3000), then says how many live and
+	# what bounded them.
+	cat > "$D/jobs.d/bomb.toml" <<EOT
+[[jobs]]
+id = "bomb"
+[[jobs.steps]]
+name = "s"
+type = "exec"
+timeout_seconds = 60
+argv = ["/bin/sh", "-c", "i=0; while [ \$i -lt 3000 ]; do /bin/sleep ${M}3 2>/dev/null & i=\$((i + 1)); done 2>/dev/null; c=\$(sed -n 's/^0:://p' /proc/self/cgroup); echo \"max \$(cat $BASE_MNT\$c/pids.max) current \$(cat $BASE_MNT\$c/pids.current)\""]
+EOT
+	start_daemon || { T_OK=0; end; return; }
+	skip_unless_cgroups || return
+	if ! grep -qw pids "$BASE/cgroup.subtree_control"; then
+		T_NUM=$((T_NUM + 1))
+		echo "ok $T_NUM - $T_CUR # SKIP no pids controller in the cgroup2 of nomaflowd (the daemon logs: those limits are its worker's rlimits only)" >&3
+		stop_daemon
+		DPID=
+		return
+	fi
+	id=$(nfj run bomb | jq -r .run_id)
+	check "run ends" wait_run "$id" 90
+	out=$(nf logs "$id" | grep '^.*max ')
+	diag "$out"
+	check "pids.max is 1024" contains "$out" "max 1024"
+	cur=$(printf '%s\n' "$out" | sed -n 's/.*current \([0-9]*\).*/\1/p')
+	check "at most 1024 processes" eval "[ '${cur:-9999}' -le 1024 ]"
+	check "0 survivors" wait_for 5 eval \
+	    "! pgrep -f '^/bin/sleep ${M}3' >/dev/null"
+	for p in $(pgrep -f "^/bin/sleep ${M}3"); do kill -KILL "$p"; done
+	check "daemon alive" daemon_alive
+	end
+}
+
+t_leftover() {
+	begin "what a killed nomaflowd left in cgroups is killed and removed at the next start"
+	new_env leftover
+	job j '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    "argv = [\"/bin/sh\", \"-c\", \"setsid /bin/sleep ${M}2 </dev/null >/dev/null 2>&1 & exec /bin/sleep ${M}2\"]"
+	start_daemon || { T_OK=0; end; return; }
+	skip_unless_cgroups || return
+	id=$(nfj run j | jq -r .run_id)
+	check "the step is running" wait_for 10 eval \
+	    "[ \$(pgrep -f '^/bin/sleep ${M}2' | wc -l) -ge 2 ]"
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	DPID=
+	# The worker dies with its parent (PDEATHSIG) or not: the setsid'd
+	# sleep outlives both, in the attempt's cgroup.
+	check "a process survives the daemon" wait_for 3 eval \
+	    "pgrep -f '^/bin/sleep ${M}2' >/dev/null"
+	check "its cgroup is left" eval "ls -d '$BASE'/run-$id-* >/dev/null"
+	start_daemon || { T_OK=0; end; return; }
+	check "the start says so" wait_for 3 grep -q \
+	    "step cgroup left by a previous nomaflowd killed and removed" \
+	    "$D/daemon.log"
+	check "0 survivors" wait_for 3 eval \
+	    "! pgrep -f '^/bin/sleep ${M}2' >/dev/null"
+	check "the old attempt's directory is removed" wait_for 3 eval \
+	    "! ls -d '$BASE'/run-$id-* >/dev/null 2>&1"
+	for p in $(pgrep -f "^/bin/sleep ${M}2"); do kill -KILL "$p"; done
+	check "daemon alive" daemon_alive
+	end
+}
+
+ALL="t_own t_escape t_forkbomb t_leftover"
+for t in ${*:-$ALL}; do
+	$t
+done
+echo "1..$T_NUM"
