@@ -41,6 +41,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -221,14 +222,25 @@ fake_scripted(void)
 		_exit(0);
 	}
 	if (strcmp(mode, "escape") == 0 && arg != NULL) {
+		int	go[2];
+		char	c;
+
+		/* EOF on go once the child has left the group and exec'd. */
+		if (pipe2(go, O_CLOEXEC) == -1)
+			fake_die("pipe2");
 		if ((pid = fork()) == -1)
 			fake_die("fork");
 		if (pid == 0) {
 			/* No sweep, and out of the group the daemon kills. */
+			close(go[0]);
 			(void)setsid();
 			execl("/bin/sleep", "/bin/sleep", arg, (char *)NULL);
 			_exit(127);
 		}
+		close(go[1]);
+		while (read(go[0], &c, 1) == -1 && errno == EINTR)
+			;
+		close(go[0]);
 		m = nf_msg_new(NF_MSG_STEP_LOG);
 		nf_val_map_set_str(m, "stream", "worker");
 		snprintf(line, sizeof(line), "escaped %d", (int)pid);
