@@ -525,8 +525,8 @@ nf_cgroup_init(struct ev_loop *loop, const char *key)
 	nf_info("cgroups: each step attempt in a cgroup of its own under %s",
 	    cg.base);
 	if (cg.limits != (LIM_MEMORY | LIM_PIDS))
-		nf_info("cgroups: no %s%s%s controller for %s: those limits of "
-		    "a step are its worker's rlimits only",
+		nf_info("cgroups: no %s%s%s controller for %s: steps are "
+		    "bounded by rlimits only",
 		    cg.limits & LIM_MEMORY ? "" : "memory",
 		    cg.limits == 0 ? " or " : "",
 		    cg.limits & LIM_PIDS ? "" : "pids", cg.base);

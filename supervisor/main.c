@@ -547,12 +547,6 @@ main(int argc, char *argv[])
 	nfd.reload_ok = 1;
 	nf_run_init();
 	nf_metrics_feed_start();
-	/* Before any spawn, also of interrupted runs replayed below. */
-	if ((p = realpath(cfg->state_dir, NULL)) != NULL) {
-		nf_cgroup_init(nfd.loop, p);
-		free(p);
-	} else
-		nf_cgroup_init(nfd.loop, cfg->state_dir);
 
 	if (nf_store_open(cfg->store_path, cfg->store_sync_full) == -1)
 		nf_fatalx("store %s: %s", cfg->store_path, nf_store_error());
@@ -589,6 +583,16 @@ main(int argc, char *argv[])
 	ev_timer_init(&shutdown_timer, shutdown_timer_cb, 0., 0.);
 	ev_timer_init(&store_retry_timer, store_retry_cb, 0., 1.);
 
+	/*
+	 * Past every fatal check of the start (a daemon refusing to start
+	 * leaves no cgroup behind), before any spawn: catch-up and the
+	 * interrupted runs replayed below.
+	 */
+	if ((p = realpath(cfg->state_dir, NULL)) != NULL) {
+		nf_cgroup_init(nfd.loop, p);
+		free(p);
+	} else
+		nf_cgroup_init(nfd.loop, cfg->state_dir);
 	nf_sched_load(cfg);
 	nf_retention_start();
 	replay_interrupted(cfg, interrupted);

@@ -112,7 +112,7 @@ EOT
 	skip_unless_cgroups || return
 	if ! grep -qw pids "$BASE/cgroup.subtree_control"; then
 		T_NUM=$((T_NUM + 1))
-		echo "ok $T_NUM - $T_CUR # SKIP no pids controller in the cgroup2 of nomaflowd (the daemon logs: those limits are its worker's rlimits only)" >&3
+		echo "ok $T_NUM - $T_CUR # SKIP no pids controller in the cgroup2 of nomaflowd (the daemon logs: steps are bounded by rlimits only)" >&3
 		stop_daemon
 		DPID=
 		return
