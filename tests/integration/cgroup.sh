@@ -4,9 +4,10 @@
 # the run; a setsid'd process that a worker leaves out of its process
 # group, with no sweep (a fake worker), dies by cgroup.kill; a fork bomb
 # stops at pids.max (when the pids controller is there); what a killed
-# nomaflowd left is killed and removed at the next start.  Skips where the
-# daemon finds no writable cgroup2 (it then says so and relies on the
-# worker's sweep, tested by run.sh).  Prints TAP.
+# nomaflowd left is killed and removed at the next start; with cgroup2
+# read-only (a mount namespace of the daemon's own) the daemon says so once
+# and the worker's sweep still leaves no survivor.  Skips where the daemon
+# finds no writable cgroup2.  Prints TAP.
 #
 #   top_srcdir=... top_builddir=... tests/integration/cgroup.sh [TEST...]
 
@@ -163,7 +164,46 @@ t_leftover() {
 	end
 }
 
-ALL="t_own t_escape t_forkbomb t_leftover"
+t_unavailable() {
+	begin "without a writable cgroup2 the daemon says so once and the sweep contains steps"
+	new_env unavailable
+	if [ "$(id -u)" != 0 ] || [ -z "$BASE_MNT" ] ||
+	    ! command -v unshare >/dev/null 2>&1; then
+		T_NUM=$((T_NUM + 1))
+		echo "ok $T_NUM - $T_CUR # SKIP needs root, unshare and a cgroup2 mount" >&3
+		return
+	fi
+	# The daemon in a mount namespace of its own where cgroup2 is
+	# read-only.
+	cat > "$D/ro-cgroup" <<EOT
+#!/bin/sh
+exec unshare -m sh -c 'mount --make-rprivate / &&
+    mount -o remount,bind,ro "\$0" && exec "\$@"' "$BASE_MNT" "$NOMAFLOWD" "\$@"
+EOT
+	chmod +x "$D/ro-cgroup"
+	job j '[[jobs.steps]]' 'name = "s"' 'type = "exec"' \
+	    "argv = [\"/bin/sh\", \"-c\", \"(setsid /bin/sleep ${M}4 &); cat /proc/self/cgroup\"]"
+	NOMAFLOWD_REAL=$NOMAFLOWD
+	NOMAFLOWD=$D/ro-cgroup
+	start_daemon
+	rc=$?
+	NOMAFLOWD=$NOMAFLOWD_REAL
+	[ $rc -eq 0 ] || { T_OK=0; end; return; }
+	check "the start says why, once" eq "$(grep -c \
+	    "cgroups: not available (cannot create .*Read-only file system.*); the worker's subreaper sweep contains steps" \
+	    "$D/daemon.log")" 1
+	id=$(nfj run j | jq -r .run_id)
+	check "run ends" wait_run "$id" 20
+	check "run succeeded" eq "$(run_state "$id")" succeeded
+	check "no cgroup of its own" eval "! nf logs '$id' | grep -q nomaflow-steps"
+	check "0 survivors" wait_for 3 eval \
+	    "! pgrep -f '^/bin/sleep ${M}4' >/dev/null"
+	for p in $(pgrep -f "^/bin/sleep ${M}4"); do kill -KILL "$p"; done
+	check "daemon alive" daemon_alive
+	end
+}
+
+ALL="t_own t_escape t_forkbomb t_leftover t_unavailable"
 for t in ${*:-$ALL}; do
 	$t
 done
