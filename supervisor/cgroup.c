@@ -48,7 +48,7 @@
 #include "log.h"
 #include "util.h"
 
-#define CG_POLL		0.02	/* s between looks at pending cgroups */
+#define CG_POLL		0.02	/* s between looks at pending ones */
 #define CG_GIVE_UP	10.0	/* s a killed cgroup may stay populated */
 
 #define LIM_MEMORY	1

@@ -15,7 +15,7 @@
 
 /* The bounds of one attempt, as a whole, when the controllers exist. */
 #define NF_CGROUP_PIDS_MAX	1024
-#define NF_CGROUP_MEMORY_MAX	(4ULL << 30)	/* the worker's RLIMIT_AS */
+#define NF_CGROUP_MEMORY_MAX	(4ULL << 30)	/* as RLIMIT_AS */
 
 struct nf_cgroup;
 
