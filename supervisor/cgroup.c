@@ -339,7 +339,6 @@ poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct nf_cgroup	**pp, *c;
 	ev_tstamp		  now = ev_now(loop);
 
-	(void)revents;
 	for (pp = &cg.pending; (c = *pp) != NULL; ) {
 		if (!cg.has_kill)
 			kill_all(c->dfd);
