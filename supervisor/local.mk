@@ -26,6 +26,7 @@ sbin_PROGRAMS += nomaflowd
 nomaflowd_SOURCES = supervisor/main.c supervisor/nomaflowd.h \
 	supervisor/events.c supervisor/events.h supervisor/metrics_feed.c \
 	supervisor/run.c supervisor/run.h supervisor/runstate.c supervisor/runstate.h supervisor/spawn.c supervisor/spawn.h \
+	supervisor/cgroup.c supervisor/cgroup.h \
 	supervisor/control.c supervisor/control.h \
 	supervisor/scheduler.c supervisor/scheduler.h \
 	supervisor/slots.c supervisor/slots.h \

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "control.h"
 #include "fault.h"
@@ -582,6 +583,16 @@ main(int argc, char *argv[])
 	ev_timer_init(&shutdown_timer, shutdown_timer_cb, 0., 0.);
 	ev_timer_init(&store_retry_timer, store_retry_cb, 0., 1.);
 
+	/*
+	 * Past every fatal check of the start (a daemon refusing to start
+	 * leaves no cgroup behind), before any spawn: catch-up and the
+	 * interrupted runs replayed below.
+	 */
+	if ((p = realpath(cfg->state_dir, NULL)) != NULL) {
+		nf_cgroup_init(nfd.loop, p);
+		free(p);
+	} else
+		nf_cgroup_init(nfd.loop, cfg->state_dir);
 	nf_sched_load(cfg);
 	nf_retention_start();
 	replay_interrupted(cfg, interrupted);
@@ -597,6 +608,7 @@ main(int argc, char *argv[])
 	ev_run(nfd.loop, 0);
 
 	nf_store_flush();
+	nf_cgroup_shutdown();
 	nf_web_close();
 	nf_metrics_feed_stop();
 	nf_retention_stop();

@@ -13,6 +13,10 @@
  * an event for a worker that is already gone is ignored.  The sender
  * decides the reaction: a bad frame from a worker kills the worker and
  * fails the step with reason "protocol".
+ *
+ * A step's worker is moved into the attempt's cgroup (cgroup.c) right
+ * after posix_spawn, before HELLO; the cgroup is killed and released when
+ * the worker is reaped.
  */
 #include "autoconf.h"
 
@@ -30,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "log.h"
 #include "nomaflowd.h"
@@ -65,6 +70,7 @@ struct nf_worker {
 	enum worker_state	 state;
 	struct nf_run		*run;
 	struct nf_probe		*probe;	/* a pool test: no run */
+	struct nf_cgroup	*cgroup;	/* the attempt's, or NULL */
 	char			*policy;	/* the step's policy */
 	char			*self_policy;	/* the worker's own policy */
 	int			 step_timeout;
@@ -803,6 +809,12 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	ev_child_stop(loop, c);
 	/* Nothing of the worker's group may outlive it. */
 	worker_sigkill(w);
+	/*
+	 * Nor anything the step started, setsid'd or not, even when the
+	 * worker was SIGKILLed before its sweep: its cgroup goes too.
+	 */
+	nf_cgroup_release(w->cgroup);
+	w->cgroup = NULL;
 	/* Everything the worker wrote is in the socket now: read it all. */
 	if (w->fd != -1 && w->state != W_DEAD)
 		worker_read(w, 1);
@@ -989,6 +1001,7 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 {
 	const struct nf_steptype	*type;
 	struct nf_worker		*w;
+	char				 cgname[96];
 
 	if ((type = nf_steptype_find(st->type)) == NULL) {
 		snprintf(err, errlen, "step type %s is not available",
@@ -1000,6 +1013,20 @@ nf_spawn_step(struct nf_run *r, const struct nf_step *st, char *err,
 		return -1;
 	w->run = r;
 	r->worker = w;
+	/*
+	 * Into the attempt's cgroup before HELLO: the worker starts the
+	 * step's process only on STEP_START, which it gets after its HELLO,
+	 * so everything the step forks is born inside.
+	 */
+	if (nf_cgroup_enabled()) {
+		snprintf(cgname, sizeof(cgname), "run-%lld-s-%zu-a-%d",
+		    (long long)r->id, r->step, r->attempt);
+		if ((w->cgroup = nf_cgroup_create(cgname)) != NULL &&
+		    nf_cgroup_enter(w->cgroup, w->pid) == -1) {
+			nf_cgroup_release(w->cgroup);
+			w->cgroup = NULL;
+		}
+	}
 	worker_send(w, nf_msg_hello(NF_PROTO_WORKER));
 	nf_debug("run %lld step %s attempt %d: worker %d (gen %llu)",
 	    (long long)r->id, st->name, r->attempt, (int)w->pid,

@@ -197,6 +197,8 @@ EXTRA_DIST += tests/crash
 TESTS += tests/integration/python.sh
 # The deny matrix from exec and python steps.
 TESTS += tests/integration/deny.sh
+# Each attempt in a cgroup v2 of its own (skips without a writable one).
+TESTS += tests/integration/cgroup.sh
 # run_as: who a step's program runs as (creates users; needs root).
 TESTS += tests/integration/runas.sh
 # check_config fixtures (each case is a nomaflow.toml and its jobs directory).
@@ -245,7 +247,7 @@ TESTS += tests/unit/check_steptype
 check_PROGRAMS += tests/unit/check_control
 tests_unit_check_control_SOURCES = tests/unit/check_control.c \
 	tests/unit/nf_check.h supervisor/control.c supervisor/events.c supervisor/run.c \
-	supervisor/runstate.c supervisor/spawn.c supervisor/scheduler.c \
+	supervisor/runstate.c supervisor/spawn.c supervisor/cgroup.c supervisor/scheduler.c \
 	supervisor/slots.c supervisor/store.c supervisor/secret.c \
 	supervisor/webauth.c supervisor/retention.c
 tests_unit_check_control_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
@@ -274,3 +276,11 @@ tests_unit_check_metrics_LDADD = $(NF_CHECK_LIBS)
 TESTS += tests/unit/check_metrics tests/integration/metrics.sh
 # Retention: limits, nfctl prune, pruned logs, a crash mid-prune.
 TESTS += tests/integration/retention.sh
+
+# cgroup.c's parsing of /proc/self/cgroup and mountinfo (pure).
+check_PROGRAMS += tests/unit/check_cgroup
+tests_unit_check_cgroup_SOURCES = tests/unit/check_cgroup.c \
+	tests/unit/nf_check.h supervisor/cgroup.c supervisor/cgroup.h
+tests_unit_check_cgroup_CFLAGS = $(NF_CHECK_CFLAGS)
+tests_unit_check_cgroup_LDADD = $(NF_CHECK_LIBS) $(EV_LIBS)
+TESTS += tests/unit/check_cgroup

@@ -20,7 +20,10 @@
  *                              flood MB (MB megabytes of 1 KiB log lines,
  *                              then a successful RESULT), grandchild
  *                              (leave a /bin/sleep 61 in its process
- *                              group, answer, exit)
+ *                              group, answer, exit), escape SECONDS
+ *                              (leave a setsid'd /bin/sleep SECONDS,
+ *                              out of its process group, answer, exit:
+ *                              what only the attempt's cgroup catches)
  *   NF_FAKE_NOREAD             HELLO, then never reads its socket (the
  *                              supervisor's STEP_START stays buffered)
  *                              and waits to be killed
@@ -38,6 +41,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -212,6 +216,34 @@ fake_scripted(void)
 		nf_val_map_set_str(m, "stream", "worker");
 		snprintf(line, sizeof(line), "grandchild %d left behind",
 		    (int)pid);
+		nf_val_map_set_str(m, "line", line);
+		fake_send(m);
+		fake_result_ok();
+		_exit(0);
+	}
+	if (strcmp(mode, "escape") == 0 && arg != NULL) {
+		int	go[2];
+		char	c;
+
+		/* EOF on go once the child has left the group and exec'd. */
+		if (pipe2(go, O_CLOEXEC) == -1)
+			fake_die("pipe2");
+		if ((pid = fork()) == -1)
+			fake_die("fork");
+		if (pid == 0) {
+			/* No sweep, and out of the group the daemon kills. */
+			close(go[0]);
+			(void)setsid();
+			execl("/bin/sleep", "/bin/sleep", arg, (char *)NULL);
+			_exit(127);
+		}
+		close(go[1]);
+		while (read(go[0], &c, 1) == -1 && errno == EINTR)
+			;
+		close(go[0]);
+		m = nf_msg_new(NF_MSG_STEP_LOG);
+		nf_val_map_set_str(m, "stream", "worker");
+		snprintf(line, sizeof(line), "escaped %d", (int)pid);
 		nf_val_map_set_str(m, "line", line);
 		fake_send(m);
 		fake_result_ok();
