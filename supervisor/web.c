@@ -94,10 +94,25 @@ struct sse {
 	LIST_ENTRY(sse)		 entry;
 };
 
+enum login_state {
+	LOGIN_NONE,
+	LOGIN_WAITING,		/* suspended until its check ends */
+	LOGIN_DONE,		/* res holds the outcome */
+};
+
 /* One request being read (MHD's con_cls). */
 struct req {
 	struct nf_buf		 body;
 	int			 too_big;
+	/* A login (POST /api/login) while its password is checked: */
+	enum login_state	 lstate;
+	uint64_t		 ticket;	/* of nf_webauth_login_start */
+	struct MHD_Connection	*conn;
+	int			 form;
+	char			*next;		/* form: where to go after */
+	char			*peer;
+	struct nf_webauth_result res;
+	LIST_ENTRY(req)		 lentry;	/* logins, while waiting */
 };
 
 /* /api/events kept for Last-Event-ID. */
@@ -112,6 +127,8 @@ static ev_io			 mhd_io;
 static ev_timer			 mhd_timer;
 static ev_timer			 hb_timer;
 static LIST_HEAD(, sse)		 streams = LIST_HEAD_INITIALIZER(streams);
+static LIST_HEAD(, req)		 logins = LIST_HEAD_INITIALIZER(logins);
+static int			 closing;
 static size_t			 nstreams;
 static int			 log_sub, state_sub;
 static int			 tls_on;
@@ -968,49 +985,40 @@ nf_web_nstreams(void)
 
 /* Login and logout. */
 
+/*
+ * The login answer, once its check is done: the session cookie and
+ * GET /api/me's data (a form: a redirect), 401, or 429 with Retry-After.
+ */
 static enum MHD_Result
-api_login(struct MHD_Connection *c, const char *peer,
-    const struct nf_val *body, int form)
+login_respond(struct MHD_Connection *c, struct req *rq)
 {
+	const struct nf_webauth_result	*res = &rq->res;
 	const struct nf_websession	*ws;
 	struct MHD_Response		*r;
 	struct nf_val			*e, *v;
 	struct nf_buf			 b;
-	const char			*user, *pw, *next;
 	enum MHD_Result			 ret;
-	char				 sid[NF_WEBAUTH_TOKEN_LEN + 1];
-	char				 err[512], ra[32], *cookie, *to;
-	int				 rc, retry = 0;
+	char				 ra[32], *cookie, *to;
 
-	user = nf_val_get_str(body, "user");
-	pw = nf_val_get_str(body, "password");
-	next = nf_val_get_str(body, "next");
-	if (!local_path(next))
-		next = "/";
-	if (user == NULL || pw == NULL) {
-		if (form)
-			return respond_redirect(c, "/login?error=missing",
-			    NULL);
-		return respond_err(c, 400, "login needs {\"user\": ..., "
-		    "\"password\": ...}");
-	}
-	rc = nf_webauth_login(user, pw, peer, time(NULL), &ws, sid, &retry,
-	    err, sizeof(err));
-	if (rc == 0) {
-		nf_info("web: %s logged in from %s", ws->user, peer);
-		cookie = session_cookie(sid, 1);
-		ret = form ? respond_redirect(c, next, cookie) :
+	if (res->rc == 0) {
+		/* By its id: it may have gone since the callback. */
+		if ((ws = nf_webauth_session(res->sid, time(NULL))) == NULL)
+			return respond_err(c, 401, "the new session ended "
+			    "at once (the account was changed); log in again");
+		nf_info("web: %s logged in from %s", ws->user, rq->peer);
+		cookie = session_cookie(res->sid, 1);
+		ret = rq->form ? respond_redirect(c, rq->next, cookie) :
 		    api_me(c, ws, cookie);
 		free(cookie);
 		return ret;
 	}
-	if (rc == -1) {
-		if (form)
+	if (res->rc == -1) {
+		if (rq->form)
 			return respond_redirect(c, "/login?error=bad", NULL);
-		return respond_err(c, 401, "%s", err);
+		return respond_err(c, 401, "%s", res->err);
 	}
-	if (form) {
-		to = nf_xprintf("/login?error=rate&retry=%d", retry);
+	if (rq->form) {
+		to = nf_xprintf("/login?error=rate&retry=%d", res->retry_after);
 		ret = respond_redirect(c, to, NULL);
 		free(to);
 		return ret;
@@ -1018,8 +1026,8 @@ api_login(struct MHD_Connection *c, const char *peer,
 	/* 429 with Retry-After. */
 	e = nf_val_map();
 	nf_val_map_set_str(e, "code", status_code_name(429));
-	nf_val_map_set_str(e, "message", err);
-	nf_val_map_set_int(e, "retry_after", retry);
+	nf_val_map_set_str(e, "message", res->err);
+	nf_val_map_set_int(e, "retry_after", res->retry_after);
 	v = nf_val_map();
 	nf_val_map_set(v, "error", e);
 	nf_buf_init(&b);
@@ -1034,11 +1042,106 @@ api_login(struct MHD_Connection *c, const char *peer,
 	MHD_add_response_header(r, "Content-Type",
 	    "application/json; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
+	snprintf(ra, sizeof(ra), "%d", res->retry_after > 0 ?
+	    res->retry_after : 1);
 	MHD_add_response_header(r, "Retry-After", ra);
 	ret = MHD_queue_response(c, 429, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/*
+ * The check of rq's password ended (on the loop).  rq is alive: a request
+ * whose connection MHD frees cancels its check first (login_end), so this
+ * never runs for a freed one.
+ */
+static void
+login_cb(const struct nf_webauth_result *res, void *arg)
+{
+	struct req	*rq = arg;
+
+	rq->res = *res;
+	rq->lstate = LOGIN_DONE;
+	rq->ticket = 0;
+	if (rq->lentry.le_prev != NULL) {
+		LIST_REMOVE(rq, lentry);
+		rq->lentry.le_prev = NULL;
+		MHD_resume_connection(rq->conn);
+		mhd_kick();
+	}
+}
+
+/* MHD called the login's request again (resumed, or spuriously). */
+static enum MHD_Result
+login_resumed(struct MHD_Connection *c, struct req *rq)
+{
+	if (rq->lstate == LOGIN_DONE)
+		return login_respond(c, rq);
+	if (closing || mhd == NULL)
+		return respond_err(c, 503, "nomaflowd is stopping; log in "
+		    "again once it is back");
+	if (rq->lentry.le_prev == NULL) {
+		LIST_INSERT_HEAD(&logins, rq, lentry);
+		MHD_suspend_connection(c);
+	}
+	return MHD_YES;
+}
+
+/* rq ends (MHD frees it): its check, if any, must not call back. */
+static void
+login_end(struct req *rq)
+{
+	if (rq->ticket != 0)
+		nf_webauth_login_cancel(rq->ticket);
+	if (rq->lentry.le_prev != NULL)
+		LIST_REMOVE(rq, lentry);
+	if (rq->res.rc == 0)
+		explicit_bzero(rq->res.sid, sizeof(rq->res.sid));
+	free(rq->next);
+	free(rq->peer);
+	/* The body held the password. */
+	if (rq->lstate != LOGIN_NONE && rq->body.data != NULL)
+		explicit_bzero(rq->body.data, rq->body.len);
+}
+
+/*
+ * POST /api/login: the password is checked on webauth's verifier thread
+ * (~170 ms of argon2id); meanwhile the connection is suspended, so the
+ * loop goes on, and login_cb resumes it.
+ */
+static enum MHD_Result
+api_login(struct MHD_Connection *c, struct req *rq, const char *peer,
+    const struct nf_val *body, int form)
+{
+	const char	*user, *pw, *next;
+
+	user = nf_val_get_str(body, "user");
+	pw = nf_val_get_str(body, "password");
+	next = nf_val_get_str(body, "next");
+	if (!local_path(next))
+		next = "/";
+	if (user == NULL || pw == NULL) {
+		if (form)
+			return respond_redirect(c, "/login?error=missing",
+			    NULL);
+		return respond_err(c, 400, "login needs {\"user\": ..., "
+		    "\"password\": ...}");
+	}
+	rq->conn = c;
+	rq->form = form;
+	rq->next = nf_xstrdup(next);
+	rq->peer = nf_xstrdup(peer);
+	rq->ticket = nf_webauth_login_start(user, pw, peer, time(NULL),
+	    login_cb, rq);
+	/* webauth has its copy; the parsed body is freed by the caller. */
+	explicit_bzero((char *)pw, strlen(pw));
+	if (rq->ticket == 0)
+		return respond_err(c, 503, "login: the accounts are not "
+		    "ready; try again in a moment");
+	rq->lstate = LOGIN_WAITING;
+	LIST_INSERT_HEAD(&logins, rq, lentry);
+	MHD_suspend_connection(c);
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -1196,7 +1299,7 @@ api_route(struct MHD_Connection *c, const char *method, const char *url,
 			ret = respond_err(c, 405, "log in with POST "
 			    "{\"user\": ..., \"password\": ...}");
 		else
-			ret = api_login(c, peer, body, form);
+			ret = api_login(c, rq, peer, body, form);
 		nf_val_free(body);
 		return ret;
 	}
@@ -1477,6 +1580,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	struct req	*rq = *con_cls;
 	const char	*cl;
 
+	if (rq != NULL && rq->lstate != LOGIN_NONE)
+		return login_resumed(c, rq);
 	if (rq == NULL) {
 		rq = nf_xcalloc(1, sizeof(*rq));
 		nf_buf_init(&rq->body);
@@ -1525,6 +1630,7 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (rq == NULL)
 		return;
+	login_end(rq);
 	nf_buf_free(&rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -1786,11 +1892,23 @@ void
 nf_web_close(void)
 {
 	struct sse	*s;
+	struct req	*rq;
 	size_t		 i;
 
 	if (mhd == NULL)
 		return;
-	/* MHD must not stop with a suspended connection. */
+	/*
+	 * MHD must not stop with a suspended connection: the logins waiting
+	 * for their check are resumed too (answered 503 if MHD asks); their
+	 * checks are cancelled as MHD frees them, and nf_webauth_shutdown()
+	 * below waits for the one being computed.
+	 */
+	closing = 1;
+	while ((rq = LIST_FIRST(&logins)) != NULL) {
+		LIST_REMOVE(rq, lentry);
+		rq->lentry.le_prev = NULL;
+		MHD_resume_connection(rq->conn);
+	}
 	LIST_FOREACH(s, &streams, entry) {
 		s->dropped = 1;
 		if (s->suspended) {
@@ -1820,4 +1938,5 @@ nf_web_close(void)
 	user_header = NULL;
 	tls_on = 0;
 	nf_webauth_shutdown();
+	closing = 0;
 }

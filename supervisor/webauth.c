@@ -40,6 +40,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,7 @@ struct rl {
 	time_t		 window;	/* start of the window */
 	time_t		 blocked_until;
 	int		 penalty;	/* length of the last block, seconds */
+	int		 pending;	/* password checks in flight */
 	uint64_t	 tick;		/* last use (LRU) */
 };
 
@@ -430,7 +433,7 @@ rl_get(const unsigned char key[KEY_BYTES], int create, time_t now)
 			e->tick = ++W.tick;
 			return e;
 		}
-		if (e->blocked_until > now) {
+		if (e->blocked_until > now || e->pending > 0) {
 			if (blocked == NULL || e->tick < blocked->tick)
 				blocked = e;
 		} else if (victim == NULL ||
@@ -504,80 +507,364 @@ budget_take(time_t now)
 
 /* Login ------------------------------------------------------------- */
 
-int
-nf_webauth_login(const char *user, const char *password, const char *peer,
-    time_t now, const struct nf_websession **out,
-    char sid[NF_WEBAUTH_TOKEN_LEN + 1], int *retry_after, char *err,
-    size_t errlen)
-{
-	unsigned char	 pk[KEY_BYTES], ak[KEY_BYTES];
-	struct rl	*pe, *ae;
-	struct sess	*s;
-	char		*hash = NULL, e[256];
-	size_t		 plen;
-	int		 wait, ok, valid;
+/*
+ * One login being checked.  The loop thread owns every field but the
+ * three marked "verifier": those the verifier thread reads and writes
+ * while the job is on V.todo or in its hands, and the loop touches only
+ * once the job came back on V.done (or never left V.todo).
+ */
+struct job {
+	uint64_t		 id;		/* the ticket, never 0 */
+	nf_webauth_login_cb	*cb;		/* NULL: cancelled */
+	void			*arg;
+	char			*user;
+	char			*peer;
+	time_t			 now;
+	unsigned char		 pk[KEY_BYTES], ak[KEY_BYTES];
+	int			 checked;	/* sent to the verifier */
+	int			 valid;		/* a well-formed name */
+	int			 has_hash;	/* the account has a password */
+	int			 too_long;
+	struct nf_webauth_result res;		/* decided on the loop */
+	TAILQ_ENTRY(job)	 all;		/* W.jobs: not yet delivered */
+	TAILQ_ENTRY(job)	 q;		/* V.todo or V.done, under V.mu */
+	/* verifier: */
+	char			 hash[crypto_pwhash_STRBYTES];
+	char			*pw;		/* plen bytes + NUL */
+	size_t			 plen;
+	int			 verified;
+};
+TAILQ_HEAD(jobq, job);
 
-	*out = NULL;
-	*retry_after = 0;
-	sid[0] = '\0';
-	if (!W.init) {
-		snprintf(err, errlen, "login: the web front end is not "
-		    "initialised");
-		return -1;
+/*
+ * The verifier thread and what the loop shares with it: the two queues,
+ * under mu.  Nothing else of the daemon is reachable from the thread.
+ */
+static struct {
+	int			 running;
+	pthread_t		 th;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 stop;		/* under mu */
+	struct jobq		 todo;		/* under mu */
+	struct jobq		 done;		/* under mu */
+	struct ev_loop		*loop;
+	ev_async		 async;
+} V = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+	.todo = TAILQ_HEAD_INITIALIZER(V.todo),
+	.done = TAILQ_HEAD_INITIALIZER(V.done),
+};
+
+static struct jobq	 jobs = TAILQ_HEAD_INITIALIZER(jobs);
+static size_t		 njobs;
+static uint64_t		 job_ids;
+
+static void
+job_free(struct job *j)
+{
+	if (j->pw != NULL) {
+		sodium_memzero(j->pw, j->plen + 1);
+		free(j->pw);
 	}
+	sodium_memzero(j->hash, sizeof(j->hash));
+	free(j->user);
+	free(j->peer);
+	free(j);
+}
+
+/*
+ * The verifier thread: argon2id over buffers the loop copied in, nothing
+ * else.  It zeroes the password as soon as it is checked.
+ */
+static void *
+verifier(void *unused)
+{
+	struct job	*j;
+
+	pthread_mutex_lock(&V.mu);
+	for (;;) {
+		while (!V.stop && TAILQ_EMPTY(&V.todo))
+			pthread_cond_wait(&V.cv, &V.mu);
+		if (V.stop)
+			break;
+		j = TAILQ_FIRST(&V.todo);
+		TAILQ_REMOVE(&V.todo, j, q);
+		pthread_mutex_unlock(&V.mu);
+		j->verified = crypto_pwhash_str_verify(j->hash, j->pw,
+		    j->plen) == 0;
+		sodium_memzero(j->pw, j->plen + 1);
+		pthread_mutex_lock(&V.mu);
+		TAILQ_INSERT_TAIL(&V.done, j, q);
+		ev_async_send(V.loop, &V.async);
+	}
+	pthread_mutex_unlock(&V.mu);
+	return NULL;
+}
+
+/* A limiter entry's checks in flight, kept so that it is not reused. */
+static void
+rl_pending(const unsigned char key[KEY_BYTES], int d, time_t now)
+{
+	struct rl	*e;
+
+	if ((e = rl_get(key, d > 0, now)) != NULL && e->pending + d >= 0)
+		e->pending += d;
+}
+
+/* Would the checks in flight, all failing, block e? */
+static int
+rl_inflight_full(const struct rl *e, time_t now)
+{
+	int	 nfail;
+
+	if (e == NULL || e->pending == 0)
+		return 0;
+	nfail = now - e->window >= L.fail_window ? 0 : e->nfail;
+	return nfail + e->pending >= L.fail_max;
+}
+
+/* What a checked job comes to: the limiter, the session, the message. */
+static void
+job_apply(struct job *j)
+{
+	struct nf_webauth_result	*r = &j->res;
+	struct rl			*ae;
+	struct sess			*s;
+	char				*hash = NULL;
+	int				 ok;
+
+	rl_pending(j->pk, -1, j->now);
+	rl_pending(j->ak, -1, j->now);
+	ok = j->verified && j->has_hash && !j->too_long;
+	/* The password changed while it was checked: the old one is wrong. */
+	if (ok && (nf_store_account_get(j->user, &hash) != 1 ||
+	    strcmp(hash, j->hash) != 0))
+		ok = 0;
+	free(hash);
+	if (!ok)
+		snprintf(r->err, sizeof(r->err), "wrong user name or password");
+	else if (!nf_webauth_bound(j->user)) {
+		snprintf(r->err, sizeof(r->err), "%s is not a UI account: no "
+		    "[[user]] entry of the role model names it; ask an admin "
+		    "to add one (nomaflow.toml(5))", j->user);
+		ok = 0;
+	}
+	if (!ok) {
+		/* A client that went away still used up a guess. */
+		rl_fail(rl_get(j->pk, 1, j->now), j->now);
+		rl_fail(rl_get(j->ak, 1, j->now), j->now);
+		/* The name is the client's: only a well-formed one is logged. */
+		nf_info("web: failed login for %s from %s", j->valid ?
+		    j->user : "a malformed name", j->peer);
+		r->rc = -1;
+		return;
+	}
+	/* A success forgives the account, not the address. */
+	if ((ae = rl_get(j->ak, 0, j->now)) != NULL)
+		memset(ae, 0, sizeof(*ae));
+	if (j->cb == NULL)
+		return;		/* nobody to give the session to */
+	s = sess_new(j->user, 0, j->now);
+	memcpy(r->sid, s->sid, NF_WEBAUTH_TOKEN_LEN + 1);
+	r->session = &s->pub;
+	r->rc = 0;
+}
+
+/* Back on the loop: the jobs the verifier (or login_start) finished. */
+static void
+async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct jobq	 ready = TAILQ_HEAD_INITIALIZER(ready);
+	struct job	*j;
+
+	pthread_mutex_lock(&V.mu);
+	TAILQ_CONCAT(&ready, &V.done, q);
+	pthread_mutex_unlock(&V.mu);
+	while (W.init && (j = TAILQ_FIRST(&ready)) != NULL) {
+		TAILQ_REMOVE(&ready, j, q);
+		TAILQ_REMOVE(&jobs, j, all);
+		njobs--;
+		if (j->checked)
+			job_apply(j);
+		if (j->cb != NULL)
+			j->cb(&j->res, j->arg);
+		if (j->res.rc == 0)
+			sodium_memzero(j->res.sid, sizeof(j->res.sid));
+		job_free(j);
+	}
+}
+
+/* Hand j back through the loop: the callback never runs inside start. */
+static void
+job_done(struct job *j, int to_verifier)
+{
+	pthread_mutex_lock(&V.mu);
+	if (to_verifier) {
+		TAILQ_INSERT_TAIL(&V.todo, j, q);
+		pthread_cond_signal(&V.cv);
+	} else {
+		TAILQ_INSERT_TAIL(&V.done, j, q);
+		ev_async_send(V.loop, &V.async);
+	}
+	pthread_mutex_unlock(&V.mu);
+}
+
+uint64_t
+nf_webauth_login_start(const char *user, const char *password,
+    const char *peer, time_t now, nf_webauth_login_cb *cb, void *arg)
+{
+	struct nf_webauth_result	*r;
+	struct job			*j;
+	struct rl			*pe, *ae;
+	char				*hash = NULL, e[256];
+	int				 wait;
+
+	if (!W.init || !V.running)
+		return 0;
 	if (user == NULL)
 		user = "";
 	if (password == NULL)
 		password = "";
-	peer_key(peer, pk);
-	account_key(user, ak);
-	pe = rl_get(pk, 0, now);
-	ae = rl_get(ak, 0, now);
+	j = nf_xcalloc(1, sizeof(*j));
+	j->id = ++job_ids;
+	j->cb = cb;
+	j->arg = arg;
+	j->user = nf_xstrdup(user);
+	j->peer = nf_xstrdup(peer != NULL ? peer : "?");
+	j->now = now;
+	r = &j->res;
+	r->rc = -1;
+	TAILQ_INSERT_TAIL(&jobs, j, all);
+	njobs++;
+	peer_key(peer, j->pk);
+	account_key(user, j->ak);
+	pe = rl_get(j->pk, 0, now);
+	ae = rl_get(j->ak, 0, now);
 	wait = rl_wait(pe, now) > rl_wait(ae, now) ? rl_wait(pe, now) :
 	    rl_wait(ae, now);
-	if (wait == 0 && !budget_take(now))
+	/*
+	 * Checks in flight count as failures until they are known: else a
+	 * burst of concurrent guesses would get past fail_max.  They end
+	 * within a second or so, hence "retry in 1 s".
+	 */
+	if (wait == 0 && (rl_inflight_full(pe, now) ||
+	    rl_inflight_full(ae, now)))
+		wait = 1;
+	/* The budget also bounds the queue: at most verify_burst waiting. */
+	if (wait == 0 && (njobs > (size_t)L.verify_burst || !budget_take(now)))
 		wait = 1;
 	if (wait > 0) {
-		*retry_after = wait;
-		snprintf(err, errlen, "too many login attempts; try again in "
-		    "%d second%s", wait, wait == 1 ? "" : "s");
-		return -2;
+		r->rc = -2;
+		r->retry_after = wait;
+		snprintf(r->err, sizeof(r->err), "too many login attempts; try "
+		    "again in %d second%s", wait, wait == 1 ? "" : "s");
+		job_done(j, 0);
+		return j->id;
 	}
-	valid = nf_webauth_name_check(user, e, sizeof(e)) == 0;
-	if (valid && nf_store_account_get(user, &hash) == -1) {
-		snprintf(err, errlen, "login: cannot read the accounts: %s; "
-		    "try again later", nf_store_error());
-		return -1;
+	j->valid = nf_webauth_name_check(user, e, sizeof(e)) == 0;
+	if (j->valid && nf_store_account_get(user, &hash) == -1) {
+		snprintf(r->err, sizeof(r->err), "login: cannot read the "
+		    "accounts: %s; try again later", nf_store_error());
+		job_done(j, 0);
+		return j->id;
 	}
 	/* Always one verification, against the dummy when nothing else. */
-	plen = strlen(password);
-	ok = crypto_pwhash_str_verify(hash != NULL ? hash : W.dummy,
-	    password, plen > NF_WEBAUTH_PASSWORD_MAX ? 0 : plen) == 0 &&
-	    hash != NULL && plen <= NF_WEBAUTH_PASSWORD_MAX;
+	j->has_hash = hash != NULL;
+	snprintf(j->hash, sizeof(j->hash), "%s", hash != NULL ? hash : W.dummy);
 	free(hash);
-	if (!ok)
-		snprintf(err, errlen, "wrong user name or password");
-	else if (!nf_webauth_bound(user)) {
-		snprintf(err, errlen, "%s is not a UI account: no [[user]] "
-		    "entry of the role model names it; ask an admin to add "
-		    "one (nomaflow.toml(5))", user);
-		ok = 0;
+	j->plen = strlen(password);
+	if (j->plen > NF_WEBAUTH_PASSWORD_MAX) {
+		j->too_long = 1;
+		j->plen = 0;
 	}
-	if (!ok) {
-		rl_fail(rl_get(pk, 1, now), now);
-		rl_fail(rl_get(ak, 1, now), now);
-		/* The name is the client's: only a well-formed one is logged. */
-		nf_info("web: failed login for %s from %s", valid ? user :
-		    "a malformed name", peer != NULL ? peer : "?");
+	j->pw = nf_xmalloc(j->plen + 1);
+	memcpy(j->pw, password, j->plen);
+	j->pw[j->plen] = '\0';
+	rl_pending(j->pk, 1, now);
+	rl_pending(j->ak, 1, now);
+	j->checked = 1;
+	job_done(j, 1);
+	return j->id;
+}
+
+void
+nf_webauth_login_cancel(uint64_t ticket)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, &jobs, all)
+		if (j->id == ticket) {
+			j->cb = NULL;
+			j->arg = NULL;
+			return;
+		}
+}
+
+size_t
+nf_webauth_logins_pending(void)
+{
+	return njobs;
+}
+
+/* The verifier thread, its queues and its ev_async; at init. */
+static int
+verifier_start(char *err, size_t errlen)
+{
+	sigset_t	 all, old;
+	int		 rc;
+
+	if (nfd.loop == NULL) {
+		snprintf(err, errlen, "web: no event loop for the password "
+		    "checks");
 		return -1;
 	}
-	/* A success forgives the account, not the address. */
-	if ((ae = rl_get(ak, 0, now)) != NULL)
-		memset(ae, 0, sizeof(*ae));
-	s = sess_new(user, 0, now);
-	memcpy(sid, s->sid, NF_WEBAUTH_TOKEN_LEN + 1);
-	*out = &s->pub;
+	V.loop = nfd.loop;
+	V.stop = 0;
+	ev_async_init(&V.async, async_cb);
+	ev_async_start(V.loop, &V.async);
+	/* Every signal stays with the loop thread (ev_signal). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&V.th, NULL, verifier, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		ev_async_stop(V.loop, &V.async);
+		snprintf(err, errlen, "web: cannot start the password-check "
+		    "thread: %s", strerror(rc));
+		return -1;
+	}
+	V.running = 1;
 	return 0;
+}
+
+/*
+ * Stop the verifier: the check it is doing ends (argon2 cannot be
+ * interrupted: at most one check's time), the queued ones are dropped,
+ * and no callback runs again.
+ */
+static void
+verifier_stop(void)
+{
+	struct job	*j;
+
+	if (!V.running)
+		return;
+	pthread_mutex_lock(&V.mu);
+	V.stop = 1;
+	pthread_cond_signal(&V.cv);
+	pthread_mutex_unlock(&V.mu);
+	pthread_join(V.th, NULL);
+	ev_async_stop(V.loop, &V.async);
+	TAILQ_INIT(&V.todo);
+	TAILQ_INIT(&V.done);
+	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+		TAILQ_REMOVE(&jobs, j, all);
+		job_free(j);
+	}
+	njobs = 0;
+	V.running = 0;
 }
 
 /* Password changes -------------------------------------------------- */
@@ -677,6 +964,8 @@ nf_webauth_init(int session_ttl, char *err, size_t errlen)
 		return -1;
 	}
 	sodium_memzero(pw, sizeof(pw));
+	if (verifier_start(err, errlen) == -1)
+		return -1;
 	crypto_shorthash_keygen(W.hkey);
 	W.tokens = L.verify_burst;
 	W.tokens_at = 0;
@@ -687,6 +976,7 @@ nf_webauth_init(int session_ttl, char *err, size_t errlen)
 void
 nf_webauth_shutdown(void)
 {
+	verifier_stop();
 	while (!TAILQ_EMPTY(&W.all))
 		sess_drop(TAILQ_FIRST(&W.all));
 	memset(W.rl, 0, sizeof(W.rl));

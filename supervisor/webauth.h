@@ -14,6 +14,7 @@
 #define NF_WEBAUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "val.h"
@@ -26,13 +27,37 @@ struct nf_websession {            /* owned by webauth.c */
 };
 int  nf_webauth_init(int session_ttl, char *err, size_t errlen); /* sodium_init etc. */
 void nf_webauth_shutdown(void);
-/* Checks name/password against the stored crypto_pwhash hash and the rate limiter
- * (per peer address and per account).  0: ok, *sid set (the cookie value), *out the
- * session; -1: bad credentials (err says so, without telling which part); -2: rate limited
- * (*retry_after seconds). */
-int  nf_webauth_login(const char *user, const char *password, const char *peer,
-         time_t now, const struct nf_websession **out, char sid[NF_WEBAUTH_TOKEN_LEN + 1],
-         int *retry_after, char *err, size_t errlen);
+/*
+ * A login, checked off the loop: name/password against the stored
+ * crypto_pwhash hash (on webauth's verifier thread) and the rate limiter
+ * (per peer address and per account, on the loop).  The callback runs
+ * later on the loop, never inside nf_webauth_login_start(), with rc
+ * 0: ok, sid (the cookie value) and session set; -1: bad credentials
+ * (err says so, without telling which part); -2: rate limited
+ * (retry_after seconds).  The password is copied (and zeroed after the
+ * check); the caller may free its own at once.  Returns a ticket for
+ * nf_webauth_login_cancel(), or 0 when the web front end is not
+ * initialised (no callback then).  nf_webauth_shutdown() drops the
+ * logins in flight without calling their callbacks.
+ */
+struct nf_webauth_result {
+	int				 rc;
+	const struct nf_websession	*session;
+	char				 sid[NF_WEBAUTH_TOKEN_LEN + 1];
+	int				 retry_after;
+	char				 err[512];
+};
+typedef void	nf_webauth_login_cb(const struct nf_webauth_result *, void *);
+uint64_t	nf_webauth_login_start(const char *user, const char *password,
+		    const char *peer, time_t now, nf_webauth_login_cb *cb,
+		    void *arg);
+/*
+ * The callback of ticket will not run (its client went away).  The check
+ * still counts for the rate limiter; a right password makes no session.
+ */
+void		nf_webauth_login_cancel(uint64_t ticket);
+/* Logins started whose callback has not run yet (tests). */
+size_t		nf_webauth_logins_pending(void);
 /* The session of a cookie value, NULL if unknown/expired. */
 const struct nf_websession *nf_webauth_session(const char *sid, time_t now);
 /* Constant-time check of the X-CSRF-Token header (or form field "csrf"). */

@@ -71,7 +71,7 @@ tests_unit_check_webauth_SOURCES = tests/unit/check_webauth.c \
 tests_unit_check_webauth_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
 	$(SODIUM_CFLAGS)
 tests_unit_check_webauth_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS) \
-	$(SODIUM_LIBS)
+	$(SODIUM_LIBS) $(EV_LIBS) -lpthread
 TESTS += tests/unit/check_webauth tests/integration/users.sh
 
 tests_unit_check_run_SOURCES = tests/unit/check_run.c tests/unit/nf_check.h \

@@ -6,7 +6,9 @@
  * account, per address and /64, the global budget, doubling blocks,
  * recovery, bounded memory) with an injected clock, session expiry, CSRF
  * tokens, logout, password changes and removal dropping sessions, the
- * session cap and reverse-proxy sessions.
+ * session cap and reverse-proxy sessions; the checks run off the loop
+ * (a timer fires while they run), cancelled logins, concurrent guesses,
+ * the bounded queue and a shutdown with checks in flight.
  *
  * Most tests lower the crypto_pwhash limits (the verification work is the
  * same code path, only cheaper); test_defaults checks the real limits.
@@ -110,6 +112,7 @@ setup(void)
 	set_acl(roles_toml);
 	cref.cfg = &cfg;
 	nfd.cur = &cref;
+	nfd.loop = ev_default_loop(0);
 	fast_limits(&l);
 	nf_webauth_set_limits(&l);
 	nf_log_set_level(NF_LOG_WARN);
@@ -146,32 +149,62 @@ passwd(const char *user, const char *pw)
 	    "%s", err);
 }
 
+/* The outcome of one asynchronous login, filled by its callback. */
+struct outcome {
+	int				 called;
+	int				 order;		/* of the callbacks */
+	struct nf_webauth_result	 res;
+};
+static int	 ncalls;
+
+static void
+login_done(const struct nf_webauth_result *res, void *arg)
+{
+	struct outcome	*o = arg;
+
+	o->called++;
+	o->order = ++ncalls;
+	o->res = *res;
+}
+
+/* Run the loop until every login started has called back. */
+static void
+drain(void)
+{
+	while (nf_webauth_logins_pending() > 0)
+		ev_run(nfd.loop, EVRUN_ONCE);
+}
+
 /* A login: its return code; *ws, sid, retry and err for the checks. */
 static int
 login(const char *user, const char *pw, const char *peer, time_t now,
     const struct nf_websession **ws, char *sid, int *retry, char *err)
 {
-	const struct nf_websession *w;
-	char	 s[NF_WEBAUTH_TOKEN_LEN + 1], e[512];
-	int	 r, rc;
+	struct outcome	 o;
 
-	rc = nf_webauth_login(user, pw, peer, now, &w, s, &r, e, sizeof(e));
+	memset(&o, 0, sizeof(o));
+	ck_assert_uint_ne(nf_webauth_login_start(user, pw, peer, now,
+	    login_done, &o), 0);
+	/* Never from inside the start. */
+	ck_assert_int_eq(o.called, 0);
+	drain();
+	ck_assert_int_eq(o.called, 1);
 	if (ws != NULL)
-		*ws = w;
+		*ws = o.res.session;
 	if (sid != NULL)
-		memcpy(sid, s, sizeof(s));
+		memcpy(sid, o.res.sid, sizeof(o.res.sid));
 	if (retry != NULL)
-		*retry = r;
+		*retry = o.res.retry_after;
 	if (err != NULL)
-		memcpy(err, e, sizeof(e));
-	if (rc == 0) {
-		ck_assert_ptr_nonnull(w);
-		ck_assert_uint_eq(strlen(s), NF_WEBAUTH_TOKEN_LEN);
+		memcpy(err, o.res.err, sizeof(o.res.err));
+	if (o.res.rc == 0) {
+		ck_assert_ptr_nonnull(o.res.session);
+		ck_assert_uint_eq(strlen(o.res.sid), NF_WEBAUTH_TOKEN_LEN);
 	} else {
-		ck_assert_ptr_null(w);
-		ck_assert_str_eq(s, "");
+		ck_assert_ptr_null(o.res.session);
+		ck_assert_str_eq(o.res.sid, "");
 	}
-	return rc;
+	return o.res.rc;
 }
 
 static double
@@ -764,18 +797,209 @@ END_TEST
 /* Nothing works before init, and nothing crashes. */
 START_TEST(test_not_initialised)
 {
-	const struct nf_websession *ws;
-	char	 sid[64], err[512];
-	int	 retry;
+	struct outcome	 o;
+	char		 sid[64];
 
-	ck_assert_int_eq(nf_webauth_login("alice", "x", "1.2.3.4", 1, &ws,
-	    sid, &retry, err, sizeof(err)), -1);
+	memset(&o, 0, sizeof(o));
+	ck_assert_uint_eq(nf_webauth_login_start("alice", "x", "1.2.3.4", 1,
+	    login_done, &o), 0);
+	ck_assert_uint_eq(nf_webauth_logins_pending(), 0);
+	ck_assert_int_eq(o.called, 0);
 	ck_assert_ptr_null(nf_webauth_session(
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1));
 	ck_assert_ptr_null(nf_webauth_proxy_session("alice", 1, sid));
 	nf_webauth_logout("x");
+	nf_webauth_login_cancel(1);
 	/* nfctl user passwd works with the web front end off. */
 	passwd("alice", "correct horse");
+}
+END_TEST
+
+static int	 tick_order;
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	tick_order = ++ncalls;
+}
+
+/*
+ * The real hash cost, 4 checks in flight (~0.7 s of argon2id): a timer
+ * due at once fires before the first of them ends, so the loop is not
+ * blocked by them.  Ordering only, no absolute time: it cannot flake.
+ */
+START_TEST(test_loop_not_blocked)
+{
+	struct nf_webauth_limits l;
+	struct outcome	 o[4];
+	ev_timer	 t;
+	char		 peer[32];
+	int		 i;
+
+	nf_webauth_limits_default(&l);
+	start(&l, 0);
+	passwd("alice", "correct horse");
+	memset(o, 0, sizeof(o));
+	ncalls = tick_order = 0;
+	for (i = 0; i < 4; i++) {
+		snprintf(peer, sizeof(peer), "10.0.3.%d", i);
+		ck_assert_uint_ne(nf_webauth_login_start("alice", i == 3 ?
+		    "correct horse" : "wrong horse", peer, 100, login_done,
+		    &o[i]), 0);
+	}
+	ck_assert_uint_eq(nf_webauth_logins_pending(), 4);
+	ev_timer_init(&t, tick_cb, 0., 0.);
+	ev_timer_start(nfd.loop, &t);
+	drain();
+	ck_assert_int_eq(tick_order, 1);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(o[i].called, 1);
+		/* In the order they were started. */
+		ck_assert_int_eq(o[i].order, i + 2);
+		ck_assert_int_eq(o[i].res.rc, i == 3 ? 0 : -1);
+	}
+	ck_assert_ptr_eq(nf_webauth_session(o[3].res.sid, 100),
+	    o[3].res.session);
+}
+END_TEST
+
+/* A cancelled login calls nobody back, makes no session, yet counts. */
+START_TEST(test_cancel)
+{
+	struct nf_webauth_limits l;
+	struct outcome	 o[6];
+	uint64_t	 t;
+	char		 err[512];
+	int		 i, retry;
+
+	fast_limits(&l);
+	start(&l, 0);
+	passwd("alice", "correct horse");
+	memset(o, 0, sizeof(o));
+	t = nf_webauth_login_start("alice", "correct horse", "10.0.0.1", 100,
+	    login_done, &o[0]);
+	nf_webauth_login_cancel(t);
+	drain();
+	ck_assert_int_eq(o[0].called, 0);
+	ck_assert_uint_eq(nf_webauth_nsessions(), 0);
+	/* 5 wrong guesses whose clients left still block the account. */
+	for (i = 1; i < 6; i++)
+		nf_webauth_login_cancel(nf_webauth_login_start("alice",
+		    "wrong horse", "10.0.0.2", 100, login_done, &o[i]));
+	drain();
+	for (i = 1; i < 6; i++)
+		ck_assert_int_eq(o[i].called, 0);
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.0.3", 101,
+	    NULL, NULL, &retry, err), -2);
+	ck_assert_int_gt(retry, 1);
+}
+END_TEST
+
+/*
+ * Guesses in flight at once count as failures until they are known: no
+ * more than fail_max of them get checked, the rest are told to retry.
+ */
+START_TEST(test_concurrent_guesses)
+{
+	struct outcome	 o[8];
+	char		 peer[32];
+	int		 i, checked = 0, limited = 0;
+
+	init_ttl(0);
+	passwd("alice", "correct horse");
+	memset(o, 0, sizeof(o));
+	for (i = 0; i < 8; i++) {
+		snprintf(peer, sizeof(peer), "10.0.4.%d", i);
+		nf_webauth_login_start("alice", "wrong horse", peer, 100,
+		    login_done, &o[i]);
+	}
+	drain();
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(o[i].called, 1);
+		if (o[i].res.rc == -1)
+			checked++;
+		else {
+			ck_assert_int_eq(o[i].res.rc, -2);
+			ck_assert_int_eq(o[i].res.retry_after, 1);
+			limited++;
+		}
+	}
+	ck_assert_int_eq(checked, 5);
+	ck_assert_int_eq(limited, 3);
+}
+END_TEST
+
+/*
+ * The queue is bounded by verify_burst even when the budget refills
+ * faster than checks end.
+ */
+START_TEST(test_queue_bounded)
+{
+	struct nf_webauth_limits l;
+	struct outcome	 o[5];
+	char		 peer[32];
+	int		 i, limited = 0;
+
+	fast_limits(&l);
+	l.verify_burst = 3;
+	start(&l, 0);
+	memset(o, 0, sizeof(o));
+	for (i = 0; i < 5; i++) {
+		snprintf(peer, sizeof(peer), "10.0.5.%d", i);
+		nf_webauth_login_start("zed", "wrong horse", peer, 100 + i,
+		    login_done, &o[i]);
+	}
+	drain();
+	for (i = 0; i < 5; i++)
+		if (o[i].res.rc == -2)
+			limited++;
+	ck_assert_int_eq(limited, 2);
+}
+END_TEST
+
+/* A password changed during the check: the old one no longer logs in. */
+START_TEST(test_password_changed_meanwhile)
+{
+	struct outcome	 o;
+
+	init_ttl(0);
+	passwd("alice", "correct horse");
+	memset(&o, 0, sizeof(o));
+	nf_webauth_login_start("alice", "correct horse", "10.0.0.1", 100,
+	    login_done, &o);
+	passwd("alice", "battery staple");
+	drain();
+	ck_assert_int_eq(o.res.rc, -1);
+	ck_assert_str_eq(o.res.err, "wrong user name or password");
+	ck_assert_uint_eq(nf_webauth_nsessions(), 0);
+}
+END_TEST
+
+/* Shutdown with checks queued and running: no callback, nothing leaks. */
+START_TEST(test_shutdown_in_flight)
+{
+	struct nf_webauth_limits l;
+	struct outcome	 o[3];
+	char		 peer[32], err[256];
+	int		 i;
+
+	nf_webauth_limits_default(&l);
+	start(&l, 0);
+	memset(o, 0, sizeof(o));
+	for (i = 0; i < 3; i++) {
+		snprintf(peer, sizeof(peer), "10.0.6.%d", i);
+		ck_assert_uint_ne(nf_webauth_login_start("zed", "wrong horse",
+		    peer, 100, login_done, &o[i]), 0);
+	}
+	nf_webauth_shutdown();
+	ck_assert_uint_eq(nf_webauth_logins_pending(), 0);
+	ev_run(nfd.loop, EVRUN_NOWAIT);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(o[i].called, 0);
+	/* And it starts again. */
+	ck_assert_msg(nf_webauth_init(0, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(login("zed", "wrong horse", "10.0.6.9", 100, NULL,
+	    NULL, NULL, NULL), -1);
 }
 END_TEST
 
@@ -807,6 +1031,12 @@ webauth_suite(void)
 	tcase_add_test(tc, test_password_rules);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_not_initialised);
+	tcase_add_test(tc, test_loop_not_blocked);
+	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_concurrent_guesses);
+	tcase_add_test(tc, test_queue_bounded);
+	tcase_add_test(tc, test_password_changed_meanwhile);
+	tcase_add_test(tc, test_shutdown_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
 }
