@@ -16,6 +16,10 @@
  *   request is answered 413 and nothing runs.
  * - Every state-changing request but the login carries a session and its
  *   CSRF token, checked before anything runs.
+ * - A login's connection is suspended while webauth checks its password
+ *   off the loop, and on the logins list exactly while suspended; its req
+ *   cancels the check when MHD frees it, so login_cb never sees a freed
+ *   one.  Before MHD_stop_daemon() every waiting login is resumed.
  * - An event stream owns a buffer of at most SSE_BUF_MAX bytes; a client
  *   that lets it fill (it stopped reading) is dropped, so a slow browser
  *   never grows the daemon's memory nor blocks the loop.  It reconnects

@@ -1,8 +1,10 @@
 /*
  * webauth.c: UI accounts, password checks, sessions, CSRF tokens and the
  * login rate limiter of the web front end.  Runs in nomaflowd, on the loop
- * thread (web.c and control.c call it); owns libsodium's password hashing
- * and token generation (secret.c owns the sealing of secrets).
+ * thread (web.c and control.c call it), but for the password checks of
+ * logins, which run on one verifier thread this module owns; owns
+ * libsodium's password hashing and token generation (secret.c owns the
+ * sealing of secrets).
  *
  * Passwords are crypto_pwhash_str strings (argon2id; the salt and the
  * limits are inside the string) in the store's web_accounts table, written
@@ -16,11 +18,16 @@
  *   name or a missing hash is verified against a dummy hash made at init,
  *   and every credential failure gives the same message.  Only a right
  *   password learns that the account is not bound ("not a UI account").
- * - A password check costs about 170 ms of the loop (argon2id, 64 MiB):
- *   it happens only when neither the peer nor the account is blocked and
- *   the global budget (verify_burst, verify_rate per second) has a token,
- *   so a flood of logins from many addresses cannot take more than a
- *   fixed share of the scheduler's time.
+ * - A password check costs about 170 ms of CPU (argon2id, 64 MiB), on
+ *   the verifier thread, not the loop: it happens only when neither the
+ *   peer nor the account is blocked (checks in flight counting as
+ *   failures) and the global budget (verify_burst, verify_rate per
+ *   second) has a token, which also bounds the queue to verify_burst.
+ * - The verifier thread sees only a job's hash, password and result,
+ *   between the two queue hand-offs under V.mu; everything else (limiter,
+ *   sessions, store, callbacks) stays on the loop.  A job's callback runs
+ *   on the loop, never inside nf_webauth_login_start(), and never after
+ *   nf_webauth_login_cancel() or nf_webauth_shutdown().
  * - Memory is bounded: at most max_sessions sessions (the oldest is
  *   dropped) and RL_SLOTS limiter entries (the least recently used
  *   unblocked entry is reused).
