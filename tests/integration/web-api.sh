@@ -150,7 +150,7 @@ t_auth() {
 t_rate_limit() {
 	begin "repeated bad logins are rate limited: 429 with Retry-After, even with the right password"
 	setup ratelimit || { T_OK=0; end; return; }
-	for i in 1 2 3 4 5; do
+	for i in 1 2 3 4 5 6; do
 		c=$(code POST /api/login -H 'Content-Type: application/json' \
 		    -d '{"user":"alice","password":"wrong-password"}')
 	done
