@@ -16,4 +16,5 @@ bench_runbase_stub_LDADD = $(NF_POLICY_LIBS) $(NF_CORE_LIBS)
 bench_runbase_stub_LDFLAGS = $(AM_LDFLAGS) $(NF_WORKER_LDFLAGS)
 CLEANFILES += bench/loadgen bench/runbase bench/runbase-stub
 EXTRA_DIST += bench/run.sh bench/RESULTS.md bench/sql_copy.sh bench/sched.sh \
-	bench/web.sh bench/contain.sh bench/peers.sh bench/peers.png
+	bench/web.sh bench/contain.sh bench/peers.sh bench/peers.png \
+	bench/scale.sh bench/scale.png
