@@ -307,6 +307,38 @@ SELECT r.id, a.id, r.started_at + $l, 's', 1, 'stdout', 'info',
 	printf '| store size per run (1 attempt, %d log lines) | %d bytes | - | - |\n' \
 	    "$LOGS" $((size / RUNS)) >> "$TMP/table"
 
+	# The statements the daemon runs for those lists (store.c), timed
+	# inside sqlite3 on the big store, without the client's process and
+	# socket round trip; and their plans (each a SEARCH of one index).
+	printf '\n| statement on %d runs (as store.c builds it) | sqlite3 time (best of %d) | plan |\n|---|---|---|\n' \
+	    "$RUNS" "$REPS" >> "$TMP/table"
+	C="SELECT id, job_id, state, reason, \"trigger\", triggered_by, scheduled_for, created_at, started_at, finished_at, error, rows_affected, preset FROM runs"
+	L="ORDER BY created_at DESC, id DESC LIMIT 50"
+	K="ORDER BY id DESC LIMIT 50"
+	sinc=$((since * 1000))
+	for q in "$L" "WHERE job_id = 'h000042' $L" "WHERE state = 'failed' $L" \
+	    "WHERE created_at >= $sinc $L" \
+	    "WHERE job_id = 'h000042' AND state = 'failed' $L" \
+	    "WHERE job_id = 'h000042' AND state = 'failed' AND created_at >= $sinc $L" \
+	    "WHERE state = 'running' AND created_at >= $sinc $L" \
+	    "WHERE id < $mid $K" "WHERE job_id = 'h000042' AND id < $mid $K" \
+	    "WHERE state = 'failed' AND id < $mid $K" \
+	    "WHERE job_id = 'h000042' AND state = 'failed' AND id < $mid $K"; do
+		plan=$(sqlite3 "$DB" "EXPLAIN QUERY PLAN $C $q" | grep -v '^QUERY' | sed 's/^[|`-]*//' | tr '\n' ';')
+		best=
+		r=0
+		while [ "$r" -lt "$REPS" ]; do
+			t=$(printf '.timer on\n%s %s;\n' "$C" "$q" | sqlite3 "$DB" |
+			    awk "/^Run Time/ { print \$4 * 1000 }")
+			best=$(awk -v a="$t" -v b="$best" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }')
+			r=$((r + 1))
+		done
+		printf '| `%s` | %s ms | %s |\n' "$(echo "$q" | sed "s/ $L//; s/ $K/ (by id)/; s/^$L$/(none)/")" "$best" "$plan" >> "$TMP/table"
+	done
+	t0=$(now_us)
+	sqlite3 "$DB" "SELECT * FROM runs WHERE id = $mid; SELECT * FROM attempts WHERE run_id = $mid ORDER BY step_idx, attempt, id;" > /dev/null
+	echo "run show's statements (sqlite3 process included): $(($(now_us) - t0)) µs" >> "$TMP/table"
+
 	if [ "$SCHED" = 1 ]; then
 		echo "bench/sched.sh burst with the history in place:"
 		SEED_DB=$DB IDLE=0 BUILD=$BUILD "$SRC/bench/sched.sh" |

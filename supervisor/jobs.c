@@ -1746,8 +1746,14 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 	int		 line, col, steps_bad = 0;
 
 	nf_load_tab_pos(t, &line, &col);
-	cfg->jobs = nf_xreallocarray(cfg->jobs, cfg->njobs + 1,
-	    sizeof(*cfg->jobs));
+	/*
+	 * Doubling at each power of two (only this function appends): one
+	 * more element per job copied the whole array each time once the
+	 * heap around it was taken, quadratic at 100,000 jobs.
+	 */
+	if (cfg->njobs == 0 || (cfg->njobs & (cfg->njobs - 1)) == 0)
+		cfg->jobs = nf_xreallocarray(cfg->jobs,
+		    cfg->njobs == 0 ? 1 : 2 * cfg->njobs, sizeof(*cfg->jobs));
 	job = &cfg->jobs[cfg->njobs++];
 	memset(job, 0, sizeof(*job));
 	job->enabled = 1;
