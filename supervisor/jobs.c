@@ -1921,6 +1921,10 @@ nf_jobs_load(struct nf_load *ld, int line, int col)
 	free(names);
 	free(seen.slot);
 	memset(&seen, 0, sizeof(seen));
+	/* The doubling's spare end (nothing points into the array yet). */
+	if (ld->cfg->njobs > 0)
+		ld->cfg->jobs = nf_xreallocarray(ld->cfg->jobs,
+		    ld->cfg->njobs, sizeof(*ld->cfg->jobs));
 }
 
 static int
