@@ -17,4 +17,4 @@ bench_runbase_stub_LDFLAGS = $(AM_LDFLAGS) $(NF_WORKER_LDFLAGS)
 CLEANFILES += bench/loadgen bench/runbase bench/runbase-stub
 EXTRA_DIST += bench/run.sh bench/RESULTS.md bench/sql_copy.sh bench/sched.sh \
 	bench/web.sh bench/contain.sh bench/peers.sh bench/peers.png \
-	bench/login.sh
+	bench/login.sh bench/scale.sh bench/scale.png

@@ -18,7 +18,9 @@
 #      that the daemon's first pass (10 s after its start) deletes that
 #      history in batches while the slot's runs are dispatched; `nfctl
 #      prune` joins that pass 1 s before the slot and reports it.  Compare
-#      the lateness with HISTORY=0.
+#      the lateness with HISTORY=0.  SEED_DB=FILE instead starts the
+#      burst on a copy of that store (bench/scale.sh makes one with
+#      millions of runs), without retention.
 #
 # Usage: BUILD=/path/to/configured/build /path/to/src/bench/sched.sh
 # Environment: BUILD (default .), NJOBS (10000), NDUE (1000), IDLE (20;
@@ -190,6 +192,13 @@ SELECT id, created_at, 'stdout', 'info', 'first line of run ' || id FROM runs;
 INSERT INTO logs (run_id, ts, stream, level, line)
 SELECT id, created_at, 'stdout', 'info', 'second line of run ' || id FROM runs;"
 	echo "history: $HISTORY runs seeded in $((($(date +%s%N) - t0) / 1000000)) ms; [retention] runs = 1000"
+fi
+if [ -n "${SEED_DB:-}" ]; then
+	start "$TMP/burst"	# creates the state directory
+	stop
+	rm -f "$DB-wal" "$DB-shm"
+	cp "$SEED_DB" "$DB"
+	echo "history: the store is a copy of $SEED_DB ($(stat -c %s "$DB") bytes)"
 fi
 T=$(($(date +%s) + 30))
 [ "$HISTORY" -gt 0 ] && T=$(($(date +%s) + 11))

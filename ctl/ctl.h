@@ -39,7 +39,7 @@ struct opts {
 	const char	*socket;
 	int		 json, help, version, follow, force, dry_run;
 	const char	*tag, *search, *job, *state, *since, *limit, *count;
-	const char	*preset, *tz, *from, *user;
+	const char	*preset, *tz, *from, *user, *before;
 	struct nf_val	*params;	/* map str->str from -p, or NULL */
 	unsigned	 seen;		/* OPTB() of every option given */
 	char		*pos[NFCTL_MAXPOS];

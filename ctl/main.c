@@ -56,6 +56,7 @@ enum opt_id {
 	OPT_FROM,
 	OPT_USER,
 	OPT_DRY_RUN,
+	OPT_BEFORE,
 	OPT_MAX
 };
 #define OPTB(o)		(1u << (o))
@@ -94,6 +95,7 @@ static const struct optdef optdefs[] = {
 	{ OPT_FROM,	"from",		0,	1 },
 	{ OPT_USER,	"user",		0,	1 },
 	{ OPT_DRY_RUN,	"dry-run",	0,	0 },
+	{ OPT_BEFORE,	"before",	0,	1 },
 };
 
 struct cmd {
@@ -149,9 +151,10 @@ static const struct cmd cmds[] = {
 	    1, OPTB(OPT_PARAM) | OPTB(OPT_FOLLOW) | OPTB(OPT_FORCE) |
 	    OPTB(OPT_PRESET), cmd_run },
 	{ "runs", "runs [--job JOB] [--state STATE] [--since TIME] "
-	    "[--limit N]", "list runs, newest first",
+	    "[--limit N] [--before RUN]", "list runs, newest first "
+	    "(--before: the page after the one whose last run was RUN)",
 	    0, OPTB(OPT_JOB) | OPTB(OPT_STATE) | OPTB(OPT_SINCE) |
-	    OPTB(OPT_LIMIT), cmd_runs },
+	    OPTB(OPT_LIMIT) | OPTB(OPT_BEFORE), cmd_runs },
 	{ "run show", "run show RUN", "one run: steps, attempts, reasons, "
 	    "outputs", 1, 0, cmd_run_show },
 	{ "logs", "logs RUN [-f]", "print a run's log (-f: follow it live "
@@ -351,6 +354,9 @@ opt_set(struct opts *o, const struct optdef *d, const char *arg)
 		break;
 	case OPT_LIMIT:
 		o->limit = arg;
+		break;
+	case OPT_BEFORE:
+		o->before = arg;
 		break;
 	case OPT_COUNT:
 		o->count = arg;
@@ -929,7 +935,7 @@ cmd_runs(struct ctx *x)
 	const struct nf_val	*r;
 	char			*row[10];
 	int64_t			 since, v;
-	long long		 limit;
+	long long		 limit, before;
 	int			 rc;
 	size_t			 i;
 
@@ -972,6 +978,16 @@ cmd_runs(struct ctx *x)
 			return NF_EXIT_USAGE;
 		}
 		nf_val_map_set_int(args, "limit", limit);
+	}
+	/* Keyset paging: the smallest run number of the previous page. */
+	if (x->o->before != NULL) {
+		if (nf_parse_int(x->o->before, 1, LLONG_MAX, &before) == -1) {
+			errmsg("--before %s: expected a run number (the last "
+			    "one of the previous page)", x->o->before);
+			nf_val_free(args);
+			return NF_EXIT_USAGE;
+		}
+		nf_val_map_set_int(args, "before", before);
 	}
 	if ((rc = request(x, "runs", args, &d, NULL)) != 0)
 		return rc;

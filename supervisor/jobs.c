@@ -1684,6 +1684,57 @@ load_job_presets(struct nf_load *ld, struct nf_job *job,
 		derive_preset(job, &job->presets[i]);
 }
 
+/*
+ * The ids loaded so far, for the duplicate check: an open-addressing
+ * table of indexes into cfg->jobs (which moves as it grows), so that
+ * 100,000 jobs cost 100,000 lookups, not 5 billion comparisons.  Lives
+ * for one nf_jobs_load().
+ */
+static struct {
+	size_t	*slot;		/* index + 1; 0: empty */
+	size_t	 cap, n;	/* cap: a power of two */
+} seen;
+
+static size_t
+id_hash(const char *s)
+{
+	size_t	h = 14695981039346656037ULL;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The index of the job already named id, or (size_t)-1 after adding idx. */
+static size_t
+seen_add(const struct nf_config *cfg, const char *id, size_t idx)
+{
+	size_t	*old, ocap, i, h;
+
+	if (2 * (seen.n + 1) > seen.cap) {
+		old = seen.slot;
+		ocap = seen.cap;
+		seen.cap = ocap == 0 ? 1024 : 2 * ocap;
+		seen.slot = nf_xcalloc(seen.cap, sizeof(*seen.slot));
+		for (i = 0; i < ocap; i++) {
+			if (old[i] == 0)
+				continue;
+			h = id_hash(cfg->jobs[old[i] - 1].id);
+			while (seen.slot[h & (seen.cap - 1)] != 0)
+				h++;
+			seen.slot[h & (seen.cap - 1)] = old[i];
+		}
+		free(old);
+	}
+	for (h = id_hash(id); seen.slot[h & (seen.cap - 1)] != 0; h++)
+		if (strcmp(cfg->jobs[seen.slot[h & (seen.cap - 1)] - 1].id,
+		    id) == 0)
+			return seen.slot[h & (seen.cap - 1)] - 1;
+	seen.slot[h & (seen.cap - 1)] = idx + 1;
+	seen.n++;
+	return (size_t)-1;
+}
+
 static void
 load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 {
@@ -1695,8 +1746,14 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 	int		 line, col, steps_bad = 0;
 
 	nf_load_tab_pos(t, &line, &col);
-	cfg->jobs = nf_xreallocarray(cfg->jobs, cfg->njobs + 1,
-	    sizeof(*cfg->jobs));
+	/*
+	 * Doubling at each power of two (only this function appends): one
+	 * more element per job copied the whole array each time once the
+	 * heap around it was taken, quadratic at 100,000 jobs.
+	 */
+	if (cfg->njobs == 0 || (cfg->njobs & (cfg->njobs - 1)) == 0)
+		cfg->jobs = nf_xreallocarray(cfg->jobs,
+		    cfg->njobs == 0 ? 1 : 2 * cfg->njobs, sizeof(*cfg->jobs));
 	job = &cfg->jobs[cfg->njobs++];
 	memset(job, 0, sizeof(*job));
 	job->enabled = 1;
@@ -1720,18 +1777,13 @@ load_job(struct nf_load *ld, const struct nf_toml_value *t, const char *jobfile)
 		if (!nf_valid_ident(s))
 			nf_load_err(ld, v->line, v->col, "job id \"%s\" may "
 			    "only contain letters, digits, \"_\" and \"-\"", s);
-		else {
-			for (i = 0; i + 1 < cfg->njobs; i++)
-				if (cfg->jobs[i].id != NULL &&
-				    strcmp(cfg->jobs[i].id, s) == 0)
-					break;
-			if (i + 1 < cfg->njobs)
-				nf_load_err(ld, v->line, v->col, "duplicate "
-				    "job id \"%s\": already defined at "
-				    "%s:%d:%d (job ids must be unique across "
-				    "all job files)", s, cfg->jobs[i].file,
-				    cfg->jobs[i].line, cfg->jobs[i].col);
-		}
+		else if ((i = seen_add(cfg, s, cfg->njobs - 1)) !=
+		    (size_t)-1)
+			nf_load_err(ld, v->line, v->col, "duplicate job id "
+			    "\"%s\": already defined at %s:%d:%d (job ids "
+			    "must be unique across all job files)", s,
+			    cfg->jobs[i].file, cfg->jobs[i].line,
+			    cfg->jobs[i].col);
 	}
 	if (job->id != NULL)
 		snprintf(pfx, sizeof(pfx), "job \"%s\": ", job->id);
@@ -1859,6 +1911,7 @@ nf_jobs_load(struct nf_load *ld, int line, int col)
 	closedir(d);
 	if (n > 0)
 		qsort(names, n, sizeof(*names), namecmp);
+	memset(&seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {
 		path = nf_xprintf("%s/%s", ld->cfg->jobs_dir, names[i]);
 		load_jobfile(ld, path);
@@ -1866,7 +1919,14 @@ nf_jobs_load(struct nf_load *ld, int line, int col)
 		free(names[i]);
 	}
 	free(names);
+	free(seen.slot);
+	memset(&seen, 0, sizeof(seen));
+	/* The doubling's spare end (nothing points into the array yet). */
+	if (ld->cfg->njobs > 0)
+		ld->cfg->jobs = nf_xreallocarray(ld->cfg->jobs,
+		    ld->cfg->njobs, sizeof(*ld->cfg->jobs));
 }
+
 static int
 job_id_cmp(const void *a, const void *b)
 {

@@ -717,27 +717,48 @@ src_add(const char *job_id, const char *preset, int64_t done, size_t first)
  * not catch up (nothing was missed while it ran), even when the schedule
  * changed.  One that was not armed (job off) catches up per its policy.
  */
+static int
+src_cmp(const void *a, const void *b)
+{
+	const struct sched_src	*x = *(const struct sched_src *const *)a;
+	const struct sched_src	*y = *(const struct sched_src *const *)b;
+	int			 c;
+
+	if ((c = strcmp(x->job_id, y->job_id)) != 0)
+		return c;
+	if (x->preset == NULL || y->preset == NULL)
+		return (x->preset != NULL) - (y->preset != NULL);
+	return strcmp(x->preset, y->preset);
+}
+
+/*
+ * oidx: the old sources sorted by src_cmp (each (job, preset) is there at
+ * most once), so that a reload of 100,000 jobs looks each one up instead
+ * of walking every old source per job.
+ */
 static int64_t
-old_done(const struct sched_src *old, size_t nold, const char *job_id,
+old_done(struct sched_src *const *oidx, size_t nold, const char *job_id,
     const char *preset)
 {
-	size_t	i;
+	struct sched_src	 key, *kp = &key, *const *found;
+	const struct sched_src	*o;
 
-	for (i = 0; i < nold; i++)
-		if (strcmp(old[i].job_id, job_id) == 0 &&
-		    (preset == NULL ? old[i].preset == NULL :
-		    old[i].preset != NULL &&
-		    strcmp(old[i].preset, preset) == 0))
-			return old[i].slot - 1 > old[i].done ?
-			    old[i].slot - 1 : old[i].done;
-	return 0;
+	if (nold == 0)
+		return 0;
+	key.job_id = (char *)job_id;
+	key.preset = (char *)preset;
+	found = bsearch(&kp, oidx, nold, sizeof(*oidx), src_cmp);
+	if (found == NULL)
+		return 0;
+	o = *found;
+	return o->slot - 1 > o->done ? o->slot - 1 : o->done;
 }
 
 void
 nf_sched_load(const struct nf_config *cfg)
 {
 	const struct nf_job	*job;
-	struct sched_src	*old = srcs;
+	struct sched_src	*old = srcs, **oidx = NULL;
 	size_t			 nold = nsrcs, i, j, n, first;
 	int64_t			 now = time(NULL);
 
@@ -748,6 +769,12 @@ nf_sched_load(const struct nf_config *cfg)
 	burst_drop();
 	for (i = 0; i < nold; i++)
 		ev_periodic_stop(nfd.loop, &old[i].w);
+	if (nold > 0) {
+		oidx = nf_xcalloc(nold, sizeof(*oidx));
+		for (i = 0; i < nold; i++)
+			oidx[i] = &old[i];
+		qsort(oidx, nold, sizeof(*oidx), src_cmp);
+	}
 	srcs = NULL;
 	nsrcs = 0;
 	toggles_load();
@@ -764,17 +791,18 @@ nf_sched_load(const struct nf_config *cfg)
 		first = nsrcs;
 		if (job->nschedules > 0)
 			src_add(job->id, NULL,
-			    old_done(old, nold, job->id, NULL), first);
+			    old_done(oidx, nold, job->id, NULL), first);
 		for (j = 0; j < job->npresets; j++)
 			if (job->presets[j].cron != NULL)
 				src_add(job->id, job->presets[j].name,
-				    old_done(old, nold, job->id,
+				    old_done(oidx, nold, job->id,
 				    job->presets[j].name), first);
 	}
 	for (i = 0; i < nold; i++) {
 		free(old[i].job_id);
 		free(old[i].preset);
 	}
+	free(oidx);
 	free(old);
 	/* Presets first, so a slot they share with the job runs with them. */
 	for (i = 0; i < 2 * nsrcs; i++)

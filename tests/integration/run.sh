@@ -33,6 +33,17 @@ t_success() {
 	check "stored log has the line" contains "$logs" "hello from hello"
 	check "jobs --tag lists it" eq "$(nfj jobs --tag demo | jq -r '.[].id')" hello
 	check "jobs --tag other is empty" eq "$(nfj jobs --tag nope | jq -r 'length')" 0
+	nf run hello --follow >/dev/null 2>&1
+	nf run hello --follow >/dev/null 2>&1
+	page=$(nfj runs --job hello --limit 2 | jq -r '[.[].id] | join(",")')
+	last=${page##*,}
+	check "runs --limit 2: the two newest" eq "$(echo "$page" | tr ',' '\n' | wc -l)" 2
+	check "runs --before: the next page is the first run" eq \
+	    "$(nfj runs --job hello --limit 2 --before "$last" | jq -r '[.[].id] | join(",")')" "$id"
+	check "runs --before the first run: nothing" eq \
+	    "$(nfj runs --job hello --before "$id" | jq -r 'length')" 0
+	nf runs --before x >/dev/null 2>&1; rc=$?
+	check "runs --before x: exit 64" eq "$rc" 64
 	check "daemon alive" daemon_alive
 	end
 }

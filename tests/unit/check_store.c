@@ -220,7 +220,7 @@ START_TEST(test_create_reopen)
 	nf_val_free(run);
 	nf_store_close();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 5);
+	    "'schema_version'"), 6);
 	/* Header bytes 18 and 19 are 2 in WAL mode. */
 	hdr = slurp(dbpath, &len);
 	ck_assert_uint_ge(len, 100);
@@ -250,7 +250,7 @@ START_TEST(test_upgrade_v3_accounts)
 	    "name = 'web_accounts'"), 0);
 	reopen_store();
 	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 5);
+	    "'schema_version'"), 6);
 	l = nf_store_run_get(id);
 	ck_assert_ptr_nonnull(l);
 	nf_val_free(l);
@@ -1473,8 +1473,106 @@ START_TEST(test_migrate_v5)
 	open_store();
 	ck_assert_int_eq(nf_store_log_pruned_at(id), 0);
 	ck_assert_int_eq(count_where("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 5);
+	    "'schema_version'"), 6);
 	ck_assert_int_eq(count_where("SELECT count(*) FROM logs"), 2);
+}
+END_TEST
+
+/*
+ * A store of schema version 5 gains the indexes of the runs lists; its
+ * runs are kept and listed by job and state.
+ */
+START_TEST(test_migrate_v6)
+{
+	struct nf_store_filter	 f;
+	struct nf_val		*l;
+
+	open_store();
+	add_run("a", NF_RUN_SUCCEEDED, 0, 100);
+	add_run("b", NF_RUN_FAILED, 0, 200);
+	add_run("a", NF_RUN_FAILED, 0, 300);
+	nf_store_close();
+	raw_exec("DROP INDEX runs_job_state; DROP INDEX runs_job_id; "
+	    "DROP INDEX runs_state_id; DROP INDEX runs_job_state_id; "
+	    "UPDATE meta SET value = '5' WHERE key = 'schema_version';");
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+	    "name LIKE 'runs_%_id' OR name = 'runs_job_state'"), 0);
+	open_store();
+	memset(&f, 0, sizeof(f));
+	f.job_id = "a";
+	f.state = NF_RUN_FAILED;
+	l = nf_store_runs_list(&f);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(l->u.a.n, 1);
+	ck_assert_int_eq(nf_val_get(l->u.a.items[0], "created_at")->u.i, 300);
+	nf_val_free(l);
+	nf_store_close();
+	ck_assert_int_eq(raw_int("SELECT value FROM meta WHERE key = "
+	    "'schema_version'"), 6);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+	    "name LIKE 'runs_%_id' OR name = 'runs_job_state'"), 4);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM runs"), 3);
+}
+END_TEST
+
+/*
+ * Every filter combination of the runs list (nf_store_runs_list: the
+ * prepared list ordered by created_at, the keyset list ordered by id) is
+ * a search of one index that delivers the rows in order: no full scan of
+ * the table, no sort, whatever the history holds.
+ */
+START_TEST(test_runs_plans)
+{
+	static const char *const lists[] = {
+		"job_id = ?1", "state = ?2", "created_at >= ?3",
+		"job_id = ?1 AND state = ?2",
+		"job_id = ?1 AND created_at >= ?3",
+		"state = ?2 AND created_at >= ?3",
+		"job_id = ?1 AND state = ?2 AND created_at >= ?3",
+	};
+	static const char *const keysets[] = {
+		"id < ?7", "job_id = ?1 AND id < ?7", "state = ?2 AND id < ?7",
+		"job_id = ?1 AND state = ?2 AND id < ?7",
+	};
+	char		 sql[512], plan[512];
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	size_t		 i, j, n;
+	const char	*w, *order;
+
+	open_store();
+	nf_store_close();
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	for (i = 0; i < NF_NELEM(lists) + NF_NELEM(keysets); i++) {
+		if (i < NF_NELEM(lists)) {
+			w = lists[i];
+			order = "created_at DESC, id DESC";
+		} else {
+			w = keysets[i - NF_NELEM(lists)];
+			order = "id DESC";
+		}
+		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN SELECT * FROM "
+		    "runs WHERE %s ORDER BY %s LIMIT ?4", w, order);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+		    SQLITE_OK);
+		plan[0] = '\0';
+		n = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			j = strlen(plan);
+			snprintf(plan + j, sizeof(plan) - j, "%s; ",
+			    (const char *)sqlite3_column_text(st, 3));
+			n++;
+		}
+		sqlite3_finalize(st);
+		ck_assert_msg(n == 1 && strncmp(plan, "SEARCH runs USING ",
+		    18) == 0 && strstr(plan, "TEMP B-TREE") == NULL,
+		    "WHERE %s ORDER BY %s: %s", w, order, plan);
+		/* Job and state together: the index that has both. */
+		if (strstr(w, "job_id") != NULL && strstr(w, "state") != NULL)
+			ck_assert_msg(strstr(plan, "(job_id=? AND state=?") !=
+			    NULL, "WHERE %s: %s", w, plan);
+	}
+	sqlite3_close(db);
 }
 END_TEST
 
@@ -1536,6 +1634,8 @@ store_suite(void)
 	tcase_add_test(tc, test_prune_keeps_active);
 	tcase_add_test(tc, test_prune_job_ids);
 	tcase_add_test(tc, test_migrate_v5);
+	tcase_add_test(tc, test_migrate_v6);
+	tcase_add_test(tc, test_runs_plans);
 	suite_add_tcase(s, tc);
 	return s;
 }
