@@ -123,6 +123,8 @@ static const struct msg_field result_fields[] = {
 	{ "exit_code",	NF_V_INT,	0, NULL, 0 },
 	{ "signal",	NF_V_INT,	0, NULL, 0 },
 	{ "rows_affected", NF_V_INT,	0, NULL, 0 },
+	{ "syscall",	NF_V_INT,	0, NULL, 0 },
+	{ "syscall_args", NF_V_ARR,	0, NULL, 0 },
 };
 
 static const struct msg_field req_fields[] = {

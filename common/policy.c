@@ -20,7 +20,10 @@
  * - syscalls of other architectures (and x32 on x86_64) are killed.
  * - "deny" is SECCOMP_RET_USER_NOTIF only where someone listens
  *   (nf_policy_install_listen); nf_policy_install turns it into
- *   KILL_PROCESS, so a deny rule never degrades to a silent ENOSYS.
+ *   SECCOMP_RET_TRAP, whose SIGSYS the worker's handler turns into a report
+ *   naming the call before it dies (worker/sandbox.c), so a deny rule never
+ *   degrades to a silent ENOSYS.  "kill" stays KILL_PROCESS: a handler the
+ *   process installs itself could swallow a trap, never a kill.
  * - rules with arguments run before libseccomp's program (prefix_build)
  *   and compare low 32 bits: an int argument's high bits cannot dodge them.
  */
@@ -362,10 +365,11 @@ struct nf_policy {
 	size_t		 nbpf;
 	/*
 	 * The same program with every deny (USER_NOTIF) return turned into
-	 * KILL_PROCESS: what a process that installs the policy on itself
-	 * gets, since nobody listens for it.  NULL when there is no deny.
+	 * TRAP: what a process that installs the policy on itself gets,
+	 * since nobody listens for it; its SIGSYS handler reports the call
+	 * and dies.  NULL when there is no deny.
 	 */
-	struct sock_filter *bpf_kill;
+	struct sock_filter *bpf_self;
 };
 
 static void	parse_file(struct pstate *, struct pfile *, const char *,
@@ -1521,7 +1525,7 @@ nf_policy_free(struct nf_policy *p)
 	if (p->ctx != NULL)
 		seccomp_release(p->ctx);
 	free(p->bpf);
-	free(p->bpf_kill);
+	free(p->bpf_self);
 	free(p->rules);
 	free(p->crules);
 	free(p->name);
@@ -1627,23 +1631,23 @@ insn_is_notify(const struct sock_filter *f)
 	    (f->k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
 }
 
-/* The kill variant of p->bpf (see struct nf_policy), if it has a deny. */
+/* The trap variant of p->bpf (see struct nf_policy), if it has a deny. */
 static void
-bpf_kill_make(struct nf_policy *p)
+bpf_self_make(struct nf_policy *p)
 {
 	size_t	i;
 
-	free(p->bpf_kill);
-	p->bpf_kill = NULL;
+	free(p->bpf_self);
+	p->bpf_self = NULL;
 	for (i = 0; i < p->nbpf; i++) {
 		if (!insn_is_notify(&p->bpf[i]))
 			continue;
-		if (p->bpf_kill == NULL) {
-			p->bpf_kill = nf_xreallocarray(NULL, p->nbpf,
+		if (p->bpf_self == NULL) {
+			p->bpf_self = nf_xreallocarray(NULL, p->nbpf,
 			    sizeof(*p->bpf));
-			memcpy(p->bpf_kill, p->bpf, p->nbpf * sizeof(*p->bpf));
+			memcpy(p->bpf_self, p->bpf, p->nbpf * sizeof(*p->bpf));
 		}
-		p->bpf_kill[i].k = SECCOMP_RET_KILL_PROCESS;
+		p->bpf_self[i].k = SECCOMP_RET_TRAP | NF_POLICY_TRAP_DENY;
 	}
 }
 
@@ -1694,7 +1698,7 @@ export(struct nf_policy *p, const char *path, struct nf_errs *errs)
 		return -1;
 	}
 	p->nbpf = npre + nlib;
-	bpf_kill_make(p);
+	bpf_self_make(p);
 	return 0;
 }
 
@@ -1713,7 +1717,7 @@ nf_policy_export(struct nf_policy *p, const void **prog, size_t *len)
 int
 nf_policy_has_deny(const struct nf_policy *p)
 {
-	return p->bpf_kill != NULL;
+	return p->bpf_self != NULL;
 }
 
 struct nf_policy *
@@ -1733,7 +1737,7 @@ nf_policy_from_bpf(const char *name, const void *prog, size_t len,
 	p->bpf = nf_xmalloc(len);
 	memcpy(p->bpf, prog, len);
 	p->nbpf = len / sizeof(struct sock_filter);
-	bpf_kill_make(p);
+	bpf_self_make(p);
 	return p;
 }
 
@@ -1760,7 +1764,7 @@ int
 nf_policy_install(const struct nf_policy *p)
 {
 	/* TSYNC: every thread, or one started earlier escapes. */
-	if (install(p->bpf_kill != NULL ? p->bpf_kill : p->bpf, p->nbpf,
+	if (install(p->bpf_self != NULL ? p->bpf_self : p->bpf, p->nbpf,
 	    SECCOMP_FILTER_FLAG_TSYNC) == -1)
 		return -1;
 	return 0;
@@ -1772,7 +1776,7 @@ nf_policy_install_listen(const struct nf_policy *p, int *listener)
 	int	fd;
 
 	*listener = -1;
-	if (p->bpf_kill == NULL)
+	if (p->bpf_self == NULL)
 		return install(p->bpf, p->nbpf, 0) == -1 ? -1 : 0;
 	if ((fd = install(p->bpf, p->nbpf,
 	    SECCOMP_FILTER_FLAG_NEW_LISTENER)) == -1)

@@ -29,15 +29,19 @@ void		 nf_policy_free(struct nf_policy *);
 const char	*nf_policy_name(const struct nf_policy *);
 /*
  * Install in the calling process: sets no_new_privs and loads the filter
- * (TSYNC so every thread gets it).  -1 with errno on failure; the caller
- * must then not run the step.
+ * (TSYNC so every thread gets it).  A "deny" rule becomes SECCOMP_RET_TRAP
+ * with data NF_POLICY_TRAP_DENY (si_errno of the SIGSYS), so the caller's
+ * SIGSYS handler can name the call before dying; "kill" stays
+ * KILL_PROCESS.  -1 with errno on failure; the caller must then not run
+ * the step.
  */
+#define NF_POLICY_TRAP_DENY	0x4e46
 int		 nf_policy_install(const struct nf_policy *);
 /*
  * Install in a single-threaded process whose parent listens: a "deny" rule
  * becomes a user notification (SECCOMP_RET_USER_NOTIF) on *listener (-1
  * when the policy has none), which the caller hands to the listener and
- * closes.  nf_policy_install, with nobody listening, kills instead.  No
+ * closes.  nf_policy_install, with nobody listening, traps instead.  No
  * allocation: safe between clone(CLONE_VM) and execve.
  */
 int		 nf_policy_install_listen(const struct nf_policy *,

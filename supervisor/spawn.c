@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -91,6 +92,10 @@ struct nf_worker {
 	int			 res_exit;
 	int			 res_signal;
 	int64_t			 res_rows;
+	/* A "deny" call the worker's SIGSYS handler reported (sandbox.c). */
+	int			 res_trapped;
+	int64_t			 res_syscall;
+	uint64_t		 res_args[6];
 	struct nf_val		*output;
 };
 
@@ -121,6 +126,7 @@ struct nf_probe {
 };
 
 static void	worker_send_probe_start(struct nf_worker *);
+static void	worker_trap_args(struct nf_worker *, const struct nf_val *);
 static void	probe_free(struct nf_probe *);
 static void	worker_read_cb(struct ev_loop *, ev_io *, int);
 static void	start_run_as(struct nf_val *, const struct nf_runas *);
@@ -526,6 +532,11 @@ worker_dispatch(struct nf_worker *w, enum nf_msg_type type,
 		w->res_exit = nf_val_get_int(msg, "exit_code", &i) ? (int)i : -1;
 		w->res_signal = nf_val_get_int(msg, "signal", &i) ? (int)i : 0;
 		w->res_rows = nf_val_get_int(msg, "rows_affected", &i) ? i : -1;
+		if (nf_val_get_int(msg, "syscall", &i)) {
+			w->res_trapped = 1;
+			w->res_syscall = i;
+			worker_trap_args(w, nf_val_get(msg, "syscall_args"));
+		}
 		break;
 	default:
 		worker_protocol_error(w, "unexpected \"%s\" frame",
@@ -679,10 +690,25 @@ nf_spawn_detach(struct nf_worker *w)
 	w->run = NULL;
 }
 
+/* The arguments of a trapped call: up to 6 ints, the rest stay 0. */
+static void
+worker_trap_args(struct nf_worker *w, const struct nf_val *a)
+{
+	size_t	i;
+
+	memset(w->res_args, 0, sizeof(w->res_args));
+	if (a == NULL || a->type != NF_V_ARR)
+		return;
+	for (i = 0; i < a->u.a.n && i < NF_NELEM(w->res_args); i++)
+		if (a->u.a.items[i]->type == NF_V_INT)
+			w->res_args[i] = (uint64_t)a->u.a.items[i]->u.i;
+}
+
 /* The one place where an exit status becomes an outcome. */
 static void
 worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
 {
+	char	what[128];
 	int	sig;
 
 	memset(o, 0, sizeof(*o));
@@ -720,7 +746,17 @@ worker_classify(struct nf_worker *w, int status, struct nf_step_outcome *o)
 	} else if (WIFSIGNALED(status)) {
 		sig = WTERMSIG(status);
 		o->signal = sig;
-		if (sig == SIGSYS) {
+		if (sig == SIGSYS && w->state == W_RESULT && w->res_trapped &&
+		    w->res_syscall >= 0 && w->res_syscall <= INT_MAX) {
+			o->reason = NF_REASON_SANDBOX;
+			nf_policy_describe((int)w->res_syscall, w->res_args,
+			    what, sizeof(what));
+			o->error = nf_xprintf("sandbox: the %s worker called %s, "
+			    "denied by %s.policy, and was killed by SIGSYS; if "
+			    "the step needs this call, run it under a policy "
+			    "that grants it (nomaflow-policy(5))",
+			    w->self_policy, what, w->self_policy);
+		} else if (sig == SIGSYS) {
 			o->reason = NF_REASON_SANDBOX;
 			o->error = nf_xprintf("worker killed by SIGSYS: a "
 			    "system call was blocked by policy %s",

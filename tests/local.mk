@@ -40,7 +40,9 @@ tests_unit_check_config_SOURCES = tests/unit/check_config.c tests/unit/nf_check.
 tests_unit_check_config_CFLAGS = $(NF_CHECK_CFLAGS)
 tests_unit_check_config_LDADD = $(NF_CHECK_LIBS)
 
-tests_unit_check_policy_SOURCES = tests/unit/check_policy.c tests/unit/nf_check.h
+# worker/sandbox.c: the SIGSYS handler of self-installed policies.
+tests_unit_check_policy_SOURCES = tests/unit/check_policy.c tests/unit/nf_check.h \
+	worker/sandbox.c
 tests_unit_check_policy_CFLAGS = $(NF_CHECK_CFLAGS) $(SQLITE_CFLAGS) \
 	-DNF_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_policy_LDADD = $(NF_CHECK_LIBS) $(SQLITE_LIBS)

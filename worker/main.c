@@ -275,6 +275,7 @@ nf_step_result(struct nf_step_ctx *ctx, struct nf_val *result)
 		nf_panic("job %s step %s: a second result", ctx->job_id,
 		    ctx->step);
 	ctx->result_sent = 1;
+	nf_sandbox_trap_quiet();
 	worker_send(ctx, result);
 }
 

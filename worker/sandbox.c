@@ -7,6 +7,14 @@
  * Policies are always compiled here from the text files (common/policy.c);
  * BPF never comes over the socket.
  *
+ * A policy's "deny" rules trap in a worker that installs it on itself
+ * (nobody listens for a user notification): the SIGSYS handler installed
+ * here just before the filter writes one preformatted STEP_RESULT frame
+ * naming the call (number and arguments: nomaflowd resolves the name, as
+ * libseccomp's resolver is not async-signal-safe) and dies by SIGSYS, so
+ * the reason stays "sandbox".  The handler uses only write, getpid, gettid,
+ * tgkill and rt_sigreturn, which base.policy allows.
+ *
  * Invariant: every function either fully succeeds or returns -1 with a
  * message in err; the caller then must not run the step.
  */
@@ -15,9 +23,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +37,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "proto.h"
 #include "step.h"
 #include "util.h"
 
@@ -199,10 +212,129 @@ nf_sandbox_close_from(int lowfd, char *err, size_t errlen)
 	return 0;
 }
 
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP	1	/* si_code of a seccomp SIGSYS (linux/signal.h) */
+#endif
+
+/* Where the trap handler writes its frame; -1 once a result was sent. */
+static volatile sig_atomic_t	trap_fd = -1;
+
+void
+nf_sandbox_trap_quiet(void)
+{
+	trap_fd = -1;
+}
+
+/* msgpack: a fixstr (len < 32). */
+static size_t
+trap_str(unsigned char *b, const char *s)
+{
+	size_t	n;
+
+	n = strlen(s);	/* async-signal-safe in practice: a pure function */
+	b[0] = 0xa0 | (unsigned char)n;
+	memcpy(b + 1, s, n);
+	return n + 1;
+}
+
+/* msgpack: an int64, big-endian. */
+static size_t
+trap_int(unsigned char *b, int64_t v)
+{
+	uint64_t	u;
+	int		i;
+
+	u = (uint64_t)v;
+	b[0] = 0xd3;
+	for (i = 0; i < 8; i++)
+		b[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+	return 9;
+}
+
+/*
+ * SIGSYS: report a trapped "deny" call as the step's result and die by the
+ * same signal.  Async-signal-safe: a frame built on the stack, one write.
+ * Installed with SA_RESETHAND, so the re-raised SIGSYS (pending while the
+ * handler runs) takes the default action at sigreturn.
+ */
+static void
+trap_handler(int sig, siginfo_t *si, void *uctx)
+{
+	unsigned char	 b[256], *p;
+	uint64_t	 args[6] = { 0 };
+	size_t		 n, i;
+	int		 fd, saved;
+
+	saved = errno;
+	fd = trap_fd;
+	if (si != NULL && si->si_code == SYS_SECCOMP &&
+	    si->si_errno == NF_POLICY_TRAP_DENY && fd >= 0) {
+#if defined(__x86_64__)
+		const greg_t	*g = ((ucontext_t *)uctx)->uc_mcontext.gregs;
+
+		args[0] = (uint64_t)g[REG_RDI];
+		args[1] = (uint64_t)g[REG_RSI];
+		args[2] = (uint64_t)g[REG_RDX];
+		args[3] = (uint64_t)g[REG_R10];
+		args[4] = (uint64_t)g[REG_R8];
+		args[5] = (uint64_t)g[REG_R9];
+#elif defined(__aarch64__)
+		for (i = 0; i < 6; i++)
+			args[i] = ((ucontext_t *)uctx)->uc_mcontext.regs[i];
+#else
+		(void)uctx;
+#endif
+		p = b + 4;
+		*p++ = 0x85;	/* map of 5 */
+		p += trap_str(p, "t");
+		p += trap_str(p, "result");
+		p += trap_str(p, "ok");
+		*p++ = 0xc2;	/* false */
+		p += trap_str(p, "reason");
+		p += trap_str(p, "sandbox");
+		p += trap_str(p, "syscall");
+		p += trap_int(p, si->si_syscall);
+		p += trap_str(p, "syscall_args");
+		*p++ = 0x96;	/* array of 6 */
+		for (i = 0; i < 6; i++)
+			p += trap_int(p, (int64_t)args[i]);
+		n = (size_t)(p - b - 4);
+		b[0] = (unsigned char)(n >> 24);
+		b[1] = (unsigned char)(n >> 16);
+		b[2] = (unsigned char)(n >> 8);
+		b[3] = (unsigned char)n;
+		(void)write(fd, b, n + 4);
+	}
+	(void)syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+	errno = saved;
+}
+
+int
+nf_sandbox_trap_init(int fd, char *err, size_t errlen)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = trap_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) == -1) {
+		snprintf(err, errlen, "cannot install the SIGSYS handler: %s",
+		    strerror(errno));
+		return -1;
+	}
+	trap_fd = fd;
+	return 0;
+}
+
 int
 nf_sandbox_install(const struct nf_policy *p, char *err, size_t errlen)
 {
 	int	saved;
+
+	if (nf_policy_has_deny(p) &&
+	    nf_sandbox_trap_init(NF_WORKER_FD, err, errlen) == -1)
+		return -1;
 
 	/* errno survives for callers that report it themselves. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {

@@ -158,7 +158,15 @@ struct nf_policy *nf_sandbox_load(const char *dir, const char *name,
 int	nf_sandbox_rlimits(int sandboxed, char *err, size_t errlen);
 /* Close every descriptor >= lowfd (inherited strays). */
 int	nf_sandbox_close_from(int lowfd, char *err, size_t errlen);
-/* no_new_privs, then install p.  -1 and err on failure. */
+/*
+ * The SIGSYS handler that reports a trapped "deny" call as a STEP_RESULT
+ * frame on fd (see sandbox.c) and dies by SIGSYS.  nf_sandbox_install sets
+ * it up (fd 3) when p has a deny rule; nf_sandbox_trap_quiet, once the
+ * step sent its result, keeps it from sending a second one.
+ */
+int	nf_sandbox_trap_init(int fd, char *err, size_t errlen);
+void	nf_sandbox_trap_quiet(void);
+/* no_new_privs, SIGSYS handler, then install p.  -1 and err on failure. */
 int	nf_sandbox_install(const struct nf_policy *p, char *err,
 	    size_t errlen);
 

@@ -43,6 +43,8 @@
 
 #include "nf_check.h"
 #include "policy.h"
+#include "proto.h"
+#include "step.h"
 #include "util.h"
 
 #ifndef NF_TOP_SRCDIR
@@ -1124,6 +1126,87 @@ START_TEST(test_workers_deny_matrix)
 END_TEST
 
 /*
+ * A worker's own policy with its SIGSYS handler (worker/sandbox.c): a
+ * deny rule traps, the handler sends one STEP_RESULT frame that the
+ * supervisor's decoder accepts, naming the call and its arguments, and the
+ * process still dies by SIGSYS.  A call the policy kills (not "deny")
+ * sends nothing: no handler sees a kill.  fd 3 is the worker's socket.
+ */
+static int
+trapped(const char *policy, int (*fn)(void), char *what, size_t whatlen)
+{
+	struct nf_policy	*p;
+	struct nf_val		*msg;
+	const struct nf_val	*a;
+	enum nf_msg_type	 type;
+	uint64_t		 args[6] = { 0 };
+	int64_t			 nr;
+	uint8_t			 buf[512];
+	char			 err[256], e[64];
+	ssize_t			 n;
+	size_t			 got = 0, i;
+	int			 sv[2], status;
+	pid_t			 pid;
+
+	p = shipped(policy);
+	ck_assert(nf_policy_has_deny(p));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[0]);
+		if (dup2(sv[1], NF_WORKER_FD) == -1)
+			_exit(120);
+		if (nf_sandbox_install(p, e, sizeof(e)) == -1)
+			_exit(121);
+		_exit(fn());
+	}
+	close(sv[1]);
+	while (got < sizeof(buf) &&
+	    (n = read(sv[0], buf + got, sizeof(buf) - got)) > 0)
+		got += (size_t)n;
+	close(sv[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	assert_sigsys(status);
+	nf_policy_free(p);
+	*what = '\0';
+	if (got == 0)
+		return 0;
+	ck_assert_uint_ge(got, 4);
+	ck_assert_uint_eq(((size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
+	    (size_t)buf[2] << 8 | buf[3]) + 4, got);
+	ck_assert_msg(nf_msg_decode(NF_DIR_FROM_WORKER, buf + 4, got - 4,
+	    &type, &msg, err, sizeof(err)) == 0, "decode: %s", err);
+	ck_assert_int_eq(type, NF_MSG_STEP_RESULT);
+	ck_assert_str_eq(nf_val_get_str(msg, "reason"), "sandbox");
+	ck_assert(nf_val_get_int(msg, "syscall", &nr));
+	ck_assert_ptr_nonnull(a = nf_val_get(msg, "syscall_args"));
+	ck_assert_int_eq(a->type, NF_V_ARR);
+	ck_assert_uint_eq(a->u.a.n, 6);
+	for (i = 0; i < 6; i++)
+		args[i] = (uint64_t)a->u.a.items[i]->u.i;
+	nf_policy_describe((int)nr, args, what, whatlen);
+	nf_val_free(msg);
+	return 1;
+}
+
+START_TEST(test_workers_deny_trap_names)
+{
+	static const char *const pols[] = { "sql", "http", "relay" };
+	char	what[128];
+
+	ck_assert(trapped(pols[_i], do_ptrace, what, sizeof(what)));
+	ck_assert_str_eq(what, "ptrace");
+	ck_assert(trapped(pols[_i], do_packet, what, sizeof(what)));
+	ck_assert_str_eq(what, "socket(AF_PACKET, SOCK_RAW)");
+	ck_assert(trapped(pols[_i], do_mount, what, sizeof(what)));
+	ck_assert_str_eq(what, "mount");
+	if (_i == 2)	/* relay: ioctl(TCGETS) is a plain kill, not a deny */
+		ck_assert(!trapped("relay", do_tcgets, what, sizeof(what)));
+}
+END_TEST
+
+/*
  * exec.policy installed as a worker's child does: a deny rule stops the
  * call and notifies the listener, which learns the call and its
  * arguments; an allowed socket goes through.
@@ -1257,6 +1340,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_sql_no_exec);
 	tcase_add_test(tc, test_http_sandbox);
 	tcase_add_loop_test(tc, test_workers_deny_matrix, 0, 3);
+	tcase_add_loop_test(tc, test_workers_deny_trap_names, 0, 3);
 	tcase_add_test(tc, test_exec_deny_notifies);
 	suite_add_tcase(s, tc);
 	return s;
