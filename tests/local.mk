@@ -173,9 +173,11 @@ tests_integration_fakes_fake_noresult_LDADD = $(NF_CORE_LIBS)
 tests_integration_fakes_fake_crash_after_result_SOURCES = tests/integration/fakes/fake.c
 tests_integration_fakes_fake_crash_after_result_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_CRASH_AFTER_RESULT
 tests_integration_fakes_fake_crash_after_result_LDADD = $(NF_CORE_LIBS)
-tests_integration_fakes_fake_scripted_SOURCES = tests/integration/fakes/fake.c
+# worker/sandbox.c: the "trap" mode installs a policy as the worker does.
+tests_integration_fakes_fake_scripted_SOURCES = tests/integration/fakes/fake.c \
+	worker/sandbox.c
 tests_integration_fakes_fake_scripted_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_SCRIPTED
-tests_integration_fakes_fake_scripted_LDADD = $(NF_CORE_LIBS)
+tests_integration_fakes_fake_scripted_LDADD = $(NF_POLICY_LIBS) $(NF_CORE_LIBS)
 tests_integration_fakes_fake_noread_SOURCES = tests/integration/fakes/fake.c
 tests_integration_fakes_fake_noread_CPPFLAGS = $(AM_CPPFLAGS) -DNF_FAKE_NOREAD
 tests_integration_fakes_fake_noread_LDADD = $(NF_CORE_LIBS)

@@ -7,7 +7,9 @@
 # and most of them from a python step (nftest.deny); every one must fail
 # the step with reason "sandbox" and an error naming the call and the
 # policy.  A TCP socket and a routing netlink socket still work.  The
-# worker's own policies (sql, http, relay) are checked in check_policy.
+# worker's own policies (sql, http, relay) are checked in check_policy;
+# here a fake worker (fakes/fake.c, mode trap) installs relay.policy as a
+# worker does and calls ptrace: its SIGSYS handler names the call.
 # Prints TAP.
 #
 #   top_srcdir=... top_builddir=... tests/integration/deny.sh [TEST...]
@@ -106,6 +108,25 @@ t_descendant() {
 	end
 }
 
+t_self() {
+	need_sandbox "self-installed policy: a deny rule names the call" || return 0
+	begin "a worker's own policy: a deny call fails the step with reason sandbox, the call named"
+	new_env self
+	printf 'path = "%s"\n' "$FAKES/fake-scripted" > "$D/w"
+	sed -i "/^\[worker\]/r $D/w" "$D/nomaflow.toml"
+	job trap '[[jobs.steps]]' 'name = "s"' 'type = "exec"' 'argv = ["trap"]'
+	start_daemon || { T_OK=0; end; return; }
+	id=$(nfj run trap | jq -r .run_id)
+	wait_run "$id" 20
+	show=$(nfj run show "$id")
+	check "failed sandbox" eq "$(echo "$show" | jq -r '"\(.state) \(.attempts[0].reason)"')" "failed sandbox"
+	check "the call is named" contains "$(echo "$show" | jq -r '.attempts[0].error')" "sandbox: the relay worker called ptrace, denied by relay.policy"
+	check "signal is SIGSYS" eq "$(echo "$show" | jq -r '.attempts[0].signal')" 31
+	check "daemon alive" daemon_alive
+	stop_daemon
+	end
+}
+
 PY_CALLS="packet raw netlink-xfrm ptrace mount umount2 unshare
 process_vm_readv bpf perf_event_open keyctl kexec_load init_module
 io_uring_setup userfaultfd"
@@ -146,7 +167,7 @@ t_python() {
 	end
 }
 
-ALL="t_exec t_exec_allowed t_descendant t_python"
+ALL="t_exec t_exec_allowed t_descendant t_self t_python"
 for t in ${*:-$ALL}; do
 	$t
 done

@@ -23,7 +23,10 @@
  *                              group, answer, exit), escape SECONDS
  *                              (leave a setsid'd /bin/sleep SECONDS,
  *                              out of its process group, answer, exit:
- *                              what only the attempt's cgroup catches)
+ *                              what only the attempt's cgroup catches),
+ *                              trap (install relay.policy as the real
+ *                              worker does, with its SIGSYS handler,
+ *                              then call ptrace, a deny rule: deny.sh)
  *   NF_FAKE_NOREAD             HELLO, then never reads its socket (the
  *                              supervisor's STEP_START stays buffered)
  *                              and waits to be killed
@@ -52,6 +55,12 @@
 #include "proto.h"
 #include "util.h"
 #include "val.h"
+#if defined(NF_FAKE_SCRIPTED)
+#include <sys/ptrace.h>
+
+#include "policy.h"
+#include "step.h"
+#endif
 
 static void __attribute__((noreturn))
 fake_die(const char *what)
@@ -177,6 +186,19 @@ fake_scripted(void)
 		fake_signal(SIGKILL);
 	if (strcmp(mode, "sigsys") == 0)
 		fake_signal(SIGSYS);
+	if (strcmp(mode, "trap") == 0) {
+		struct nf_policy	*p;
+
+		if (nf_sandbox_preload(line, sizeof(line)) == -1 ||
+		    (p = nf_sandbox_load(nf_sandbox_policies_dir(), "relay",
+		    line, sizeof(line))) == NULL ||
+		    nf_sandbox_install(p, line, sizeof(line)) == -1) {
+			fprintf(stderr, "fake worker: %s\n", line);
+			_exit(3);
+		}
+		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		_exit(4);	/* not reached: the handler dies of SIGSYS */
+	}
 	if (strcmp(mode, "oom") == 0) {
 		struct rlimit	 rl = { 128u << 20, 128u << 20 };
 		char		*p;
