@@ -1477,6 +1477,51 @@ cmd_secret_rotate_key(struct nf_caller *c, int64_t id,
  * UI accounts (admin).  A password arrives only in user.passwd's args and
  * is never echoed, logged or audited: the audit names the account.
  */
+
+/* A password being hashed (webauth's thread): where its answer goes. */
+struct user_passwd {
+	struct nf_caller	*client;
+	uint64_t		 gen;
+	int64_t			 req_id;
+	int64_t			 uid;		/* the caller, for the audit */
+	char			 name[NF_WEBAUTH_NAME_MAX + 1];
+	char			 user[];	/* the caller, for the audit */
+};
+
+static void
+user_passwd_done(int rc, const char *err, void *arg)
+{
+	struct user_passwd	*u = arg;
+	struct nf_audit_rec	 a;
+	struct nf_val		*d;
+
+	/* Audited even when the client went away: the change is made. */
+	memset(&a, 0, sizeof(a));
+	a.ts = nf_now_ms();
+	a.user = u->user;
+	a.uid = u->uid;
+	a.action = "user.passwd";
+	a.target = u->name;
+	a.result = rc == 0 ? "ok" : err;
+	nf_store_audit(&a);
+	if (caller_alive(u->client, u->gen)) {
+		if (rc == 0) {
+			d = nf_val_map();
+			nf_val_map_set_str(d, "name", u->name);
+			nf_val_map_set_bool(d, "ui", nf_webauth_bound(u->name));
+			reply_ok(u->client, u->req_id, d);
+		} else
+			reply_err(u->client, u->req_id, NF_EXIT_FAILED, "%s",
+			    err);
+	}
+	free(u);
+}
+
+/*
+ * The answer comes when the hash is made (about 170 ms, off the loop):
+ * other clients are served meanwhile.  u is one allocation because a
+ * shutdown with the hash in flight frees it without the callback.
+ */
 static void
 cmd_user_passwd(struct nf_caller *c, int64_t id, const struct nf_val *args)
 {
@@ -1485,7 +1530,7 @@ cmd_user_passwd(struct nf_caller *c, int64_t id, const struct nf_val *args)
 		{ NULL, 0, 0 }
 	};
 	const struct nf_val	*v;
-	struct nf_val		*d;
+	struct user_passwd	*u;
 	const char		*name;
 	char			 err[512];
 	int			 rc;
@@ -1504,23 +1549,27 @@ cmd_user_passwd(struct nf_caller *c, int64_t id, const struct nf_val *args)
 		rc = nf_webauth_password_check(name, v->u.s.p, err,
 		    sizeof(err));
 	if (rc == -1) {
+		explicit_bzero((char *)(uintptr_t)v->u.s.p, v->u.s.len);
 		audit(c, "user.passwd", name, err, NULL);
 		reply_err(c, id, NF_EXIT_USAGE, "%s", err);
 		return;
 	}
-	rc = nf_webauth_set_password(name, v->u.s.p, err, sizeof(err));
-	/* The request is freed after dispatch: no copy of it lingers. */
+	u = nf_xcalloc(1, sizeof(*u) + strlen(c->user) + 1);
+	u->client = c;
+	u->gen = c->gen;
+	u->req_id = id;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	memcpy(u->user, c->user, strlen(c->user) + 1);
+	u->uid = c->uid;
+	rc = nf_webauth_set_password_start(name, v->u.s.p, user_passwd_done,
+	    u, err, sizeof(err));
+	/* webauth has its own copy; the request is freed after dispatch. */
 	explicit_bzero((char *)(uintptr_t)v->u.s.p, v->u.s.len);
 	if (rc == -1) {
+		free(u);
 		audit(c, "user.passwd", name, err, NULL);
 		reply_err(c, id, NF_EXIT_FAILED, "%s", err);
-		return;
 	}
-	audit(c, "user.passwd", name, "ok", NULL);
-	d = nf_val_map();
-	nf_val_map_set_str(d, "name", name);
-	nf_val_map_set_bool(d, "ui", nf_webauth_bound(name));
-	reply_ok(c, id, d);
 }
 
 static void

@@ -18,16 +18,21 @@
  *   name or a missing hash is verified against a dummy hash made at init,
  *   and every credential failure gives the same message.  Only a right
  *   password learns that the account is not bound ("not a UI account").
- * - A password check costs about 170 ms of CPU (argon2id, 64 MiB), on
- *   the verifier thread, not the loop: it happens only when neither the
- *   peer nor the account is blocked (checks in flight counting as
- *   failures) and the global budget (verify_burst, verify_rate per
- *   second) has a token, which also bounds the queue to verify_burst.
+ * - A password check or a new password's hash costs about 170 ms of CPU
+ *   (argon2id, 64 MiB), on the verifier thread, not the loop.  A login's
+ *   check happens only when neither the peer nor the account is blocked
+ *   (checks in flight counting as failures) and the global budget
+ *   (verify_burst, verify_rate per second) has a token, which also bounds
+ *   the queue to verify_burst logins (password changes are admin
+ *   commands, not limited).
  * - The verifier thread sees only a job's hash, password and result,
  *   between the two queue hand-offs under V.mu; everything else (limiter,
  *   sessions, store, callbacks) stays on the loop.  A job's callback runs
- *   on the loop, never inside nf_webauth_login_start(), and never after
- *   nf_webauth_login_cancel() or nf_webauth_shutdown().
+ *   on the loop, never inside nf_webauth_login_start() or
+ *   nf_webauth_set_password_start(), and never after
+ *   nf_webauth_login_cancel() or nf_webauth_shutdown().  The thread
+ *   starts with the web front end, or with the first password change
+ *   when the front end is off.
  * - Memory is bounded: at most max_sessions sessions (the oldest is
  *   dropped) and RL_SLOTS limiter entries (the least recently used
  *   unblocked entry is reused).
@@ -522,6 +527,10 @@ budget_take(time_t now)
  */
 struct job {
 	uint64_t		 id;		/* the ticket, never 0 */
+	int			 passwd;	/* a new hash, not a login */
+	nf_webauth_passwd_cb	*pcb;		/* passwd: the callback */
+	unsigned long long	 ops;		/* passwd: L's limits at start */
+	size_t			 mem;
 	nf_webauth_login_cb	*cb;		/* NULL: cancelled */
 	void			*arg;
 	char			*user;
@@ -539,7 +548,7 @@ struct job {
 	char			 hash[crypto_pwhash_STRBYTES];
 	char			*pw;		/* plen bytes + NUL */
 	size_t			 plen;
-	int			 verified;
+	int			 verified;	/* passwd: hashed */
 };
 TAILQ_HEAD(jobq, job);
 
@@ -565,7 +574,8 @@ static struct {
 };
 
 static struct jobq	 jobs = TAILQ_HEAD_INITIALIZER(jobs);
-static size_t		 njobs;
+static size_t		 njobs;		/* logins in jobs */
+static size_t		 npasswd;	/* password changes in jobs */
 static uint64_t		 job_ids;
 
 static void
@@ -583,7 +593,8 @@ job_free(struct job *j)
 
 /*
  * The verifier thread: argon2id over buffers the loop copied in, nothing
- * else.  It zeroes the password as soon as it is checked.
+ * else (a login's check, or the hash of a new password).  It zeroes the
+ * password as soon as it is checked or hashed.
  */
 static void *
 verifier(void *unused)
@@ -599,8 +610,12 @@ verifier(void *unused)
 		j = TAILQ_FIRST(&V.todo);
 		TAILQ_REMOVE(&V.todo, j, q);
 		pthread_mutex_unlock(&V.mu);
-		j->verified = crypto_pwhash_str_verify(j->hash, j->pw,
-		    j->plen) == 0;
+		if (j->passwd)
+			j->verified = crypto_pwhash_str(j->hash, j->pw,
+			    j->plen, j->ops, j->mem) == 0;
+		else
+			j->verified = crypto_pwhash_str_verify(j->hash, j->pw,
+			    j->plen) == 0;
 		sodium_memzero(j->pw, j->plen + 1);
 		pthread_mutex_lock(&V.mu);
 		TAILQ_INSERT_TAIL(&V.done, j, q);
@@ -679,6 +694,31 @@ job_apply(struct job *j)
 	r->rc = 0;
 }
 
+/*
+ * A new hash is back: the store write and the account's sessions, on the
+ * loop.  The hash in the store is the one of the password change that
+ * ended last, which is the one started last (one thread, in order).
+ */
+static void
+passwd_apply(struct job *j)
+{
+	char	 err[512];
+	int	 rc = -1;
+
+	if (!j->verified)
+		snprintf(err, sizeof(err), "password of %s: hashing failed "
+		    "(out of memory?); nothing was changed", j->user);
+	else if (nf_store_account_put(j->user, j->hash, nf_now_ms()) == -1)
+		snprintf(err, sizeof(err), "password of %s not saved: %s",
+		    j->user, nf_store_error());
+	else {
+		drop_user(j->user);
+		err[0] = '\0';
+		rc = 0;
+	}
+	j->pcb(rc, err, j->arg);
+}
+
 /* Back on the loop: the jobs the verifier (or login_start) finished. */
 static void
 async_cb(struct ev_loop *loop, ev_async *w, int revents)
@@ -689,9 +729,16 @@ async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	pthread_mutex_lock(&V.mu);
 	TAILQ_CONCAT(&ready, &V.done, q);
 	pthread_mutex_unlock(&V.mu);
-	while (W.init && (j = TAILQ_FIRST(&ready)) != NULL) {
+	/* Password changes come back even when the web front end is off. */
+	while (V.running && (j = TAILQ_FIRST(&ready)) != NULL) {
 		TAILQ_REMOVE(&ready, j, q);
 		TAILQ_REMOVE(&jobs, j, all);
+		if (j->passwd) {
+			npasswd--;
+			passwd_apply(j);
+			job_free(j);
+			continue;
+		}
 		njobs--;
 		if (j->checked)
 			job_apply(j);
@@ -822,6 +869,8 @@ verifier_start(char *err, size_t errlen)
 	sigset_t	 all, old;
 	int		 rc;
 
+	if (V.running)
+		return 0;	/* started by a password change */
 	if (nfd.loop == NULL) {
 		snprintf(err, errlen, "web: no event loop for the password "
 		    "checks");
@@ -838,7 +887,7 @@ verifier_start(char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		ev_async_stop(V.loop, &V.async);
-		snprintf(err, errlen, "web: cannot start the password-check "
+		snprintf(err, errlen, "cannot start the password hashing "
 		    "thread: %s", strerror(rc));
 		return -1;
 	}
@@ -868,9 +917,13 @@ verifier_stop(void)
 	TAILQ_INIT(&V.done);
 	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
 		TAILQ_REMOVE(&jobs, j, all);
+		/* A password change's arg is the callback's to free: not run. */
+		if (j->passwd)
+			free(j->arg);
 		job_free(j);
 	}
 	njobs = 0;
+	npasswd = 0;
 	V.running = 0;
 }
 
@@ -910,6 +963,43 @@ nf_webauth_set_password(const char *user, const char *password, char *err,
 	}
 	drop_user(user);
 	return 0;
+}
+
+int
+nf_webauth_set_password_start(const char *user, const char *password,
+    nf_webauth_passwd_cb *cb, void *arg, char *err, size_t errlen)
+{
+	struct job	*j;
+
+	if (nf_webauth_name_check(user, err, errlen) == -1 ||
+	    nf_webauth_password_check(user, password, err, errlen) == -1 ||
+	    sodium_up(err, errlen) == -1)
+		return -1;
+	/* nfctl user passwd works before [web] is on: start the thread. */
+	if (!V.running && verifier_start(err, errlen) == -1)
+		return -1;
+	j = nf_xcalloc(1, sizeof(*j));
+	j->id = ++job_ids;
+	j->passwd = 1;
+	j->pcb = cb;
+	j->arg = arg;
+	j->user = nf_xstrdup(user);
+	j->peer = nf_xstrdup("-");
+	j->ops = L.pwhash_ops;
+	j->mem = L.pwhash_mem;
+	j->plen = strlen(password);
+	j->pw = nf_xmalloc(j->plen + 1);
+	memcpy(j->pw, password, j->plen + 1);
+	TAILQ_INSERT_TAIL(&jobs, j, all);
+	npasswd++;
+	job_done(j, 1);
+	return 0;
+}
+
+size_t
+nf_webauth_passwd_pending(void)
+{
+	return npasswd;
 }
 
 int

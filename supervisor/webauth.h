@@ -66,7 +66,24 @@ void nf_webauth_logout(const char *sid);
 /* Reverse-proxy mode: a per-user session created for a header-authenticated user. */
 const struct nf_websession *nf_webauth_proxy_session(const char *user, time_t now,
          char sid[NF_WEBAUTH_TOKEN_LEN + 1]);
-/* For nfctl user passwd (control.c) and tests. */
+/*
+ * A password change (nfctl user passwd, control.c): the name and the
+ * password are checked at once (-1 + err: nothing started); the hash is
+ * made on webauth's verifier thread, and the store write and the dropping
+ * of the account's password sessions happen on the loop just before cb
+ * runs with rc 0, or -1 and err (nothing changed).  cb never runs inside
+ * nf_webauth_set_password_start().  The password is copied (and zeroed
+ * once hashed); the caller may zero its own at once.  When
+ * nf_webauth_shutdown() drops the change in flight, cb does not run and
+ * arg is passed to free().  Works whether or not the web front end is on.
+ */
+typedef void	nf_webauth_passwd_cb(int rc, const char *err, void *arg);
+int		nf_webauth_set_password_start(const char *user,
+		    const char *password, nf_webauth_passwd_cb *cb, void *arg,
+		    char *err, size_t errlen);
+/* Password changes started whose callback has not run yet (tests). */
+size_t		nf_webauth_passwd_pending(void);
+/* The same, hashing on the calling thread (tests: setting up accounts). */
 int  nf_webauth_set_password(const char *user, const char *password, char *err, size_t);
 
 /*

@@ -1003,6 +1003,132 @@ START_TEST(test_shutdown_in_flight)
 }
 END_TEST
 
+/* The outcome of one asynchronous password change. */
+struct pw_outcome {
+	int	 called;
+	int	 order;		/* of the callbacks, with ncalls */
+	int	 rc;
+	char	 err[512];
+};
+
+static void
+pw_done(int rc, const char *err, void *arg)
+{
+	struct pw_outcome	*o = arg;
+
+	o->called++;
+	o->order = ++ncalls;
+	o->rc = rc;
+	snprintf(o->err, sizeof(o->err), "%s", err);
+}
+
+static void
+pw_drain(void)
+{
+	while (nf_webauth_passwd_pending() > 0)
+		ev_run(nfd.loop, EVRUN_ONCE);
+}
+
+/*
+ * nfctl user passwd: the hash is made on the verifier thread (the web
+ * front end off: the thread starts for it), the store write and the
+ * dropping of the account's sessions come with the callback, on the loop.
+ * The real hash cost: a timer due at once fires before the hash is made.
+ */
+START_TEST(test_set_password_async)
+{
+	struct nf_webauth_limits l;
+	struct pw_outcome o;
+	ev_timer	 t;
+	char		 err[512], *h0 = NULL, *h1 = NULL;
+
+	nf_webauth_limits_default(&l);
+	nf_webauth_set_limits(&l);
+	memset(&o, 0, sizeof(o));
+	ncalls = tick_order = 0;
+	ck_assert_msg(nf_webauth_set_password_start("alice", "correct horse",
+	    pw_done, &o, err, sizeof(err)) == 0, "%s", err);
+	/* Never inside the start, and nothing stored yet. */
+	ck_assert_int_eq(o.called, 0);
+	ck_assert_uint_eq(nf_webauth_passwd_pending(), 1);
+	ck_assert_int_eq(nf_store_account_get("alice", &h0), 0);
+	ev_timer_init(&t, tick_cb, 0., 0.);
+	ev_timer_start(nfd.loop, &t);
+	pw_drain();
+	ck_assert_int_eq(tick_order, 1);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.order, 2);
+	ck_assert_msg(o.rc == 0, "%s", o.err);
+	ck_assert_int_eq(nf_store_account_get("alice", &h0), 1);
+	ck_assert_int_eq(strncmp(h0, "$argon2id$", 10), 0);
+
+	/* With the front end on: a session of alice is dropped by a change. */
+	start(&l, 0);
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.7.1", 100,
+	    NULL, NULL, NULL, NULL), 0);
+	ck_assert_uint_eq(nf_webauth_nsessions(), 1);
+	memset(&o, 0, sizeof(o));
+	ck_assert_msg(nf_webauth_set_password_start("alice", "battery staple",
+	    pw_done, &o, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(nf_webauth_nsessions(), 1);
+	pw_drain();
+	ck_assert_msg(o.called == 1 && o.rc == 0, "%s", o.err);
+	ck_assert_uint_eq(nf_webauth_nsessions(), 0);
+	ck_assert_int_eq(nf_store_account_get("alice", &h1), 1);
+	ck_assert_str_ne(h0, h1);
+	ck_assert_int_eq(login("alice", "correct horse", "10.0.7.1", 100,
+	    NULL, NULL, NULL, NULL), -1);
+	ck_assert_int_eq(login("alice", "battery staple", "10.0.7.1", 100,
+	    NULL, NULL, NULL, NULL), 0);
+	free(h0);
+	free(h1);
+
+	/* A bad password or name: refused at once, no callback. */
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(nf_webauth_set_password_start("alice", "short",
+	    pw_done, &o, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too short"));
+	ck_assert_int_eq(nf_webauth_set_password_start("-x", "correct horse",
+	    pw_done, &o, err, sizeof(err)), -1);
+	ck_assert_uint_eq(nf_webauth_passwd_pending(), 0);
+	ev_run(nfd.loop, EVRUN_NOWAIT);
+	ck_assert_int_eq(o.called, 0);
+}
+END_TEST
+
+/*
+ * A shutdown with password changes in flight: no callback, nothing
+ * stored, and their args freed (the sanitizer build checks the leak).
+ */
+START_TEST(test_set_password_shutdown)
+{
+	struct nf_webauth_limits l;
+	struct pw_outcome *o[3];
+	char		 err[512], *h = NULL;
+	int		 i;
+
+	nf_webauth_limits_default(&l);
+	nf_webauth_set_limits(&l);
+	for (i = 0; i < 3; i++) {
+		o[i] = calloc(1, sizeof(*o[i]));
+		ck_assert_ptr_nonnull(o[i]);
+		ck_assert_msg(nf_webauth_set_password_start("bob",
+		    "correct horse", pw_done, o[i], err, sizeof(err)) == 0,
+		    "%s", err);
+	}
+	nf_webauth_shutdown();		/* o[] are freed by it */
+	ck_assert_uint_eq(nf_webauth_passwd_pending(), 0);
+	ev_run(nfd.loop, EVRUN_NOWAIT);
+	ck_assert_int_eq(nf_store_account_get("bob", &h), 0);
+	/* And it starts again. */
+	nf_webauth_set_limits(&l);
+	ck_assert_msg(nf_webauth_set_password_start("bob", "correct horse",
+	    pw_done, calloc(1, sizeof(struct pw_outcome)), err,
+	    sizeof(err)) == 0, "%s", err);
+	nf_webauth_shutdown();
+}
+END_TEST
+
 static Suite *
 webauth_suite(void)
 {
@@ -1037,6 +1163,8 @@ webauth_suite(void)
 	tcase_add_test(tc, test_queue_bounded);
 	tcase_add_test(tc, test_password_changed_meanwhile);
 	tcase_add_test(tc, test_shutdown_in_flight);
+	tcase_add_test(tc, test_set_password_async);
+	tcase_add_test(tc, test_set_password_shutdown);
 	suite_add_tcase(s, tc);
 	return s;
 }
