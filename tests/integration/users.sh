@@ -163,7 +163,40 @@ t_denied() {
 	end
 }
 
-ALL="t_cli t_denied"
+t_loop() {
+	begin "user passwd hashes off the loop: another client's status is answered while the hashes are made"
+	new_env loop
+	roles
+	start_daemon || { T_OK=0; end; return; }
+	# Four password changes queue about 0.7 s of argon2id on the one
+	# hashing thread; a status sent behind them is answered before the
+	# last of them (on the loop it would wait for every one).
+	: > "$D/order"
+	pids=
+	for u in u1 u2 u3 u4; do
+		( passwd $u "$PW-$u" > "$D/$u.out" 2>&1; echo "passwd $? $u" >> "$D/order" ) &
+		pids="$pids $!"
+	done
+	out=$(nf status 2>&1); rc=$?
+	echo "status $rc" >> "$D/order"
+	# Not a bare wait: the daemon is a child of this shell too.
+	for p in $pids; do
+		wait $p
+	done
+	check "status answered" eq "$rc" 0
+	check "before the last password change" eq \
+	    "$(tail -n 1 "$D/order" | cut -d' ' -f1)" passwd
+	check "every change made" eq "$(grep -c '^passwd 0 ' "$D/order")" 4
+	check "and stored" eq \
+	    "$(sqlite3 "$D/state/nomaflow.db" "SELECT count(*) FROM web_accounts WHERE hash LIKE '\$argon2id\$%'")" 4
+	check "each one said so" eq "$(cat "$D"/u?.out | grep -c '^password of u. set$')" 4
+	audit=$(sqlite3 "$D/state/nomaflow.db" "SELECT count(*) FROM audit WHERE action = 'user.passwd' AND result = 'ok'")
+	check "each one audited" eq "$audit" 4
+	stop_daemon
+	end
+}
+
+ALL="t_cli t_denied t_loop"
 for t in ${*:-$ALL}; do
 	$t
 done
