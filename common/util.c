@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -567,4 +568,31 @@ nf_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* 120ms, 1.2s, 42s, 3m04s, 2h05m, 3d04h: nfctl and the web pages. */
+void
+nf_fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	int64_t	s;
+
+	if (ms < 0)
+		ms = 0;
+	s = (ms + 500) / 1000;
+	if (ms < 1000)
+		snprintf(buf, len, "%" PRId64 "ms", ms);
+	else if (ms < 10000)
+		snprintf(buf, len, "%" PRId64 ".%" PRId64 "s", ms / 1000,
+		    (ms % 1000) / 100);
+	else if (s < 60)
+		snprintf(buf, len, "%" PRId64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
+		    s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
+		    (s % 3600) / 60);
+	else
+		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400,
+		    (s % 86400) / 3600);
 }

@@ -70,6 +70,7 @@ void	 nf_errs_print(const struct nf_errs *, FILE *);
 void	 nf_errs_move(struct nf_errs *dst, struct nf_errs *src);
 
 /* Time. */
+void	 nf_fmt_duration(int64_t ms, char *buf, size_t len);
 int64_t	 nf_now_ms(void);	/* CLOCK_REALTIME, milliseconds since epoch */
 int64_t	 nf_mono_ms(void);	/* CLOCK_MONOTONIC, milliseconds */
 int64_t	 nf_mono_us(void);	/* CLOCK_MONOTONIC, microseconds */

@@ -78,7 +78,6 @@ char	*text_clean(const char *s, enum clean mode);
 
 void	fmt_time(int64_t ms, char *buf, size_t len);
 void	fmt_clock(int64_t ms, char *buf, size_t len);
-void	fmt_duration(int64_t ms, char *buf, size_t len);
 void	fmt_seconds(int64_t s, char *buf, size_t len);
 
 /* Fields of a response map; a missing map or key gives dflt / 0 / NULL. */

@@ -140,33 +140,6 @@ fmt_clock(int64_t ms, char *buf, size_t len)
 		strftime(buf, len, "%H:%M:%S", &tm);
 }
 
-/* 120ms, 1.2s, 42s, 3m04s, 2h05m, 3d04h. */
-void
-fmt_duration(int64_t ms, char *buf, size_t len)
-{
-	int64_t	s;
-
-	if (ms < 0)
-		ms = 0;
-	s = (ms + 500) / 1000;
-	if (ms < 1000)
-		snprintf(buf, len, "%" PRId64 "ms", ms);
-	else if (ms < 10000)
-		snprintf(buf, len, "%" PRId64 ".%" PRId64 "s", ms / 1000,
-		    (ms % 1000) / 100);
-	else if (s < 60)
-		snprintf(buf, len, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
-		    s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
-		    (s % 3600) / 60);
-	else
-		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400,
-		    (s % 86400) / 3600);
-}
-
 /* Whole seconds from config ("timeout_seconds"): 30s, 5m, 1h30m. */
 void
 fmt_seconds(int64_t s, char *buf, size_t len)
@@ -262,7 +235,7 @@ span_text(const struct nf_val *m, const char *from, const char *to)
 		return nf_xstrdup("-");
 	if (!vint(m, to, &b))
 		b = nf_now_ms();
-	fmt_duration(b - a, buf, sizeof(buf));
+	nf_fmt_duration(b - a, buf, sizeof(buf));
 	return nf_xstrdup(buf);
 }
 

@@ -546,7 +546,7 @@ cmd_status(struct ctx *x)
 		printf(", pid %" PRId64, pid);
 	if (vint(d, "started_at", &started)) {
 		fmt_time(started, t, sizeof(t));
-		fmt_duration(nf_now_ms() - started, up, sizeof(up));
+		nf_fmt_duration(nf_now_ms() - started, up, sizeof(up));
 		printf(", up %s (since %s)", up, t);
 	}
 	printf("\n");
@@ -1093,7 +1093,7 @@ cmd_run_show(struct ctx *x)
 		free(s);
 		free(s2);
 	} else if (vint(d, "started_at", &st)) {
-		fmt_duration(nf_now_ms() - st, buf, sizeof(buf));
+		nf_fmt_duration(nf_now_ms() - st, buf, sizeof(buf));
 		field("finished:", "not yet (running for %s)", buf);
 	}
 	/* The running step's last progress (sql_copy). */
@@ -1822,10 +1822,16 @@ cmd_secret_set(struct ctx *x)
 	return 0;
 }
 
+/*
+ * The listing of a store of named things (secret list, user list): NAME,
+ * UPDATED, CREATED and one column of the command's own (last(), given an
+ * entry, returns its text, allocated).
+ */
 static int
-cmd_secret_list(struct ctx *x)
+list_named(struct ctx *x, const char *cmd, const char *last_head,
+    char *(*last)(const struct nf_val *), const char *empty)
 {
-	static const char *head[] = { "NAME", "UPDATED", "CREATED", "KEY" };
+	const char	*head[] = { "NAME", "UPDATED", "CREATED", last_head };
 	struct table	 t;
 	const struct nf_val *e;
 	struct nf_val	*d = NULL;
@@ -1834,9 +1840,9 @@ cmd_secret_list(struct ctx *x)
 	size_t		 i;
 	int		 rc;
 
-	if ((rc = request(x, "secret.list", NULL, &d, NULL)) != 0)
+	if ((rc = request(x, cmd, NULL, &d, NULL)) != 0)
 		return rc;
-	if ((rc = expect(d, NF_V_ARR, "secret.list")) != 0) {
+	if ((rc = expect(d, NF_V_ARR, cmd)) != 0) {
 		nf_val_free(d);
 		return rc;
 	}
@@ -1846,7 +1852,7 @@ cmd_secret_list(struct ctx *x)
 		return 0;
 	}
 	if (d->u.a.n == 0) {
-		printf("no secrets stored\n");
+		printf("%s\n", empty);
 		nf_val_free(d);
 		return 0;
 	}
@@ -1864,13 +1870,26 @@ cmd_secret_list(struct ctx *x)
 		vint(e, "created_at", &ms);
 		fmt_time(ms, buf, sizeof(buf));
 		row[2] = nf_xstrdup(buf);
-		row[3] = val_text(nf_val_get(e, "key_id"));
+		row[3] = last(e);
 		table_row(&t, row);
 	}
 	table_print(&t, x, "");
 	table_free(&t);
 	nf_val_free(d);
 	return 0;
+}
+
+static char *
+secret_key_id(const struct nf_val *e)
+{
+	return val_text(nf_val_get(e, "key_id"));
+}
+
+static int
+cmd_secret_list(struct ctx *x)
+{
+	return list_named(x, "secret.list", "KEY", secret_key_id,
+	    "no secrets stored");
 }
 
 static int
@@ -1948,57 +1967,20 @@ cmd_user_passwd(struct ctx *x)
 	return 0;
 }
 
+static char *
+user_ui(const struct nf_val *e)
+{
+	const struct nf_val	*b = nf_val_get(e, "ui");
+
+	return nf_xstrdup(b != NULL && b->type == NF_V_BOOL && b->u.b ?
+	    "yes" : "no: no [[user]] entry");
+}
+
 static int
 cmd_user_list(struct ctx *x)
 {
-	static const char *head[] = { "NAME", "UPDATED", "CREATED", "UI" };
-	struct table	 t;
-	const struct nf_val *e, *b;
-	struct nf_val	*d = NULL;
-	char		*row[4], buf[64];
-	int64_t		 ms;
-	size_t		 i;
-	int		 rc;
-
-	if ((rc = request(x, "user.list", NULL, &d, NULL)) != 0)
-		return rc;
-	if ((rc = expect(d, NF_V_ARR, "user.list")) != 0) {
-		nf_val_free(d);
-		return rc;
-	}
-	if (x->o->json) {
-		print_json(d, 2);
-		nf_val_free(d);
-		return 0;
-	}
-	if (d->u.a.n == 0) {
-		printf("no UI accounts (nfctl user passwd NAME creates one)\n");
-		nf_val_free(d);
-		return 0;
-	}
-	table_init(&t, head, 4, "llll", -1);
-	for (i = 0; i < d->u.a.n; i++) {
-		e = d->u.a.items[i];
-		if (e->type != NF_V_MAP)
-			continue;
-		row[0] = val_text(nf_val_get(e, "name"));
-		ms = 0;
-		vint(e, "updated_at", &ms);
-		fmt_time(ms, buf, sizeof(buf));
-		row[1] = nf_xstrdup(buf);
-		ms = 0;
-		vint(e, "created_at", &ms);
-		fmt_time(ms, buf, sizeof(buf));
-		row[2] = nf_xstrdup(buf);
-		b = nf_val_get(e, "ui");
-		row[3] = nf_xstrdup(b != NULL && b->type == NF_V_BOOL &&
-		    b->u.b ? "yes" : "no: no [[user]] entry");
-		table_row(&t, row);
-	}
-	table_print(&t, x, "");
-	table_free(&t);
-	nf_val_free(d);
-	return 0;
+	return list_named(x, "user.list", "UI", user_ui,
+	    "no UI accounts (nfctl user passwd NAME creates one)");
 }
 
 static int

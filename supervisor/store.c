@@ -2623,17 +2623,20 @@ nf_store_secret_get(const char *name, struct nf_secret_row *out)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int
-nf_store_secret_del(const char *name)
+/*
+ * Deletes the row of name with sql ("DELETE ... WHERE name = ?1") in a
+ * committed transaction of its own (secrets, UI accounts): 1 removed, 0
+ * none of that name, -1 error.
+ */
+static int
+named_del(const char *sql, const char *name, const char *what)
 {
-	static const char what[] = "remove a secret";
 	sqlite3_stmt	*st;
 	int		 ok, n = 0;
 
 	if (secret_begin(what) == -1)
 		return -1;
-	if ((st = secret_prepare("DELETE FROM secrets WHERE name = ?1",
-	    what)) == NULL)
+	if ((st = secret_prepare(sql, what)) == NULL)
 		return secret_end(0, what);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	ok = secret_step_done(st, what) == 0;
@@ -2643,6 +2646,13 @@ nf_store_secret_del(const char *name)
 	if (secret_end(ok, what) == -1)
 		return -1;
 	return n > 0;
+}
+
+int
+nf_store_secret_del(const char *name)
+{
+	return named_del("DELETE FROM secrets WHERE name = ?1", name,
+	    "remove a secret");
 }
 
 int
@@ -2820,23 +2830,8 @@ nf_store_account_get(const char *name, char **hash)
 int
 nf_store_account_del(const char *name)
 {
-	static const char what[] = "remove a UI account";
-	sqlite3_stmt	*st;
-	int		 ok, n = 0;
-
-	if (secret_begin(what) == -1)
-		return -1;
-	if ((st = secret_prepare("DELETE FROM web_accounts WHERE name = ?1",
-	    what)) == NULL)
-		return secret_end(0, what);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	ok = secret_step_done(st, what) == 0;
-	if (ok)
-		n = sqlite3_changes(S.db);
-	sqlite3_finalize(st);
-	if (secret_end(ok, what) == -1)
-		return -1;
-	return n > 0;
+	return named_del("DELETE FROM web_accounts WHERE name = ?1", name,
+	    "remove a UI account");
 }
 
 struct nf_val *

@@ -61,10 +61,6 @@
 #include "webauth.h"
 #include "webui.h"
 
-/* Until the pages are linked in, the server runs without them. */
-#pragma weak nf_webui_page
-#pragma weak nf_webui_asset
-
 #define WEB_BODY_MAX		(64 * 1024)	/* request bodies */
 #define WEB_MAX_CONNS		1024		/* or half of RLIMIT_NOFILE */
 #define WEB_CONN_TIMEOUT	60		/* seconds without progress */
@@ -1488,9 +1484,6 @@ serve_page(struct MHD_Connection *c, const char *url)
 	char				 sid[NF_WEBAUTH_TOKEN_LEN + 1];
 	int				 rc;
 
-	if (nf_webui_page == NULL)
-		return respond_err(c, 404, "this nomaflowd has no pages built "
-		    "in; the API is under /api/");
 	peer_addr(c, peer, sizeof(peer));
 	ws = req_session(c, peer, sid);
 	if (ws == NULL && strcmp(url, "/login") != 0 &&
@@ -1537,8 +1530,7 @@ serve_asset(struct MHD_Connection *c, const char *name)
 	const char		*type;
 	size_t			 len;
 
-	if (nf_webui_asset == NULL || (data = nf_webui_asset(name, &len,
-	    &type)) == NULL)
+	if ((data = nf_webui_asset(name, &len, &type)) == NULL)
 		return respond_err(c, 404, "no asset %s", name);
 	return respond(c, 200, type, data, len,
 	    "public, max-age=31536000, immutable", NULL);

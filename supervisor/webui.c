@@ -172,33 +172,6 @@ val_text(const struct nf_val *v)
 	}
 }
 
-/* 120ms, 1.2s, 42s, 3m04s, 2h05m, 3d04h (as nfctl shows them). */
-static void
-dur_text(int64_t ms, char *buf, size_t len)
-{
-	int64_t	s;
-
-	if (ms < 0)
-		ms = 0;
-	s = (ms + 500) / 1000;
-	if (ms < 1000)
-		snprintf(buf, len, "%" PRId64 "ms", ms);
-	else if (ms < 10000)
-		snprintf(buf, len, "%" PRId64 ".%" PRId64 "s", ms / 1000,
-		    (ms % 1000) / 100);
-	else if (s < 60)
-		snprintf(buf, len, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60,
-		    s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600,
-		    (s % 3600) / 60);
-	else
-		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400,
-		    (s % 86400) / 3600);
-}
-
 /*
  * A time in ms: <time> with the instant in UTC; app.js rewrites the text
  * into the browser's zone.  clock: only the time of day, with ms.
@@ -249,7 +222,7 @@ put_span(struct nf_buf *b, const struct nf_val *m, const char *from,
 	}
 	if (!vint(m, to, &e))
 		e = nf_now_ms();
-	dur_text(e - a, buf, sizeof(buf));
+	nf_fmt_duration(e - a, buf, sizeof(buf));
 	nf_buf_adds(b, buf);
 }
 
